@@ -1,0 +1,100 @@
+//! The error type shared by Brook's library crates.
+//!
+//! Every user-facing variant says what happened, where, and what to do. A broken
+//! invariant is not an error value: it is an `expect("why this holds")`.
+
+use std::path::PathBuf;
+
+/// Errors of Brook's libraries.
+#[derive(Debug, thiserror::Error)]
+pub enum BrookError {
+    /// A configuration key that Brook does not know.
+    #[error("unknown configuration key '{key}' (from {origin}){hint}")]
+    UnknownConfigKey {
+        key: String,
+        origin: String,
+        hint: String,
+    },
+
+    /// A configuration value that does not parse or is out of range.
+    #[error("invalid value '{value}' for configuration key '{key}' (from {origin}): {reason}")]
+    InvalidConfigValue {
+        key: String,
+        value: String,
+        origin: String,
+        reason: String,
+    },
+
+    /// A configuration file that cannot be read or parsed.
+    #[error("cannot read configuration file {path}: {reason}")]
+    ConfigFile { path: PathBuf, reason: String },
+
+    /// A file that cannot be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A network endpoint that cannot be reached.
+    #[error(
+        "cannot connect to {address}: {source}; check that the server is running and reachable"
+    )]
+    Connect {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An argument that is not valid (an id that does not parse, a negative size, …).
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    /// The program built an invalid dataflow (e.g. forward partitioning between
+    /// operators of different parallelism).
+    #[error("invalid job graph: {0}")]
+    InvalidProgram(String),
+
+    /// The job needs more task slots than the cluster has.
+    #[error(
+        "not enough task slots: the job needs {required} slots ({detail}) but the cluster has {available}; \
+         lower the parallelism (-p) or raise taskmanager.numberOfTaskSlots"
+    )]
+    NotEnoughSlots {
+        required: usize,
+        available: usize,
+        detail: String,
+    },
+
+    /// A task failed; the job failed with it.
+    #[error("job {job_name} ({job_id}) failed: {cause}")]
+    JobFailed {
+        job_id: String,
+        job_name: String,
+        cause: String,
+    },
+
+    /// The job was canceled before it finished.
+    #[error("job {job_name} ({job_id}) was canceled")]
+    JobCanceled { job_id: String, job_name: String },
+
+    /// The cluster stopped or a component went away.
+    #[error("cluster error: {0}")]
+    Cluster(String),
+}
+
+impl BrookError {
+    /// Wraps an I/O error with what was being done and on which path.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result with [`BrookError`].
+pub type Result<T, E = BrookError> = std::result::Result<T, E>;
