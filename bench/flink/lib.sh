@@ -128,3 +128,62 @@ run_flink_job() {
     RUN_OUTPUT="$(cat "$outf")"
     rm -f "$outf" "$timef"
 }
+
+# Start a cluster unless one is already running; sets STARTED_CLUSTER=1 if we
+# started it (the caller then stops it via stop_own_cluster on exit).
+STARTED_CLUSTER=0
+ensure_cluster() {
+    if [ -n "$(alive_pids $(jm_pids))" ] && [ -n "$(alive_pids $(tm_pids))" ]; then
+        log "reusing running cluster ($("$BENCH_FLINK_DIR/cluster.sh" pids)); TM peak RSS then covers its whole life"
+    else
+        "$BENCH_FLINK_DIR/cluster.sh" start >&2
+        STARTED_CLUSTER=1
+    fi
+}
+stop_own_cluster() {
+    if [ "$STARTED_CLUSTER" = 1 ]; then "$BENCH_FLINK_DIR/cluster.sh" stop >&2 || true; fi
+}
+
+# Prints per-vertex "read-records/write-records" of a finished job as
+# "name<TAB>read<TAB>write" lines.
+job_vertices() {
+    local body
+    body="$(rest_get "/jobs/$1")" || return 0
+    "$(venv_python)" - "$body" <<'PY2'
+import json, sys
+j = json.loads(sys.argv[1])
+for v in j.get("vertices", []):
+    m = v.get("metrics", {})
+    print("%s\t%s\t%s\tp=%s" % (v["name"], m.get("read-records", 0), m.get("write-records", 0), v.get("parallelism")))
+PY2
+}
+
+
+# report NAME RECORDS PARALLELISM [extra key=value ...]: prints the figures of
+# the last run_flink_job, human readable and as one "RESULT {json}" line.
+report() {
+    local name="$1" records="$2" par="$3"; shift 3
+    "$(venv_python)" - "$name" "$records" "$par" "$RUN_WALL_S" "${RUN_JOB_RUNTIME_MS:-0}" \
+        "$RUN_CLUSTER_CPU_S" "$RUN_CLIENT_CPU_S" "$RUN_TM_HWM_KB" "$RUN_JM_HWM_KB" "${RUN_JOB_ID:-}" "$@" <<'PY'
+import json, sys
+name, records, par, wall, rt_ms, cpu, client_cpu, tm_hwm, jm_hwm, jid, *extra = sys.argv[1:]
+records = int(records); wall = float(wall); rt = int(rt_ms) / 1000.0; cpu = float(cpu)
+r = {
+    "benchmark": name, "parallelism": int(par), "records": records,
+    "wall_s": round(wall, 3), "job_runtime_s": round(rt, 3),
+    "cluster_cpu_s": round(cpu, 3), "client_cpu_s": float(client_cpu),
+    "records_per_s_wall": round(records / wall) if wall else None,
+    "records_per_s_job": round(records / rt) if rt else None,
+    "records_per_cpu_s": round(records / cpu) if cpu else None,
+    "tm_peak_rss_mb": round(int(tm_hwm) / 1024, 1), "jm_peak_rss_mb": round(int(jm_hwm) / 1024, 1),
+    "job_id": jid,
+}
+for kv in extra:
+    k, v = kv.split("=", 1)
+    r[k] = v
+w = max(len(k) for k in r)
+for k, v in r.items():
+    print(f"{k:<{w}}  {v}")
+print("RESULT " + json.dumps(r))
+PY
+}

@@ -1,0 +1,216 @@
+//! Operator factories: how a StreamGraph node becomes an operator instance in a
+//! subtask. The API makes one per node where the types are known; deployment calls
+//! it once per subtask with erased outputs.
+
+use crate::functions::RuntimeContext;
+use crate::metrics::OperatorMetrics;
+use crate::operators::TwoInputOperator;
+use crate::output::{
+    AnyOutput, ChainedOperator, CountingOutput, OneInputOperator, Output, erase_output,
+    unerase_output,
+};
+use crate::record_type::{AnyGate, unerase_gate};
+use crate::side_output::SideOutputs;
+use crate::source::{ReaderContext, Source, SourceTaskInput};
+use crate::task::{TaskInput, TwoInputTaskInput};
+use brook_types::{BrookError, Result};
+use std::marker::PhantomData;
+
+/// The shape of an operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperatorKind {
+    Source { bounded: bool, parallel: bool },
+    OneInput,
+    TwoInput,
+}
+
+/// What an operator instance is created with.
+pub struct OperatorContext {
+    pub runtime: RuntimeContext,
+    pub metrics: OperatorMetrics,
+    pub batch_size: usize,
+}
+
+/// Creates the instances of one StreamGraph node.
+pub trait OperatorFactory: Send + Sync {
+    fn kind(&self) -> OperatorKind;
+
+    /// A source: the driver of its task, emitting into `output`.
+    fn create_source(
+        &self,
+        _ctx: OperatorContext,
+        _output: AnyOutput,
+    ) -> Result<Box<dyn TaskInput>> {
+        Err(BrookError::InvalidProgram(
+            "operator is not a source".into(),
+        ))
+    }
+
+    /// A one-input operator linked to `output`, returned as an erased
+    /// `Box<dyn Output<In>>` for its upstream to call.
+    fn create_one_input(
+        &self,
+        _ctx: OperatorContext,
+        _output: AnyOutput,
+        _side: SideOutputs,
+    ) -> Result<AnyOutput> {
+        Err(BrookError::InvalidProgram(
+            "operator has no single input".into(),
+        ))
+    }
+
+    /// A two-input operator as the driver of its task.
+    fn create_two_input(
+        &self,
+        _ctx: OperatorContext,
+        _output: AnyOutput,
+        _side: SideOutputs,
+        _gate1: AnyGate,
+        _gate2: AnyGate,
+    ) -> Result<Box<dyn TaskInput>> {
+        Err(BrookError::InvalidProgram(
+            "operator has no two inputs".into(),
+        ))
+    }
+}
+
+/// Factory of a one-input operator made by `make`.
+pub struct OneInputFactory<In, Out, Op, M> {
+    make: M,
+    _types: PhantomData<fn(In) -> (Out, Op)>,
+}
+
+impl<In, Out, Op, M> OneInputFactory<In, Out, Op, M>
+where
+    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+{
+    pub fn new(make: M) -> Self {
+        Self {
+            make,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<In, Out, Op, M> OperatorFactory for OneInputFactory<In, Out, Op, M>
+where
+    In: Send + 'static,
+    Out: Send + 'static,
+    Op: OneInputOperator<In, Out> + 'static,
+    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+{
+    fn kind(&self) -> OperatorKind {
+        OperatorKind::OneInput
+    }
+
+    fn create_one_input(
+        &self,
+        ctx: OperatorContext,
+        output: AnyOutput,
+        side: SideOutputs,
+    ) -> Result<AnyOutput> {
+        let op = (self.make)(&ctx.runtime, side)?;
+        let out: Box<dyn Output<Out>> = Box::new(CountingOutput::new(
+            unerase_output::<Out>(output),
+            ctx.metrics.num_records_out.clone(),
+        ));
+        let chained = ChainedOperator::new(
+            ctx.runtime.operator_name.clone(),
+            op,
+            out,
+            ctx.metrics.num_records_in,
+        );
+        Ok(erase_output::<In>(Box::new(chained)))
+    }
+}
+
+/// Factory of a source node.
+pub struct SourceFactory<T, S> {
+    source: S,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T, S> SourceFactory<T, S> {
+    pub fn new(source: S) -> Self {
+        Self {
+            source,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
+    fn kind(&self) -> OperatorKind {
+        OperatorKind::Source {
+            bounded: self.source.boundedness() == crate::source::Boundedness::Bounded,
+            parallel: self.source.is_parallel(),
+        }
+    }
+
+    fn create_source(&self, ctx: OperatorContext, output: AnyOutput) -> Result<Box<dyn TaskInput>> {
+        let reader_ctx = ReaderContext {
+            subtask_index: ctx.runtime.subtask_index,
+            parallelism: ctx.runtime.parallelism,
+            batch_size: ctx.batch_size,
+        };
+        let out: Box<dyn Output<T>> = Box::new(CountingOutput::new(
+            unerase_output::<T>(output),
+            ctx.metrics.num_records_out.clone(),
+        ));
+        Ok(Box::new(SourceTaskInput::new(
+            &self.source,
+            reader_ctx,
+            out,
+        )?))
+    }
+}
+
+/// Factory of a two-input operator made by `make`.
+pub struct TwoInputFactory<I1, I2, O, Op, M> {
+    make: M,
+    _types: PhantomData<fn(I1, I2) -> (O, Op)>,
+}
+
+impl<I1, I2, O, Op, M> TwoInputFactory<I1, I2, O, Op, M> {
+    pub fn new(make: M) -> Self {
+        Self {
+            make,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<I1, I2, O, Op, M> OperatorFactory for TwoInputFactory<I1, I2, O, Op, M>
+where
+    I1: Send + 'static,
+    I2: Send + 'static,
+    O: Send + 'static,
+    Op: TwoInputOperator<I1, I2, O> + 'static,
+    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+{
+    fn kind(&self) -> OperatorKind {
+        OperatorKind::TwoInput
+    }
+
+    fn create_two_input(
+        &self,
+        ctx: OperatorContext,
+        output: AnyOutput,
+        side: SideOutputs,
+        gate1: AnyGate,
+        gate2: AnyGate,
+    ) -> Result<Box<dyn TaskInput>> {
+        let op = (self.make)(&ctx.runtime, side)?;
+        let out: Box<dyn Output<O>> = Box::new(CountingOutput::new(
+            unerase_output::<O>(output),
+            ctx.metrics.num_records_out.clone(),
+        ));
+        Ok(Box::new(TwoInputTaskInput::new(
+            ctx.runtime.operator_name.clone(),
+            unerase_gate::<I1>(gate1),
+            unerase_gate::<I2>(gate2),
+            op,
+            out,
+        )))
+    }
+}

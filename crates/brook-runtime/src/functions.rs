@@ -1,0 +1,217 @@
+//! User function traits and the contexts they see.
+//!
+//! Simple transformations take closures (`map`, `filter`, `flat_map`, `reduce`).
+//! Functions that need a context — the record's timestamp, side outputs, the
+//! subtask they run in — implement [`ProcessFunction`] (or its keyed and
+//! two-input variants). Every function instance is cloned from the one the program
+//! built, once per subtask, so it may keep per-subtask state in its fields.
+
+use crate::metrics::{Accumulator, MetricRegistry};
+use crate::side_output::{OutputTag, SideOutputs};
+use brook_types::{JobId, NO_TIMESTAMP, StreamRecord, Timestamp, Watermark};
+
+/// STREAMING emits results continuously; BATCH processes bounded input and emits
+/// keyed aggregations once, at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RuntimeMode {
+    Streaming,
+    Batch,
+    Automatic,
+}
+
+impl RuntimeMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "STREAMING" => Some(Self::Streaming),
+            "BATCH" => Some(Self::Batch),
+            "AUTOMATIC" => Some(Self::Automatic),
+            _ => None,
+        }
+    }
+}
+
+/// What a function knows about where it runs (Flink's `RuntimeContext`).
+#[derive(Clone, Debug)]
+pub struct RuntimeContext {
+    pub job_id: JobId,
+    pub task_name: String,
+    pub operator_name: String,
+    pub subtask_index: usize,
+    pub parallelism: usize,
+    pub max_parallelism: usize,
+    pub attempt_number: u32,
+    /// BATCH or STREAMING (AUTOMATIC is resolved before tasks start).
+    pub runtime_mode: RuntimeMode,
+    pub(crate) metrics: MetricRegistry,
+}
+
+impl RuntimeContext {
+    pub fn new(
+        job_id: JobId,
+        task_name: String,
+        operator_name: String,
+        subtask_index: usize,
+        parallelism: usize,
+        max_parallelism: usize,
+        runtime_mode: RuntimeMode,
+        metrics: MetricRegistry,
+    ) -> Self {
+        Self {
+            job_id,
+            task_name,
+            operator_name,
+            subtask_index,
+            parallelism,
+            max_parallelism,
+            attempt_number: 0,
+            runtime_mode,
+            metrics,
+        }
+    }
+
+    pub fn index_of_this_subtask(&self) -> usize {
+        self.subtask_index
+    }
+
+    pub fn number_of_parallel_subtasks(&self) -> usize {
+        self.parallelism
+    }
+
+    /// A job-wide counter reported in the job's result under `name`.
+    pub fn accumulator(&self, name: &str) -> Accumulator {
+        self.metrics.accumulator(name)
+    }
+
+    pub fn metrics(&self) -> &MetricRegistry {
+        &self.metrics
+    }
+}
+
+/// Collects the results of a function for the current input record. Results carry
+/// the input record's timestamp.
+pub struct Collector<O> {
+    pub(crate) buffer: Vec<StreamRecord<O>>,
+    pub(crate) timestamp: Timestamp,
+}
+
+impl<O> Collector<O> {
+    pub(crate) fn new() -> Self {
+        Self {
+            buffer: Vec::new(),
+            timestamp: NO_TIMESTAMP,
+        }
+    }
+
+    #[inline]
+    pub fn collect(&mut self, value: O) {
+        self.buffer.push(StreamRecord {
+            value,
+            timestamp: self.timestamp,
+        });
+    }
+
+    /// Emits with an explicit event timestamp.
+    #[inline]
+    pub fn collect_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
+        self.buffer.push(StreamRecord { value, timestamp });
+    }
+}
+
+/// The context of one `process_element` call.
+pub struct Context<'a> {
+    pub(crate) timestamp: Timestamp,
+    pub(crate) watermark: Watermark,
+    pub(crate) side_outputs: &'a mut SideOutputs,
+    pub(crate) runtime: &'a RuntimeContext,
+}
+
+impl Context<'_> {
+    /// The timestamp of the current record, if it has one.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The task's current event time.
+    pub fn current_watermark(&self) -> Watermark {
+        self.watermark
+    }
+
+    /// Emits `value` to the side output `tag` with the current record's timestamp.
+    pub fn output<U: 'static>(&mut self, tag: &OutputTag<U>, value: U) {
+        self.side_outputs.emit(tag, value, self.timestamp);
+    }
+
+    pub fn runtime_context(&self) -> &RuntimeContext {
+        self.runtime
+    }
+}
+
+/// A function with access to the record's context and side outputs.
+pub trait ProcessFunction<I, O>: Clone + Send + Sync + 'static {
+    /// Called once per subtask before the first record.
+    fn open(&mut self, _ctx: &RuntimeContext) {}
+
+    fn process_element(&mut self, value: I, ctx: &mut Context<'_>, out: &mut Collector<O>);
+
+    /// Called at end of input, after the last record.
+    fn finish(&mut self, _out: &mut Collector<O>) {}
+}
+
+impl<I, O, F> ProcessFunction<I, O> for F
+where
+    F: FnMut(I, &mut Context<'_>, &mut Collector<O>) + Clone + Send + Sync + 'static,
+{
+    fn process_element(&mut self, value: I, ctx: &mut Context<'_>, out: &mut Collector<O>) {
+        self(value, ctx, out)
+    }
+}
+
+/// The context of a keyed `process_element` call: the current key as well.
+pub struct KeyedContext<'a, K> {
+    pub(crate) inner: Context<'a>,
+    pub(crate) key: &'a K,
+}
+
+impl<K> KeyedContext<'_, K> {
+    pub fn current_key(&self) -> &K {
+        self.key
+    }
+
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.inner.timestamp()
+    }
+
+    pub fn current_watermark(&self) -> Watermark {
+        self.inner.watermark
+    }
+
+    pub fn output<U: 'static>(&mut self, tag: &OutputTag<U>, value: U) {
+        self.inner.output(tag, value);
+    }
+
+    pub fn runtime_context(&self) -> &RuntimeContext {
+        self.inner.runtime
+    }
+}
+
+/// A process function on a keyed stream.
+pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
+    fn open(&mut self, _ctx: &RuntimeContext) {}
+    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>);
+}
+
+impl<K, I, O, F> KeyedProcessFunction<K, I, O> for F
+where
+    F: FnMut(I, &mut KeyedContext<'_, K>, &mut Collector<O>) + Clone + Send + Sync + 'static,
+{
+    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>) {
+        self(value, ctx, out)
+    }
+}
+
+/// A function over two connected streams.
+pub trait CoProcessFunction<I1, I2, O>: Clone + Send + Sync + 'static {
+    fn open(&mut self, _ctx: &RuntimeContext) {}
+    fn process_element1(&mut self, value: I1, ctx: &mut Context<'_>, out: &mut Collector<O>);
+    fn process_element2(&mut self, value: I2, ctx: &mut Context<'_>, out: &mut Collector<O>);
+}

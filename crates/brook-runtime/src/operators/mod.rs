@@ -1,0 +1,20 @@
+//! Operator implementations, one per file.
+//!
+//! Each operator processes whole batches; the user's closure is a type parameter,
+//! so the per-record loop is monomorphized.
+
+mod co_process;
+mod filter;
+mod flat_map;
+mod keyed_process;
+mod keyed_reduce;
+mod map;
+mod process;
+
+pub use co_process::{CoProcessOperator, TwoInputOperator};
+pub use filter::FilterOperator;
+pub use flat_map::FlatMapOperator;
+pub use keyed_process::KeyedProcessOperator;
+pub use keyed_reduce::KeyedReduceOperator;
+pub use map::MapOperator;
+pub use process::ProcessOperator;

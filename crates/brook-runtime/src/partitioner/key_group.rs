@@ -1,0 +1,125 @@
+//! Key-based partitioners: by key group (`key_by`) and user-defined (`partition_custom`).
+
+use super::{Partitioner, PartitionerContext, PartitionerFactory};
+use brook_types::key_group::{KeyHash, assign_to_key_group, operator_index_for_key_group};
+use brook_types::{Batch, StreamRecord};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Sends each record to the subtask owning its key's key group:
+/// `murmur(hashCode(key)) % maxParallelism * n / maxParallelism`.
+pub struct KeyGroupPartitioner<T, K, F> {
+    key_selector: F,
+    max_parallelism: usize,
+    _types: PhantomData<fn(&T) -> K>,
+}
+
+impl<T, K, F> KeyGroupPartitioner<T, K, F>
+where
+    T: Send + 'static,
+    K: KeyHash + 'static,
+    F: Fn(&T) -> K + Clone + Send + Sync + 'static,
+{
+    /// The factory for an edge; each upstream subtask gets its own instance.
+    pub fn factory(key_selector: F) -> PartitionerFactory<T> {
+        Arc::new(move |ctx: PartitionerContext| {
+            Box::new(KeyGroupPartitioner {
+                key_selector: key_selector.clone(),
+                max_parallelism: ctx.max_parallelism,
+                _types: PhantomData,
+            }) as Box<dyn Partitioner<T>>
+        })
+    }
+}
+
+impl<T, K, F> Partitioner<T> for KeyGroupPartitioner<T, K, F>
+where
+    T: Send,
+    K: KeyHash,
+    F: Fn(&T) -> K + Send,
+{
+    fn partition(&mut self, batch: Batch<T>, buffers: &mut [Vec<StreamRecord<T>>]) {
+        let n = buffers.len();
+        if n == 1 {
+            buffers[0].extend(batch);
+            return;
+        }
+        for record in batch {
+            let key = (self.key_selector)(&record.value);
+            let kg = assign_to_key_group(&key, self.max_parallelism);
+            buffers[operator_index_for_key_group(self.max_parallelism, n, kg)].push(record);
+        }
+    }
+}
+
+/// `partition_custom`: the user's function picks the channel from the key.
+pub struct CustomPartitioner<T, K, F, P> {
+    key_selector: F,
+    partitioner: P,
+    _types: PhantomData<fn(&T) -> K>,
+}
+
+impl<T, K, F, P> CustomPartitioner<T, K, F, P>
+where
+    T: Send + 'static,
+    K: 'static,
+    F: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    P: Fn(&K, usize) -> usize + Clone + Send + Sync + 'static,
+{
+    pub fn factory(partitioner: P, key_selector: F) -> PartitionerFactory<T> {
+        Arc::new(move |_ctx: PartitionerContext| {
+            Box::new(CustomPartitioner {
+                key_selector: key_selector.clone(),
+                partitioner: partitioner.clone(),
+                _types: PhantomData,
+            }) as Box<dyn Partitioner<T>>
+        })
+    }
+}
+
+impl<T, K, F, P> Partitioner<T> for CustomPartitioner<T, K, F, P>
+where
+    T: Send,
+    F: Fn(&T) -> K + Send,
+    P: Fn(&K, usize) -> usize + Send,
+{
+    fn partition(&mut self, batch: Batch<T>, buffers: &mut [Vec<StreamRecord<T>>]) {
+        let n = buffers.len();
+        for record in batch {
+            let key = (self.key_selector)(&record.value);
+            let channel = (self.partitioner)(&key, n);
+            assert!(
+                channel < n,
+                "custom partitioner returned channel {channel} but there are only {n} channels"
+            );
+            buffers[channel].push(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every record lands on `kg * n / maxP` for its key's Flink key group.
+        #[test]
+        fn records_go_to_the_owner_of_their_key_group(keys in proptest::collection::vec(any::<i64>(), 0..300), n in 1usize..9, max_p in 8usize..300) {
+            prop_assume!(n <= max_p);
+            let factory = KeyGroupPartitioner::<i64, i64, _>::factory(|x: &i64| *x);
+            let mut p = factory(PartitionerContext { num_channels: n, max_parallelism: max_p, subtask_index: 0 });
+            let mut buffers: Vec<Vec<StreamRecord<i64>>> = (0..n).map(|_| Vec::new()).collect();
+            p.partition(keys.iter().map(|&k| StreamRecord::new(k)).collect(), &mut buffers);
+            let mut count = 0;
+            for (i, b) in buffers.iter().enumerate() {
+                for r in b {
+                    let kg = assign_to_key_group(&r.value, max_p);
+                    prop_assert_eq!(kg * n / max_p, i);
+                    count += 1;
+                }
+            }
+            prop_assert_eq!(count, keys.len());
+        }
+    }
+}

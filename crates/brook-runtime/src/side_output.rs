@@ -1,0 +1,123 @@
+//! Side outputs: extra typed streams an operator emits through an [`OutputTag`].
+
+use crate::output::Output;
+use brook_types::{StreamRecord, Timestamp, Watermark, WatermarkStatus};
+use std::any::Any;
+use std::marker::PhantomData;
+
+/// Names a side output of type `T`. Tags are equal when their ids are.
+#[derive(Debug)]
+pub struct OutputTag<T> {
+    id: String,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for OutputTag<T> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> OutputTag<T> {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            _type: PhantomData,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A side output whose type only the emitting code knows.
+pub trait ErasedSideOutput: Send {
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn flush(&mut self);
+    fn emit_watermark(&mut self, watermark: Watermark);
+    fn emit_watermark_status(&mut self, status: WatermarkStatus);
+    fn end_input(&mut self);
+}
+
+/// Buffers side records of one tag and hands them on per batch.
+pub struct SideOutput<T> {
+    buffer: Vec<StreamRecord<T>>,
+    output: Box<dyn Output<T>>,
+}
+
+impl<T> SideOutput<T> {
+    pub fn new(output: Box<dyn Output<T>>) -> Self {
+        Self {
+            buffer: Vec::new(),
+            output,
+        }
+    }
+}
+
+impl<T: Send + 'static> ErasedSideOutput for SideOutput<T> {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn flush(&mut self) {
+        if !self.buffer.is_empty() {
+            self.output.collect(std::mem::take(&mut self.buffer));
+        }
+    }
+    fn emit_watermark(&mut self, watermark: Watermark) {
+        self.flush();
+        self.output.emit_watermark(watermark);
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) {
+        self.output.emit_watermark_status(status);
+    }
+    fn end_input(&mut self) {
+        self.flush();
+        self.output.end_input();
+    }
+}
+
+/// All side outputs of one operator, by tag id.
+#[derive(Default)]
+pub struct SideOutputs {
+    outputs: Vec<(String, Box<dyn ErasedSideOutput>)>,
+}
+
+impl SideOutputs {
+    pub fn new(outputs: Vec<(String, Box<dyn ErasedSideOutput>)>) -> Self {
+        Self { outputs }
+    }
+
+    /// Emits `value` to the side output `tag`; dropped if nothing consumes the tag.
+    pub fn emit<T: 'static>(&mut self, tag: &OutputTag<T>, value: T, timestamp: Timestamp) {
+        for (id, out) in &mut self.outputs {
+            if id == tag.id() {
+                let side = out
+                    .as_any_mut()
+                    .downcast_mut::<SideOutput<T>>()
+                    .unwrap_or_else(|| {
+                        panic!("output tag '{}' is used with two different types", tag.id())
+                    });
+                side.buffer.push(StreamRecord { value, timestamp });
+                return;
+            }
+        }
+    }
+
+    pub fn flush(&mut self) {
+        self.outputs.iter_mut().for_each(|(_, o)| o.flush());
+    }
+
+    pub fn emit_watermark(&mut self, watermark: Watermark) {
+        self.outputs
+            .iter_mut()
+            .for_each(|(_, o)| o.emit_watermark(watermark));
+    }
+
+    pub fn end_input(&mut self) {
+        self.outputs.iter_mut().for_each(|(_, o)| o.end_input());
+    }
+}

@@ -1,0 +1,294 @@
+//! Building one subtask's operator chain from the program's StreamGraph and the
+//! JobMaster's deployment descriptor.
+
+use super::registry::{GateKey, LocalShuffle};
+use super::runner::Task;
+use crate::channel::Credits;
+use crate::factory::{OperatorContext, OperatorKind};
+use crate::functions::RuntimeContext;
+use crate::graph::{JobGraph, StreamEdge, StreamGraph, TaskDeploymentDescriptor};
+use crate::metrics::MetricRegistry;
+use crate::output::{AnyOutput, NoOutput, erase_output};
+use crate::partitioner::PartitionerContext;
+use crate::record_type::{AnyGate, AnyGateHandle};
+use crate::side_output::SideOutputs;
+use crate::writer::PendingSends;
+use brook_types::{BrookError, NodeId, Result, VertexId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A subtask whose input gates exist (and are registered) but whose chain is not
+/// built yet: building waits for the gates of its downstream subtasks.
+pub struct DeployedTask {
+    pub graph: Arc<StreamGraph>,
+    pub job: Arc<JobGraph>,
+    pub descriptor: TaskDeploymentDescriptor,
+    pub metrics: MetricRegistry,
+    gates: Vec<AnyGate>,
+}
+
+impl DeployedTask {
+    /// Creates the subtask's input gates and registers them with `shuffle`.
+    pub fn deploy(
+        graph: Arc<StreamGraph>,
+        job: Arc<JobGraph>,
+        descriptor: TaskDeploymentDescriptor,
+        shuffle: &LocalShuffle,
+        metrics: MetricRegistry,
+    ) -> Result<Self> {
+        let credits = Credits {
+            exclusive_per_channel: graph.config.buffers_per_channel.max(1),
+            floating_per_gate: graph.config.floating_buffers_per_gate,
+        };
+        let mut gates = Vec::new();
+        for gate in &descriptor.inputs {
+            let first = gate.channels.first().ok_or_else(|| {
+                BrookError::InvalidProgram(format!(
+                    "input {} of subtask {} has no channels",
+                    gate.input, descriptor.subtask_index
+                ))
+            })?;
+            let record_type = stream_edge(&graph, &job, first.edge).record_type.clone();
+            let (g, handle) = record_type.create_gate(gate.channels.len(), credits);
+            shuffle.register(
+                (
+                    descriptor.job_id,
+                    descriptor.vertex,
+                    descriptor.subtask_index,
+                    gate.input,
+                ),
+                handle,
+            );
+            gates.push(g);
+        }
+        Ok(Self {
+            graph,
+            job,
+            descriptor,
+            metrics,
+            gates,
+        })
+    }
+
+    /// Waits for the downstream gates, then builds the chain.
+    pub async fn connect(mut self, shuffle: &LocalShuffle) -> Result<Task> {
+        let gates: Vec<Option<AnyGate>> = std::mem::take(&mut self.gates)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut handles = HashMap::new();
+        for out in &self.descriptor.outputs {
+            for t in &out.targets {
+                let key: GateKey = (self.descriptor.job_id, t.vertex, t.subtask, t.input);
+                if let std::collections::hash_map::Entry::Vacant(e) = handles.entry(key) {
+                    e.insert(shuffle.lookup(key).await);
+                }
+            }
+        }
+        let name = format!(
+            "{} ({}/{})",
+            self.job.vertex(self.descriptor.vertex).name,
+            self.descriptor.subtask_index + 1,
+            self.descriptor.parallelism
+        );
+        let mut builder = ChainBuilder {
+            task: &self,
+            handles,
+            writers: Vec::new(),
+            gates,
+        };
+        let input = builder.build_head()?;
+        let writers = builder.writers;
+        Ok(Task {
+            name,
+            input,
+            writers,
+            buffer_timeout: self.graph.config.buffer_timeout,
+        })
+    }
+}
+
+fn stream_edge<'a>(graph: &'a StreamGraph, job: &JobGraph, edge: usize) -> &'a StreamEdge {
+    let je = &job.edges[edge];
+    graph
+        .edges
+        .iter()
+        .find(|e| {
+            e.source == je.source_node
+                && e.target == je.target_node
+                && e.input == je.input
+                && e.side_output == je.side_output
+        })
+        .expect("job edges come from stream edges")
+}
+
+/// Builds a chain back to front: each operator is created with its outputs.
+pub struct ChainBuilder<'a> {
+    task: &'a DeployedTask,
+    handles: HashMap<GateKey, AnyGateHandle>,
+    writers: Vec<Arc<dyn PendingSends>>,
+    gates: Vec<Option<AnyGate>>,
+}
+
+impl ChainBuilder<'_> {
+    fn vertex_id(&self) -> VertexId {
+        self.task.descriptor.vertex
+    }
+
+    fn context(&self, node: NodeId) -> OperatorContext {
+        let t = self.task;
+        let n = &t.graph.nodes[&node];
+        let runtime = RuntimeContext::new(
+            t.descriptor.job_id,
+            t.job.vertex(t.descriptor.vertex).name.clone(),
+            n.name.clone(),
+            t.descriptor.subtask_index,
+            t.descriptor.parallelism,
+            n.max_parallelism(),
+            t.graph.config.runtime_mode,
+            t.metrics.clone(),
+        );
+        OperatorContext {
+            metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),
+            runtime,
+            batch_size: t.graph.config.batch_size,
+        }
+    }
+
+    fn is_chained(&self, edge: &StreamEdge) -> bool {
+        let v = self.task.job.vertex(self.vertex_id());
+        v.operators.iter().skip(1).any(|o| o.node == edge.target)
+    }
+
+    fn output_for_edge(&mut self, edge: &StreamEdge) -> Result<AnyOutput> {
+        if self.is_chained(edge) {
+            return self.build_operator(edge.target);
+        }
+        let t = self.task;
+        let je = t
+            .job
+            .edges
+            .iter()
+            .find(|je| {
+                je.source_node == edge.source
+                    && je.target_node == edge.target
+                    && je.input == edge.input
+                    && je.side_output == edge.side_output
+            })
+            .expect("an edge that is not chained is a job edge");
+        let partition = t
+            .descriptor
+            .outputs
+            .iter()
+            .find(|o| o.edge == je.id)
+            .expect("the descriptor has a partition for every outgoing job edge");
+        let channels = partition
+            .targets
+            .iter()
+            .map(|target| {
+                let handle = &self.handles[&(
+                    t.descriptor.job_id,
+                    target.vertex,
+                    target.subtask,
+                    target.input,
+                )];
+                edge.record_type.local_writer(handle, target.channel)
+            })
+            .collect();
+        let ctx = PartitionerContext {
+            num_channels: partition.targets.len(),
+            max_parallelism: t.graph.nodes[&edge.target].max_parallelism(),
+            subtask_index: t.descriptor.subtask_index,
+        };
+        let (out, pending) = edge.record_type.record_writer(
+            &edge.partitioner,
+            ctx,
+            channels,
+            t.graph.config.batch_size,
+        );
+        self.writers.push(pending);
+        Ok(out)
+    }
+
+    /// The main output and the side outputs of `node`.
+    fn build_outputs(&mut self, node: NodeId) -> Result<(AnyOutput, SideOutputs)> {
+        let graph = self.task.graph.clone();
+        let n = &graph.nodes[&node];
+        let edges: Vec<StreamEdge> = graph.out_edges(node).cloned().collect();
+        let mut main = Vec::new();
+        let mut sides: Vec<(
+            String,
+            Vec<AnyOutput>,
+            Arc<dyn crate::record_type::RecordType>,
+        )> = Vec::new();
+        for e in &edges {
+            let out = self.output_for_edge(e)?;
+            match &e.side_output {
+                None => main.push(out),
+                Some(tag) => match sides.iter_mut().find(|(t, _, _)| t == tag) {
+                    Some((_, outs, _)) => outs.push(out),
+                    None => sides.push((tag.clone(), vec![out], e.record_type.clone())),
+                },
+            }
+        }
+        let main = match &n.out_type {
+            Some(ty) if main.is_empty() => ty.no_output(),
+            Some(ty) => ty.fan_out(main),
+            None => erase_output::<()>(Box::new(NoOutput)),
+        };
+        let sides = SideOutputs::new(
+            sides
+                .into_iter()
+                .map(|(tag, outs, ty)| (tag, ty.side_output(ty.fan_out(outs))))
+                .collect(),
+        );
+        Ok((main, sides))
+    }
+
+    fn build_operator(&mut self, node: NodeId) -> Result<AnyOutput> {
+        let (out, side) = self.build_outputs(node)?;
+        let ctx = self.context(node);
+        self.task.graph.nodes[&node]
+            .factory
+            .create_one_input(ctx, out, side)
+    }
+
+    fn build_head(&mut self) -> Result<Box<dyn crate::task::TaskInput>> {
+        let t = self.task;
+        let head = t.job.vertex(self.vertex_id()).operators[0].node;
+        let factory = t.graph.nodes[&head].factory.clone();
+        match factory.kind() {
+            OperatorKind::Source { .. } => {
+                let (out, _side) = self.build_outputs(head)?;
+                factory.create_source(self.context(head), out)
+            }
+            OperatorKind::OneInput => {
+                let head_in = self.build_operator(head)?;
+                let in_type =
+                    stream_edge(&t.graph, &t.job, t.descriptor.inputs[0].channels[0].edge)
+                        .record_type
+                        .clone();
+                let gate = self.take_gate(0)?;
+                Ok(in_type.one_input_task(gate, head_in))
+            }
+            OperatorKind::TwoInput => {
+                let (out, side) = self.build_outputs(head)?;
+                let g1 = self.take_gate(0)?;
+                let g2 = self.take_gate(1)?;
+                factory.create_two_input(self.context(head), out, side, g1, g2)
+            }
+        }
+    }
+
+    fn take_gate(&mut self, input: usize) -> Result<AnyGate> {
+        self.gates
+            .get_mut(input)
+            .and_then(Option::take)
+            .ok_or_else(|| {
+                BrookError::InvalidProgram(format!(
+                    "task '{}' has no input gate {input}",
+                    self.task.job.vertex(self.vertex_id()).name
+                ))
+            })
+    }
+}

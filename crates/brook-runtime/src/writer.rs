@@ -1,0 +1,171 @@
+//! The record writer: the task-side end of an outgoing edge.
+//!
+//! Operators call it synchronously (it is an [`Output`]); it partitions records into
+//! per-channel buffers and queues a buffer for sending when it holds `batch_size`
+//! records. Sending needs a credit from the receiver, which only the task's async
+//! loop can wait for, so the writer's state is shared with the task through
+//! [`PendingSends`]: after each input element the task sends everything queued
+//! (waiting for credits — this is where backpressure stops a task), and on the
+//! buffer timeout it flushes partly filled buffers.
+
+use crate::channel::{ChannelClosed, ChannelWriter};
+use crate::output::Output;
+use crate::partitioner::Partitioner;
+use brook_types::{Batch, StreamElement, StreamRecord, Watermark, WatermarkStatus};
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// What the task loop sees of a record writer.
+pub trait PendingSends: Send + Sync {
+    /// Sends queued elements; ready when nothing is queued any more.
+    fn poll_send(&self, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>>;
+    /// Queues partly filled buffers (buffer timeout).
+    fn flush(&self);
+}
+
+struct WriterState<T> {
+    partitioner: Box<dyn Partitioner<T>>,
+    buffers: Vec<Vec<StreamRecord<T>>>,
+    channels: Vec<Box<dyn ChannelWriter<T>>>,
+    /// Elements waiting for a credit, per channel, in order.
+    pending: Vec<VecDeque<StreamElement<T>>>,
+    has_pending: bool,
+    batch_size: usize,
+}
+
+/// The writer of one outgoing edge of one subtask.
+pub struct RecordWriter<T> {
+    state: Arc<Mutex<WriterState<T>>>,
+}
+
+impl<T: Send + 'static> RecordWriter<T> {
+    /// A writer over `channels`, returning the chain-side output and the task-side handle.
+    pub fn create(
+        partitioner: Box<dyn Partitioner<T>>,
+        channels: Vec<Box<dyn ChannelWriter<T>>>,
+        batch_size: usize,
+    ) -> (Box<dyn Output<T>>, Arc<dyn PendingSends>) {
+        let n = channels.len();
+        assert!(
+            n > 0,
+            "an edge connects each upstream subtask to at least one channel"
+        );
+        let state = Arc::new(Mutex::new(WriterState {
+            partitioner,
+            buffers: (0..n).map(|_| Vec::new()).collect(),
+            channels,
+            pending: (0..n).map(|_| VecDeque::new()).collect(),
+            has_pending: false,
+            batch_size: batch_size.max(1),
+        }));
+        (
+            Box::new(RecordWriter {
+                state: state.clone(),
+            }),
+            Arc::new(WriterHandle { state }),
+        )
+    }
+}
+
+impl<T> WriterState<T> {
+    fn queue_full_buffers(&mut self) {
+        for (i, buf) in self.buffers.iter_mut().enumerate() {
+            if buf.len() >= self.batch_size {
+                let full = std::mem::replace(buf, Vec::with_capacity(self.batch_size));
+                self.pending[i].push_back(StreamElement::Records(full));
+                self.has_pending = true;
+            }
+        }
+    }
+
+    fn queue_all_buffers(&mut self) {
+        for (i, buf) in self.buffers.iter_mut().enumerate() {
+            if !buf.is_empty() {
+                let partial = std::mem::take(buf);
+                self.pending[i].push_back(StreamElement::Records(partial));
+                self.has_pending = true;
+            }
+        }
+    }
+
+    fn queue_event_to_all(&mut self, event: impl Fn() -> StreamElement<T>) {
+        self.queue_all_buffers();
+        for p in &mut self.pending {
+            p.push_back(event());
+        }
+        self.has_pending = true;
+    }
+
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
+        if !self.has_pending {
+            return Poll::Ready(Ok(()));
+        }
+        let mut blocked = false;
+        for (channel, queue) in self.channels.iter_mut().zip(self.pending.iter_mut()) {
+            while let Some(front) = queue.front() {
+                if matches!(front, StreamElement::Records(_)) {
+                    match channel.poll_ready(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => {
+                            blocked = true;
+                            break;
+                        }
+                    }
+                }
+                let element = queue.pop_front().expect("front exists");
+                channel.send(element)?;
+            }
+        }
+        if blocked {
+            Poll::Pending
+        } else {
+            self.has_pending = false;
+            Poll::Ready(Ok(()))
+        }
+    }
+}
+
+impl<T: Send> Output<T> for RecordWriter<T> {
+    #[inline]
+    fn collect(&mut self, batch: Batch<T>) {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        state.partitioner.partition(batch, &mut state.buffers);
+        state.queue_full_buffers();
+    }
+
+    fn emit_watermark(&mut self, watermark: Watermark) {
+        self.state
+            .lock()
+            .queue_event_to_all(|| StreamElement::Watermark(watermark));
+    }
+
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) {
+        self.state
+            .lock()
+            .queue_event_to_all(|| StreamElement::WatermarkStatus(status));
+    }
+
+    fn end_input(&mut self) {
+        self.state
+            .lock()
+            .queue_event_to_all(|| StreamElement::EndOfInput);
+    }
+}
+
+struct WriterHandle<T> {
+    state: Arc<Mutex<WriterState<T>>>,
+}
+
+impl<T: Send> PendingSends for WriterHandle<T> {
+    fn poll_send(&self, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
+        self.state.lock().poll_send(cx)
+    }
+
+    fn flush(&self) {
+        self.state.lock().queue_all_buffers();
+    }
+}
