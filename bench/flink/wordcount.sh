@@ -9,6 +9,9 @@
 # If FILE does not exist it is generated with gen_text.py (SIZE_MB, default 100;
 # SEED, default 42). Output goes to a temp dir that is removed afterwards
 # (KEEP_OUTPUT=1 keeps it). WARMUP=N runs the job N times first, unmeasured.
+# Flink's TextLineInputFormat is not splittable, so one file is read and
+# tokenized by ONE source subtask whatever the parallelism; SPLIT_FILES=N first
+# splits FILE by lines into N files in a temp dir (not timed) and reads that dir.
 # Uses a running cluster (bench/flink/cluster.sh start) or starts and stops one.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +39,13 @@ BYTES="$(stat -c %s "$FILE")"
 log "input $FILE: $BYTES bytes, $WORDS words; parallelism $PAR"
 
 OUT_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/brook-flink-wc.XXXXXX")"
+INPUT="$FILE"
+if [ "${SPLIT_FILES:-1}" -gt 1 ]; then
+    mkdir -p "$OUT_ROOT/input"
+    split -n "l/$SPLIT_FILES" -d "$FILE" "$OUT_ROOT/input/part-"
+    INPUT="$OUT_ROOT/input"
+    log "split input into $SPLIT_FILES files in $INPUT"
+fi
 cleanup() {
     stop_own_cluster
     if [ "${KEEP_OUTPUT:-0}" = 1 ]; then log "output kept in $OUT_ROOT"; else rm -rf "$OUT_ROOT"; fi
@@ -46,13 +56,13 @@ ensure_cluster
 for i in $(seq 1 "$WARMUP"); do
     log "warm-up run $i/$WARMUP"
     run_flink_job "$HOME_DIR" -p "$PAR" $BATCH_OPTS -c brook.bench.WordCount "$JAR" \
-        --input "$FILE" --output "$OUT_ROOT/warmup-$i" --execution-mode batch
+        --input "$INPUT" --output "$OUT_ROOT/warmup-$i" --execution-mode batch
     rm -rf "$OUT_ROOT/warmup-$i"
 done
 
 log "measured run"
 run_flink_job "$HOME_DIR" -p "$PAR" $BATCH_OPTS -c brook.bench.WordCount "$JAR" \
-    --input "$FILE" --output "$OUT_ROOT/out" --execution-mode batch
+    --input "$INPUT" --output "$OUT_ROOT/out" --execution-mode batch
 
 # Verify: every word counted once -> sum of final counts == input word count.
 OUT_WORDS="$(find "$OUT_ROOT/out" -type f -name 'part-*' -exec cat {} + \
@@ -63,4 +73,4 @@ job_vertices "$RUN_JOB_ID" | sed 's/^/    /' >&2
 [ "$SUM" = "$WORDS" ] || log "WARNING: output counts sum to $SUM, input has $WORDS words"
 
 report wordcount "$WORDS" "$PAR" "input_bytes=$BYTES" "distinct_words=$DISTINCT" \
-    "output_count_sum=$SUM" "warmup_runs=$WARMUP"
+    "output_count_sum=$SUM" "warmup_runs=$WARMUP" "input_files=${SPLIT_FILES:-1}"

@@ -1,1 +1,27 @@
-//! placeholder
+//! Brook's cluster: the JobManager — [`dispatcher::Dispatcher`],
+//! [`resource_manager::ResourceManager`], one [`jobmaster::JobMaster`] per job — and
+//! the [`taskmanager::TaskManager`]. The local [`MiniCluster`] runs all of them in one
+//! process.
+//!
+//! ```text
+//! client ──StreamGraph──▶ Dispatcher ──JobGraph──▶ JobMaster ──slots?──▶ ResourceManager
+//!                                                     │ TaskDeploymentDescriptor
+//!                                                     ▼
+//!                                               TaskManager ──runs──▶ Task (brook-runtime)
+//!                                                     │ TaskStateUpdate
+//!                                                     └──────────▶ JobMaster ──▶ JobHandle ──▶ JobClient
+//! ```
+//!
+//! The JobManager side works on the JobGraph only; it never calls an operator.
+
+pub mod dispatcher;
+pub mod job_client;
+pub mod job_status;
+pub mod jobmaster;
+pub mod minicluster;
+pub mod resource_manager;
+pub mod taskmanager;
+
+pub use job_client::{JobClient, JobExecutionResult};
+pub use job_status::JobStatus;
+pub use minicluster::{MiniCluster, MiniClusterConfig};

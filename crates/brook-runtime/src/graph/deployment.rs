@@ -89,30 +89,26 @@ impl JobGraph {
             .filter(|e| e.source_vertex == vertex)
             .map(|e| {
                 let down = self.vertex(e.target_vertex);
-                let targets = downstream_targets(
-                    e.strategy,
-                    v.parallelism,
-                    down.parallelism,
-                    subtask,
-                )
-                .into_iter()
-                .map(|d| {
-                    let gate = &self.input_gates(e.target_vertex, d)[e.input];
-                    let channel = gate
+                let targets =
+                    downstream_targets(e.strategy, v.parallelism, down.parallelism, subtask)
+                        .into_iter()
+                        .map(|d| {
+                            let gate = &self.input_gates(e.target_vertex, d)[e.input];
+                            let channel = gate
                         .channels
                         .iter()
                         .position(|c| c.edge == e.id && c.upstream_subtask == subtask)
                         .expect(
                             "the target gate has a channel for every connected upstream subtask",
                         );
-                    ChannelTarget {
-                        vertex: e.target_vertex,
-                        subtask: d,
-                        input: e.input,
-                        channel,
-                    }
-                })
-                .collect();
+                            ChannelTarget {
+                                vertex: e.target_vertex,
+                                subtask: d,
+                                input: e.input,
+                                channel,
+                            }
+                        })
+                        .collect();
                 ResultPartitionDescriptor {
                     edge: e.id,
                     targets,

@@ -22,6 +22,7 @@ pub enum ChainingStrategy {
 }
 
 /// One operator.
+#[derive(Clone)]
 pub struct StreamNode {
     pub id: NodeId,
     pub name: String,

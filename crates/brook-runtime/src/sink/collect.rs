@@ -50,6 +50,14 @@ pub struct CollectSink<T> {
     handle: CollectHandle<T>,
 }
 
+impl<T> Clone for CollectSink<T> {
+    fn clone(&self) -> Self {
+        Self {
+            handle: self.handle.clone(),
+        }
+    }
+}
+
 impl<T> CollectSink<T> {
     pub fn new(handle: CollectHandle<T>) -> Self {
         Self { handle }

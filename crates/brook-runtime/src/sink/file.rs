@@ -26,6 +26,13 @@ pub struct FileSink<T> {
     _type: PhantomData<fn(T)>,
 }
 
+impl<T> Clone for FileSink<T> {
+    /// A sink with the same settings that has not opened a file yet.
+    fn clone(&self) -> Self {
+        Self::new(self.path.clone(), self.format)
+    }
+}
+
 impl<T> FileSink<T> {
     pub fn new(path: PathBuf, format: FileFormat) -> Self {
         Self {

@@ -5,6 +5,7 @@ use std::io::Write;
 
 /// `print()`: one line per record on stdout (or stderr), prefixed with `N> ` (the
 /// 1-based subtask index) when the sink runs with parallelism above 1, as in Flink.
+#[derive(Clone)]
 pub struct PrintSink {
     prefix: String,
     to_stderr: bool,

@@ -18,4 +18,4 @@ mod runner;
 pub use chain::{ChainBuilder, DeployedTask};
 pub use input::{InputStatus, OneInputTaskInput, TaskInput, TwoInputTaskInput};
 pub use registry::LocalShuffle;
-pub use runner::{ExecutionState, Task, TaskMessage, TaskOutcome};
+pub use runner::{ExecutionState, Task, TaskMessage, TaskOutcome, panic_cause};

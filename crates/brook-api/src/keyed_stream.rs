@@ -1,0 +1,142 @@
+//! `KeyedStream`: a stream partitioned by key, and its keyed operators.
+
+use crate::data_stream::DataStream;
+use brook_runtime::functions::KeyedProcessFunction;
+use brook_runtime::operators::{KeyedProcessOperator, KeyedReduceOperator};
+use brook_types::Data;
+use brook_types::key_group::KeyHash;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::ops::AddAssign;
+
+/// A stream whose records are partitioned by the key `KF` extracts.
+pub struct KeyedStream<T, K, KF> {
+    stream: DataStream<T>,
+    key_selector: KF,
+    _key: PhantomData<fn() -> K>,
+}
+
+impl<T, K, KF> KeyedStream<T, K, KF>
+where
+    T: Data,
+    K: Data + Hash + Eq + KeyHash,
+    KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+{
+    pub(crate) fn new(stream: DataStream<T>, key_selector: KF) -> Self {
+        Self {
+            stream,
+            key_selector,
+            _key: PhantomData,
+        }
+    }
+
+    /// Rolling reduce: per key, `f(accumulated, new)`. STREAMING emits every new
+    /// accumulated value; BATCH emits each key's final value once.
+    pub fn reduce<RF>(self, f: RF) -> DataStream<T>
+    where
+        RF: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named("Keyed Reduce", f)
+    }
+
+    fn reduce_named<RF>(self, name: &str, f: RF) -> DataStream<T>
+    where
+        RF: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    {
+        let kf = self.key_selector;
+        self.stream.transform(name, move |ctx, _| {
+            Ok(KeyedReduceOperator::new(
+                kf.clone(),
+                f.clone(),
+                ctx.runtime_mode,
+            ))
+        })
+    }
+
+    /// Rolling sum of the field `field` selects; other fields keep the key's first record's values.
+    pub fn sum<N, L>(self, field: L) -> DataStream<T>
+    where
+        N: Copy + AddAssign + 'static,
+        L: Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named("Keyed Aggregation", move |mut acc: T, mut v: T| {
+            let x = *field(&mut v);
+            *field(&mut acc) += x;
+            acc
+        })
+    }
+
+    /// Rolling minimum of a field; other fields keep the key's first record's values.
+    pub fn min<N, L>(self, field: L) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + 'static,
+        L: Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named("Keyed Aggregation", move |mut acc: T, mut v: T| {
+            let x = *field(&mut v);
+            let a = field(&mut acc);
+            if x < *a {
+                *a = x;
+            }
+            acc
+        })
+    }
+
+    /// Rolling maximum of a field; other fields keep the key's first record's values.
+    pub fn max<N, L>(self, field: L) -> DataStream<T>
+    where
+        N: Copy + PartialOrd + 'static,
+        L: Fn(&mut T) -> &mut N + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named("Keyed Aggregation", move |mut acc: T, mut v: T| {
+            let x = *field(&mut v);
+            let a = field(&mut acc);
+            if x > *a {
+                *a = x;
+            }
+            acc
+        })
+    }
+
+    /// The whole record with the smallest value of `by` so far (the first on ties).
+    pub fn min_by<N, F>(self, by: F) -> DataStream<T>
+    where
+        N: PartialOrd + 'static,
+        F: Fn(&T) -> N + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named(
+            "Keyed Aggregation",
+            move |acc: T, v: T| if by(&v) < by(&acc) { v } else { acc },
+        )
+    }
+
+    /// The whole record with the largest value of `by` so far (the first on ties).
+    pub fn max_by<N, F>(self, by: F) -> DataStream<T>
+    where
+        N: PartialOrd + 'static,
+        F: Fn(&T) -> N + Clone + Send + Sync + 'static,
+    {
+        self.reduce_named(
+            "Keyed Aggregation",
+            move |acc: T, v: T| if by(&v) > by(&acc) { v } else { acc },
+        )
+    }
+
+    /// A [`KeyedProcessFunction`], which sees the current key.
+    pub fn process<O: Data, P: KeyedProcessFunction<K, T, O>>(self, function: P) -> DataStream<O> {
+        let kf = self.key_selector;
+        self.stream.transform("KeyedProcess", move |ctx, side| {
+            Ok(KeyedProcessOperator::new(
+                kf.clone(),
+                function.clone(),
+                ctx.clone(),
+                side,
+            ))
+        })
+    }
+
+    /// The key-partitioned stream as a plain stream (e.g. to `map` after `key_by`).
+    pub fn into_data_stream(self) -> DataStream<T> {
+        self.stream
+    }
+}

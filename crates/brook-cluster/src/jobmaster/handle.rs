@@ -1,0 +1,186 @@
+//! The shared, observable state of one job: what `JobClient`, the REST API and the
+//! CLI read while the JobMaster writes it.
+
+use crate::job_status::JobStatus;
+use brook_runtime::graph::JobGraph;
+use brook_runtime::metrics::MetricRegistry;
+use brook_runtime::task::ExecutionState;
+use brook_types::{JobId, VertexId};
+use parking_lot::{Condvar, Mutex};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A vertex as observed now.
+#[derive(Clone, Debug)]
+pub struct VertexSnapshot {
+    pub id: VertexId,
+    pub name: String,
+    pub parallelism: usize,
+    /// Per subtask.
+    pub subtask_states: Vec<ExecutionState>,
+}
+
+/// A job as observed now.
+#[derive(Clone, Debug)]
+pub struct JobSnapshot {
+    pub job_id: JobId,
+    pub name: String,
+    pub status: JobStatus,
+    pub start_time_ms: i64,
+    pub duration: Duration,
+    pub failure_cause: Option<String>,
+    pub vertices: Vec<VertexSnapshot>,
+}
+
+struct JobState {
+    status: JobStatus,
+    failure_cause: Option<String>,
+    tasks: BTreeMap<(VertexId, usize), ExecutionState>,
+    ended: Option<Instant>,
+}
+
+/// The observable state of one job.
+pub struct JobHandle {
+    pub job_id: JobId,
+    pub job: std::sync::Arc<JobGraph>,
+    pub metrics: MetricRegistry,
+    started: Instant,
+    start_time_ms: i64,
+    state: Mutex<JobState>,
+    changed: Condvar,
+    notify: tokio::sync::Notify,
+}
+
+impl JobHandle {
+    pub fn new(job: std::sync::Arc<JobGraph>, metrics: MetricRegistry) -> Self {
+        let mut tasks = BTreeMap::new();
+        for v in &job.vertices {
+            for i in 0..v.parallelism {
+                tasks.insert((v.id, i), ExecutionState::Created);
+            }
+        }
+        let start_time_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Self {
+            job_id: job.job_id,
+            job,
+            metrics,
+            started: Instant::now(),
+            start_time_ms,
+            state: Mutex::new(JobState {
+                status: JobStatus::Created,
+                failure_cause: None,
+                tasks,
+                ended: None,
+            }),
+            changed: Condvar::new(),
+            notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    pub fn status(&self) -> JobStatus {
+        self.state.lock().status
+    }
+
+    pub fn failure_cause(&self) -> Option<String> {
+        self.state.lock().failure_cause.clone()
+    }
+
+    pub(crate) fn set_failure_cause(&self, cause: String) {
+        self.state.lock().failure_cause = Some(cause);
+    }
+
+    pub(crate) fn set_status(&self, status: JobStatus, cause: Option<String>) {
+        {
+            let mut s = self.state.lock();
+            s.status = status;
+            if cause.is_some() && s.failure_cause.is_none() {
+                s.failure_cause = cause;
+            }
+            if status.is_globally_terminal() {
+                s.ended = Some(Instant::now());
+            }
+        }
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn set_task_state(&self, vertex: VertexId, subtask: usize, state: ExecutionState) {
+        {
+            let mut s = self.state.lock();
+            let entry = s.tasks.entry((vertex, subtask)).or_insert(state);
+            if !entry.is_terminal() {
+                *entry = state;
+            }
+        }
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    /// Blocks until the job reached a terminal state.
+    pub fn wait_terminal(&self) -> JobStatus {
+        let mut s = self.state.lock();
+        while !s.status.is_globally_terminal() {
+            self.changed.wait(&mut s);
+        }
+        s.status
+    }
+
+    /// Blocks until `pred` holds for the job, or `timeout` passes; returns whether it held.
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        mut pred: impl FnMut(&JobSnapshot) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if pred(&self.snapshot()) {
+                return true;
+            }
+            let mut s = self.state.lock();
+            if self.changed.wait_until(&mut s, deadline).timed_out() {
+                drop(s);
+                return pred(&self.snapshot());
+            }
+        }
+    }
+
+    /// Waits asynchronously until the job reached a terminal state.
+    pub async fn terminal(&self) -> JobStatus {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let status = self.status();
+            if status.is_globally_terminal() {
+                return status;
+            }
+            notified.await;
+        }
+    }
+
+    pub fn snapshot(&self) -> JobSnapshot {
+        let s = self.state.lock();
+        let vertices = self
+            .job
+            .vertices
+            .iter()
+            .map(|v| VertexSnapshot {
+                id: v.id,
+                name: v.name.clone(),
+                parallelism: v.parallelism,
+                subtask_states: (0..v.parallelism).map(|i| s.tasks[&(v.id, i)]).collect(),
+            })
+            .collect();
+        JobSnapshot {
+            job_id: self.job_id,
+            name: self.job.job_name.clone(),
+            status: s.status,
+            start_time_ms: self.start_time_ms,
+            duration: s.ended.unwrap_or_else(Instant::now) - self.started,
+            failure_cause: s.failure_cause.clone(),
+            vertices,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The local MiniCluster: a JobManager (Dispatcher, ResourceManager, JobMasters) and
+//! TaskManagers in one process, connected in memory. `brook run --local` and a
+//! program's own `execute()` use it.
+
+use crate::dispatcher::Dispatcher;
+use crate::job_client::JobClient;
+use crate::resource_manager::ResourceManager;
+use crate::taskmanager::TaskManager;
+use brook_runtime::graph::StreamGraph;
+use brook_runtime::task::LocalShuffle;
+use brook_types::config::{Configuration, options};
+use brook_types::{BrookError, Result, TaskManagerId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Size of a MiniCluster.
+#[derive(Clone, Debug)]
+pub struct MiniClusterConfig {
+    pub num_task_managers: usize,
+    pub slots_per_task_manager: usize,
+    /// Worker threads of the tokio runtime tasks run on.
+    pub worker_threads: usize,
+}
+
+impl MiniClusterConfig {
+    /// From `local.number-taskmanager` and `taskmanager.numberOfTaskSlots`.
+    pub fn from_configuration(config: &Configuration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            num_task_managers: config.get_usize(&options::LOCAL_NUMBER_TASK_MANAGER).max(1),
+            slots_per_task_manager: config.get_usize(&options::NUMBER_OF_TASK_SLOTS).max(1),
+            worker_threads: cores,
+        }
+    }
+}
+
+struct Inner {
+    runtime: Option<tokio::runtime::Runtime>,
+    dispatcher: Dispatcher,
+    resource_manager: Arc<ResourceManager>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            // Tasks still running (e.g. of a canceled job) are dropped, not awaited.
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A JobManager and TaskManagers in this process.
+#[derive(Clone)]
+pub struct MiniCluster {
+    inner: Arc<Inner>,
+}
+
+impl MiniCluster {
+    pub fn start(config: MiniClusterConfig) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads.max(1))
+            .thread_name("brook-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| BrookError::Cluster(format!("cannot start the runtime: {e}")))?;
+        let shuffle = LocalShuffle::new();
+        let resource_manager = Arc::new(ResourceManager::default());
+        let mut task_managers = HashMap::new();
+        for _ in 0..config.num_task_managers {
+            let id = TaskManagerId::generate();
+            let tm = Arc::new(TaskManager::new(
+                id,
+                config.slots_per_task_manager,
+                shuffle.clone(),
+                runtime.handle().clone(),
+            ));
+            resource_manager.register_task_manager(id, config.slots_per_task_manager);
+            task_managers.insert(id, tm);
+        }
+        let dispatcher = Dispatcher::new(
+            resource_manager.clone(),
+            task_managers,
+            runtime.handle().clone(),
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                dispatcher,
+                resource_manager,
+            }),
+        })
+    }
+
+    /// Submits a job; the returned client keeps this cluster alive.
+    pub fn submit(&self, graph: StreamGraph) -> Result<JobClient> {
+        let (job_id, _) = self.inner.dispatcher.submit(graph)?;
+        Ok(self
+            .inner
+            .dispatcher
+            .client(job_id, self.inner.clone())
+            .expect("job was just submitted"))
+    }
+
+    pub fn total_slots(&self) -> usize {
+        self.inner.resource_manager.total_slots()
+    }
+
+    pub fn free_slots(&self) -> usize {
+        self.inner.resource_manager.free_slots()
+    }
+
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.inner.dispatcher
+    }
+
+    /// The tokio runtime tasks run on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.inner
+            .runtime
+            .as_ref()
+            .expect("the runtime lives as long as the cluster")
+            .handle()
+    }
+}
