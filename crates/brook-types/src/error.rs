@@ -30,22 +30,16 @@ pub enum BrookError {
     ConfigFile { path: PathBuf, reason: String },
 
     /// A file that cannot be read or written.
-    #[error("{action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{action} {path}: {error}")]
+    Io { action: &'static str, path: PathBuf, error: std::io::Error },
 
     /// A network endpoint that cannot be reached.
     #[error(
-        "cannot connect to {address}: {source}; check that the server is running and reachable"
+        "cannot connect to {address}: {error}; check that the server is running and reachable"
     )]
     Connect {
         address: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// An argument that is not valid (an id that does not parse, a negative size, …).
@@ -91,7 +85,7 @@ impl BrookError {
         Self::Io {
             action,
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

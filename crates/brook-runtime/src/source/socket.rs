@@ -143,7 +143,7 @@ impl SourceReader<String, SocketSplit> for SocketReader {
                         self.state = ReaderState::Done;
                         return Poll::Ready(Err(BrookError::Connect {
                             address: format!("{} (socket source)", self.address),
-                            source: e,
+                            error: e,
                         }));
                     }
                 },
@@ -163,7 +163,7 @@ impl SourceReader<String, SocketSplit> for SocketReader {
                             self.state = ReaderState::Done;
                             return Poll::Ready(Err(BrookError::Connect {
                                 address: format!("{} (socket source, while reading)", self.address),
-                                source: e,
+                                error: e,
                             }));
                         }
                         Poll::Ready(Ok(())) if buf.filled().is_empty() => {

@@ -1,0 +1,102 @@
+//! The `brook` command line, mirroring Flink's `bin/flink` verbs and options.
+
+mod config;
+mod info;
+mod options;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "brook",
+    version,
+    about = "Brook: a distributed, stateful stream processor with Apache Flink's architecture",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a job: `brook run --local [-p N] <job> [job args]`.
+    Run(run::RunArgs),
+    /// Print a job's execution plan as JSON without running it.
+    Info(info::InfoArgs),
+    /// Configuration reference (`brook config docs`).
+    Config(config::ConfigArgs),
+}
+
+/// Parses the command line, runs the command and turns every error into one line
+/// on stderr with a non-zero exit code.
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Info(args) => info::info(args),
+        Command::Config(args) => config::config(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(clap_err) = e.downcast_ref::<clap::Error>() {
+                return clap_error(clap_err);
+            }
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version go to stdout as clap prints them; usage errors become one line.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { ExitCode::from(2) } else { ExitCode::SUCCESS }
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let usage = rendered.lines().find_map(|l| l.trim().strip_prefix("Usage: ")).unwrap_or("brook");
+            let command: Vec<&str> =
+                usage.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect();
+            eprintln!("error: {first} (see '{} --help')", command.join(" "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Panics in user code are caught by the task that ran it and reported as the
+/// job's failure cause; printing them again from the worker thread only adds
+/// noise, so worker-thread panics are logged at debug level.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let worker = std::thread::current().name().is_some_and(|n| n.starts_with("brook-worker"));
+        if worker {
+            tracing::debug!("user code panicked: {info}");
+        } else {
+            default(info);
+        }
+    }));
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}

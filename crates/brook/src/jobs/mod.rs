@@ -1,0 +1,29 @@
+//! Built-in jobs: programs every `brook` process carries, runnable by name
+//! (`brook run --local wordcount …`).
+
+pub mod wordcount;
+
+use brook_api::StreamExecutionEnvironment;
+
+/// A program shipped inside the binary.
+pub struct BuiltinJob {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Builds the job on `env` from its arguments; returns the job name.
+    pub build: fn(&StreamExecutionEnvironment, &[String]) -> anyhow::Result<String>,
+}
+
+/// All built-in jobs.
+pub const JOBS: &[BuiltinJob] = &[BuiltinJob {
+    name: "wordcount",
+    description: "count words of a text file (Flink's WordCount example)",
+    build: wordcount::build,
+}];
+
+/// The job named `name`, or an error listing the known ones.
+pub fn find(name: &str) -> anyhow::Result<&'static BuiltinJob> {
+    JOBS.iter().find(|j| j.name == name).ok_or_else(|| {
+        let known: Vec<&str> = JOBS.iter().map(|j| j.name).collect();
+        anyhow::anyhow!("unknown job '{name}'; built-in jobs are: {}", known.join(", "))
+    })
+}
