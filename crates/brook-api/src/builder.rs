@@ -1,9 +1,7 @@
 //! The graph under construction, shared by the environment and its streams.
 
 use brook_runtime::factory::OperatorFactory;
-use brook_runtime::graph::{
-    ChainingStrategy, ExecutionConfig, StreamEdge, StreamGraph, StreamNode,
-};
+use brook_runtime::graph::{ChainingStrategy, ExecutionConfig, StreamEdge, StreamGraph, StreamNode};
 use brook_runtime::partitioner::PartitionerSpec;
 use brook_runtime::record_type::RecordType;
 use brook_types::{BrookError, NodeId, Result};
@@ -75,9 +73,7 @@ impl GraphBuilder {
     }
 
     pub fn node_mut(&mut self, id: NodeId) -> &mut StreamNode {
-        self.nodes
-            .get_mut(&id)
-            .expect("streams only refer to nodes of their environment")
+        self.nodes.get_mut(&id).expect("streams only refer to nodes of their environment")
     }
 
     /// Takes the graph built so far, leaving the builder empty (as Flink's

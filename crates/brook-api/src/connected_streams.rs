@@ -31,14 +31,12 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
         K2: Fn(&B) -> K + Clone + Send + Sync + 'static,
     {
         Self {
-            first: self.first.with_partitioner(PartitionerSpec::typed(
-                ShipStrategy::Hash,
-                KeyGroupPartitioner::factory(key1),
-            )),
-            second: self.second.with_partitioner(PartitionerSpec::typed(
-                ShipStrategy::Hash,
-                KeyGroupPartitioner::factory(key2),
-            )),
+            first: self
+                .first
+                .with_partitioner(PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key1))),
+            second: self
+                .second
+                .with_partitioner(PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key2))),
         }
     }
 
@@ -69,28 +67,19 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
         self.transform("Co-Flat Map", CoFlatMap { f1, f2 })
     }
 
-    fn transform<O: Data, P: CoProcessFunction<A, B, O>>(
-        self,
-        name: &str,
-        function: P,
-    ) -> DataStream<O> {
+    fn transform<O: Data, P: CoProcessFunction<A, B, O>>(self, name: &str, function: P) -> DataStream<O> {
         let make = move |ctx: &brook_runtime::functions::RuntimeContext, side| {
             Ok(CoProcessOperator::new(function.clone(), ctx.clone(), side))
         };
         let node = NewNode {
             name: name.to_string(),
-            factory: Arc::new(
-                TwoInputFactory::<A, B, O, CoProcessOperator<A, B, O, P>, _>::new(make),
-            ),
+            factory: Arc::new(TwoInputFactory::<A, B, O, CoProcessOperator<A, B, O, P>, _>::new(make)),
             out_type: Some(record_type::<O>()),
             pact: "Operator",
             parallelism: None,
         };
         let env = self.first.env.clone();
-        let id = env
-            .builder
-            .lock()
-            .add(node, &[(&self.first.ports, 0), (&self.second.ports, 1)]);
+        let id = env.builder.lock().add(node, &[(&self.first.ports, 0), (&self.second.ports, 1)]);
         DataStream::from_port(
             env,
             Port {

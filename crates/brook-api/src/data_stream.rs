@@ -10,14 +10,11 @@ use brook_runtime::functions::{ProcessFunction, RuntimeContext};
 use brook_runtime::graph::{ChainingStrategy, StreamNode};
 use brook_runtime::operators::{FilterOperator, FlatMapOperator, MapOperator, ProcessOperator};
 use brook_runtime::output::OneInputOperator;
-use brook_runtime::partitioner::{
-    CustomPartitioner, KeyGroupPartitioner, PartitionerSpec, ShipStrategy,
-};
+use brook_runtime::partitioner::{CustomPartitioner, KeyGroupPartitioner, PartitionerSpec, ShipStrategy};
 use brook_runtime::record_type::record_type;
 use brook_runtime::side_output::{OutputTag, SideOutputs};
 use brook_runtime::sink::{
-    CollectHandle, CollectSink, DiscardingSink, FileFormat, FileSink, PrintSink, Printable,
-    SinkFunction, SinkOperator,
+    CollectHandle, CollectSink, DiscardingSink, FileFormat, FileSink, PrintSink, Printable, SinkFunction, SinkOperator,
 };
 use brook_types::key_group::KeyHash;
 use brook_types::{Data, Result};
@@ -35,21 +32,13 @@ pub struct DataStream<T> {
 
 impl<T> Clone for DataStream<T> {
     fn clone(&self) -> Self {
-        Self {
-            env: self.env.clone(),
-            ports: self.ports.clone(),
-            _type: PhantomData,
-        }
+        Self { env: self.env.clone(), ports: self.ports.clone(), _type: PhantomData }
     }
 }
 
 impl<T: Data> DataStream<T> {
     pub(crate) fn from_port(env: StreamExecutionEnvironment, port: Port) -> Self {
-        Self {
-            env,
-            ports: vec![port],
-            _type: PhantomData,
-        }
+        Self { env, ports: vec![port], _type: PhantomData }
     }
 
     pub fn execution_environment(&self) -> &StreamExecutionEnvironment {
@@ -62,9 +51,7 @@ impl<T: Data> DataStream<T> {
             [p] => f(self.env.builder.lock().node_mut(p.node)),
             _ => record_misuse(
                 &self.env.builder,
-                format!(
-                    "{what} cannot be set on the result of union(); set it on an operator instead"
-                ),
+                format!("{what} cannot be set on the result of union(); set it on an operator instead"),
             ),
         }
         self
@@ -85,9 +72,7 @@ impl<T: Data> DataStream<T> {
     }
 
     pub fn set_max_parallelism(self, max_parallelism: usize) -> Self {
-        self.configure("max parallelism", |n| {
-            n.max_parallelism = Some(max_parallelism)
-        })
+        self.configure("max parallelism", |n| n.max_parallelism = Some(max_parallelism))
     }
 
     /// The operator runs in a task of its own, neither chained to its input nor to its outputs.
@@ -102,9 +87,7 @@ impl<T: Data> DataStream<T> {
 
     /// Operators in different groups never share a slot.
     pub fn slot_sharing_group(self, group: &str) -> Self {
-        self.configure("slot sharing group", |n| {
-            n.slot_sharing_group = Some(group.to_string())
-        })
+        self.configure("slot sharing group", |n| n.slot_sharing_group = Some(group.to_string()))
     }
 
     /// Adds a one-input operator made per subtask by `make`.
@@ -160,9 +143,7 @@ impl<T: Data> DataStream<T> {
 
     /// A [`ProcessFunction`]: context, timestamps, side outputs.
     pub fn process<O: Data, P: ProcessFunction<T, O>>(self, function: P) -> DataStream<O> {
-        self.transform("Process", move |ctx, side| {
-            Ok(ProcessOperator::new(function.clone(), ctx.clone(), side))
-        })
+        self.transform("Process", move |ctx, side| Ok(ProcessOperator::new(function.clone(), ctx.clone(), side)))
     }
 
     /// The records the producing operator emitted to `tag`.
@@ -175,10 +156,7 @@ impl<T: Data> DataStream<T> {
                 partitioner: PartitionerSpec::forward_default(),
             },
             _ => {
-                record_misuse(
-                    &self.env.builder,
-                    "get_side_output cannot be used on the result of union()".into(),
-                );
+                record_misuse(&self.env.builder, "get_side_output cannot be used on the result of union()".into());
                 self.ports[0].clone()
             }
         };
@@ -204,10 +182,7 @@ impl<T: Data> DataStream<T> {
         K: Data + Hash + Eq + KeyHash,
         KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
     {
-        let spec = PartitionerSpec::typed(
-            ShipStrategy::Hash,
-            KeyGroupPartitioner::factory(key_selector.clone()),
-        );
+        let spec = PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key_selector.clone()));
         KeyedStream::new(self.with_partitioner(spec), key_selector)
     }
 
@@ -303,10 +278,7 @@ impl<T: Data> DataStream<T> {
     where
         T: brook_runtime::sink::CsvRecord + Printable,
     {
-        self.sink_to(
-            FileSink::<T>::new(path.as_ref().to_path_buf(), FileFormat::Text),
-            "Sink: Text File",
-        )
+        self.sink_to(FileSink::<T>::new(path.as_ref().to_path_buf(), FileFormat::Text), "Sink: Text File")
     }
 
     /// Writes each record as a CSV line (tuple fields separated by commas).
@@ -314,10 +286,7 @@ impl<T: Data> DataStream<T> {
     where
         T: brook_runtime::sink::CsvRecord + Printable,
     {
-        self.sink_to(
-            FileSink::<T>::new(path.as_ref().to_path_buf(), FileFormat::Csv),
-            "Sink: CSV File",
-        )
+        self.sink_to(FileSink::<T>::new(path.as_ref().to_path_buf(), FileFormat::Csv), "Sink: CSV File")
     }
 
     /// Collects the records in memory; read them from the handle after the job.

@@ -8,9 +8,7 @@ use brook_runtime::functions::RuntimeMode;
 use brook_runtime::graph::{ExecutionConfig, JobGraph, StreamGraph};
 use brook_runtime::partitioner::PartitionerSpec;
 use brook_runtime::record_type::record_type;
-use brook_runtime::source::{
-    CollectionSource, NumberSequenceSource, SocketTextSource, Source, TextFileSource,
-};
+use brook_runtime::source::{CollectionSource, NumberSequenceSource, SocketTextSource, Source, TextFileSource};
 use brook_types::config::{Configuration, options};
 use brook_types::{BrookError, Data, JobId, Result};
 use parking_lot::Mutex;
@@ -44,9 +42,7 @@ impl StreamExecutionEnvironment {
     pub fn with_configuration(configuration: Configuration) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let parallelism = if configuration.contains(&options::PARALLELISM_DEFAULT) {
-            configuration
-                .get_usize(&options::PARALLELISM_DEFAULT)
-                .max(1)
+            configuration.get_usize(&options::PARALLELISM_DEFAULT).max(1)
         } else {
             cores
         };
@@ -67,10 +63,7 @@ impl StreamExecutionEnvironment {
         };
         Self {
             builder: Arc::new(Mutex::new(GraphBuilder::default())),
-            state: Arc::new(Mutex::new(EnvSettings {
-                config,
-                configuration,
-            })),
+            state: Arc::new(Mutex::new(EnvSettings { config, configuration })),
         }
     }
 
@@ -93,8 +86,7 @@ impl StreamExecutionEnvironment {
     /// Longest time a record waits in a partly filled buffer, as Flink's
     /// `setBufferTimeout`: `-1` sends only full buffers, `0` flushes every record.
     pub fn set_buffer_timeout(&self, millis: i64) -> &Self {
-        self.state.lock().config.buffer_timeout =
-            (millis >= 0).then(|| Duration::from_millis(millis as u64));
+        self.state.lock().config.buffer_timeout = (millis >= 0).then(|| Duration::from_millis(millis as u64));
         self
     }
 
@@ -158,24 +150,12 @@ impl StreamExecutionEnvironment {
     /// The lines of a text file or of the files in a directory; bounded, read in
     /// parallel by byte ranges.
     pub fn read_text_file(&self, path: impl AsRef<Path>) -> DataStream<String> {
-        self.from_source(
-            TextFileSource {
-                path: path.as_ref().to_path_buf(),
-            },
-            "File Source",
-        )
+        self.from_source(TextFileSource { path: path.as_ref().to_path_buf() }, "File Source")
     }
 
     /// Lines from a TCP server; ends when the server closes the connection.
     pub fn socket_text_stream(&self, host: &str, port: u16) -> DataStream<String> {
-        self.from_source(
-            SocketTextSource {
-                host: host.to_string(),
-                port,
-                delimiter: b'\n',
-            },
-            "Socket Stream",
-        )
+        self.from_source(SocketTextSource { host: host.to_string(), port, delimiter: b'\n' }, "Socket Stream")
     }
 
     /// The graph built so far, resolved, leaving the environment empty.
@@ -217,10 +197,7 @@ impl StreamExecutionEnvironment {
         drop(builder);
         graph.resolve()?;
         let job = JobGraph::from_stream_graph(&graph, JobId(0));
-        Ok(
-            serde_json::to_string_pretty(&graph.execution_plan(&job))
-                .expect("plans are plain JSON"),
-        )
+        Ok(serde_json::to_string_pretty(&graph.execution_plan(&job)).expect("plans are plain JSON"))
     }
 }
 
@@ -234,10 +211,6 @@ pub(crate) fn record_misuse(builder: &SharedBuilder, message: String) {
 
 impl std::fmt::Debug for StreamExecutionEnvironment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "StreamExecutionEnvironment(parallelism={})",
-            self.get_parallelism()
-        )
+        write!(f, "StreamExecutionEnvironment(parallelism={})", self.get_parallelism())
     }
 }

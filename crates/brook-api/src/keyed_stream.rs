@@ -23,11 +23,7 @@ where
     KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
 {
     pub(crate) fn new(stream: DataStream<T>, key_selector: KF) -> Self {
-        Self {
-            stream,
-            key_selector,
-            _key: PhantomData,
-        }
+        Self { stream, key_selector, _key: PhantomData }
     }
 
     /// Rolling reduce: per key, `f(accumulated, new)`. STREAMING emits every new
@@ -44,13 +40,7 @@ where
         RF: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
     {
         let kf = self.key_selector;
-        self.stream.transform(name, move |ctx, _| {
-            Ok(KeyedReduceOperator::new(
-                kf.clone(),
-                f.clone(),
-                ctx.runtime_mode,
-            ))
-        })
+        self.stream.transform(name, move |ctx, _| Ok(KeyedReduceOperator::new(kf.clone(), f.clone(), ctx.runtime_mode)))
     }
 
     /// Rolling sum of the field `field` selects; other fields keep the key's first record's values.
@@ -104,10 +94,7 @@ where
         N: PartialOrd + 'static,
         F: Fn(&T) -> N + Clone + Send + Sync + 'static,
     {
-        self.reduce_named(
-            "Keyed Aggregation",
-            move |acc: T, v: T| if by(&v) < by(&acc) { v } else { acc },
-        )
+        self.reduce_named("Keyed Aggregation", move |acc: T, v: T| if by(&v) < by(&acc) { v } else { acc })
     }
 
     /// The whole record with the largest value of `by` so far (the first on ties).
@@ -116,22 +103,14 @@ where
         N: PartialOrd + 'static,
         F: Fn(&T) -> N + Clone + Send + Sync + 'static,
     {
-        self.reduce_named(
-            "Keyed Aggregation",
-            move |acc: T, v: T| if by(&v) > by(&acc) { v } else { acc },
-        )
+        self.reduce_named("Keyed Aggregation", move |acc: T, v: T| if by(&v) > by(&acc) { v } else { acc })
     }
 
     /// A [`KeyedProcessFunction`], which sees the current key.
     pub fn process<O: Data, P: KeyedProcessFunction<K, T, O>>(self, function: P) -> DataStream<O> {
         let kf = self.key_selector;
         self.stream.transform("KeyedProcess", move |ctx, side| {
-            Ok(KeyedProcessOperator::new(
-                kf.clone(),
-                function.clone(),
-                ctx.clone(),
-                side,
-            ))
+            Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), side))
         })
     }
 

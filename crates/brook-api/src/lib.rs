@@ -40,8 +40,8 @@ pub use sink::DataStreamSink;
 
 pub use brook_cluster::{JobClient, JobExecutionResult, JobStatus};
 pub use brook_runtime::functions::{
-    CoProcessFunction, Collector, Context, KeyedContext, KeyedProcessFunction, ProcessFunction,
-    RuntimeContext, RuntimeMode,
+    CoProcessFunction, Collector, Context, KeyedContext, KeyedProcessFunction, ProcessFunction, RuntimeContext,
+    RuntimeMode,
 };
 pub use brook_runtime::side_output::OutputTag;
 pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction};

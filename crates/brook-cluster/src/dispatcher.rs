@@ -32,12 +32,7 @@ impl Dispatcher {
         task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        Self {
-            resource_manager,
-            task_managers,
-            runtime,
-            jobs: Mutex::default(),
-        }
+        Self { resource_manager, task_managers, runtime, jobs: Mutex::default() }
     }
 
     /// Submits a program: resolves and chains its graph, hands the program to the
@@ -53,17 +48,9 @@ impl Dispatcher {
         }
         let handle = Arc::new(JobHandle::new(job.clone(), metrics));
         let (tx, rx) = mpsc::unbounded_channel();
-        let entry = Arc::new(JobEntry {
-            handle: handle.clone(),
-            control: tx,
-        });
+        let entry = Arc::new(JobEntry { handle: handle.clone(), control: tx });
         self.jobs.lock().insert(job_id, entry.clone());
-        let master = JobMaster::new(
-            job,
-            self.resource_manager.clone(),
-            self.task_managers.clone(),
-            handle,
-        );
+        let master = JobMaster::new(job, self.resource_manager.clone(), self.task_managers.clone(), handle);
         self.runtime.spawn(master.run(rx));
         Ok((job_id, entry))
     }
@@ -77,11 +64,7 @@ impl Dispatcher {
     }
 
     /// A client for a submitted job.
-    pub fn client(
-        &self,
-        id: JobId,
-        keep_alive: Arc<dyn std::any::Any + Send + Sync>,
-    ) -> Option<JobClient> {
+    pub fn client(&self, id: JobId, keep_alive: Arc<dyn std::any::Any + Send + Sync>) -> Option<JobClient> {
         self.job(id).map(|e| JobClient::new(e, keep_alive))
     }
 }

@@ -37,10 +37,7 @@ pub struct JobClient {
 
 impl JobClient {
     pub(crate) fn new(entry: Arc<JobEntry>, cluster: Arc<dyn std::any::Any + Send + Sync>) -> Self {
-        Self {
-            entry,
-            _cluster: cluster,
-        }
+        Self { entry, _cluster: cluster }
     }
 
     pub fn job_id(&self) -> JobId {
@@ -88,16 +85,13 @@ impl JobClient {
                 accumulators: self.entry.handle.metrics.accumulator_values(),
                 operator_records: self.entry.handle.metrics.operator_totals(),
             }),
-            JobStatus::Canceled => Err(BrookError::JobCanceled {
-                job_id: snap.job_id.to_string(),
-                job_name: snap.name,
-            }),
+            JobStatus::Canceled => {
+                Err(BrookError::JobCanceled { job_id: snap.job_id.to_string(), job_name: snap.name })
+            }
             _ => Err(BrookError::JobFailed {
                 job_id: snap.job_id.to_string(),
                 job_name: snap.name,
-                cause: snap
-                    .failure_cause
-                    .unwrap_or_else(|| format!("job ended {status}")),
+                cause: snap.failure_cause.unwrap_or_else(|| format!("job ended {status}")),
             }),
         }
     }

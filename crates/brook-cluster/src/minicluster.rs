@@ -77,28 +77,14 @@ impl MiniCluster {
             resource_manager.register_task_manager(id, config.slots_per_task_manager);
             task_managers.insert(id, tm);
         }
-        let dispatcher = Dispatcher::new(
-            resource_manager.clone(),
-            task_managers,
-            runtime.handle().clone(),
-        );
-        Ok(Self {
-            inner: Arc::new(Inner {
-                runtime: Some(runtime),
-                dispatcher,
-                resource_manager,
-            }),
-        })
+        let dispatcher = Dispatcher::new(resource_manager.clone(), task_managers, runtime.handle().clone());
+        Ok(Self { inner: Arc::new(Inner { runtime: Some(runtime), dispatcher, resource_manager }) })
     }
 
     /// Submits a job; the returned client keeps this cluster alive.
     pub fn submit(&self, graph: StreamGraph) -> Result<JobClient> {
         let (job_id, _) = self.inner.dispatcher.submit(graph)?;
-        Ok(self
-            .inner
-            .dispatcher
-            .client(job_id, self.inner.clone())
-            .expect("job was just submitted"))
+        Ok(self.inner.dispatcher.client(job_id, self.inner.clone()).expect("job was just submitted"))
     }
 
     pub fn total_slots(&self) -> usize {
@@ -115,10 +101,6 @@ impl MiniCluster {
 
     /// The tokio runtime tasks run on.
     pub fn runtime(&self) -> &tokio::runtime::Handle {
-        self.inner
-            .runtime
-            .as_ref()
-            .expect("the runtime lives as long as the cluster")
-            .handle()
+        self.inner.runtime.as_ref().expect("the runtime lives as long as the cluster").handle()
     }
 }

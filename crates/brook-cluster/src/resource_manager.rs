@@ -25,10 +25,7 @@ pub struct ResourceManager {
 
 impl ResourceManager {
     pub fn register_task_manager(&self, id: TaskManagerId, num_slots: usize) {
-        self.slots
-            .lock()
-            .task_managers
-            .insert(id, vec![None; num_slots]);
+        self.slots.lock().task_managers.insert(id, vec![None; num_slots]);
     }
 
     pub fn total_slots(&self) -> usize {
@@ -36,13 +33,7 @@ impl ResourceManager {
     }
 
     pub fn free_slots(&self) -> usize {
-        self.slots
-            .lock()
-            .task_managers
-            .values()
-            .flatten()
-            .filter(|s| s.is_none())
-            .count()
+        self.slots.lock().task_managers.values().flatten().filter(|s| s.is_none()).count()
     }
 
     pub fn num_task_managers(&self) -> usize {
@@ -57,13 +48,7 @@ impl ResourceManager {
             .task_managers
             .iter()
             .flat_map(|(tm, s)| {
-                s.iter()
-                    .enumerate()
-                    .filter(|(_, j)| j.is_none())
-                    .map(|(i, _)| SlotId {
-                        task_manager: *tm,
-                        index: i,
-                    })
+                s.iter().enumerate().filter(|(_, j)| j.is_none()).map(|(i, _)| SlotId { task_manager: *tm, index: i })
             })
             .collect();
         if free.len() < count {
@@ -75,10 +60,7 @@ impl ResourceManager {
         }
         let chosen: Vec<SlotId> = free.into_iter().take(count).collect();
         for s in &chosen {
-            slots
-                .task_managers
-                .get_mut(&s.task_manager)
-                .expect("chosen from the table")[s.index] = Some(job);
+            slots.task_managers.get_mut(&s.task_manager).expect("chosen from the table")[s.index] = Some(job);
         }
         Ok(chosen)
     }
@@ -101,10 +83,7 @@ mod tests {
     fn allocation_fails_fast_naming_both_numbers() {
         let rm = ResourceManager::default();
         rm.register_task_manager(TaskManagerId(1), 2);
-        let err = rm
-            .allocate(JobId(1), 3, "slot sharing group 'default' needs 3")
-            .unwrap_err()
-            .to_string();
+        let err = rm.allocate(JobId(1), 3, "slot sharing group 'default' needs 3").unwrap_err().to_string();
         assert_eq!(
             err,
             "not enough task slots: the job needs 3 slots (slot sharing group 'default' needs 3) but the cluster has 2; \

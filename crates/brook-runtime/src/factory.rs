@@ -6,8 +6,7 @@ use crate::functions::RuntimeContext;
 use crate::metrics::OperatorMetrics;
 use crate::operators::TwoInputOperator;
 use crate::output::{
-    AnyOutput, ChainedOperator, CountingOutput, OneInputOperator, Output, erase_output,
-    unerase_output,
+    AnyOutput, ChainedOperator, CountingOutput, OneInputOperator, Output, erase_output, unerase_output,
 };
 use crate::record_type::{AnyGate, unerase_gate};
 use crate::side_output::SideOutputs;
@@ -36,27 +35,14 @@ pub trait OperatorFactory: Send + Sync {
     fn kind(&self) -> OperatorKind;
 
     /// A source: the driver of its task, emitting into `output`.
-    fn create_source(
-        &self,
-        _ctx: OperatorContext,
-        _output: AnyOutput,
-    ) -> Result<Box<dyn TaskInput>> {
-        Err(BrookError::InvalidProgram(
-            "operator is not a source".into(),
-        ))
+    fn create_source(&self, _ctx: OperatorContext, _output: AnyOutput) -> Result<Box<dyn TaskInput>> {
+        Err(BrookError::InvalidProgram("operator is not a source".into()))
     }
 
     /// A one-input operator linked to `output`, returned as an erased
     /// `Box<dyn Output<In>>` for its upstream to call.
-    fn create_one_input(
-        &self,
-        _ctx: OperatorContext,
-        _output: AnyOutput,
-        _side: SideOutputs,
-    ) -> Result<AnyOutput> {
-        Err(BrookError::InvalidProgram(
-            "operator has no single input".into(),
-        ))
+    fn create_one_input(&self, _ctx: OperatorContext, _output: AnyOutput, _side: SideOutputs) -> Result<AnyOutput> {
+        Err(BrookError::InvalidProgram("operator has no single input".into()))
     }
 
     /// A two-input operator as the driver of its task.
@@ -68,9 +54,7 @@ pub trait OperatorFactory: Send + Sync {
         _gate1: AnyGate,
         _gate2: AnyGate,
     ) -> Result<Box<dyn TaskInput>> {
-        Err(BrookError::InvalidProgram(
-            "operator has no two inputs".into(),
-        ))
+        Err(BrookError::InvalidProgram("operator has no two inputs".into()))
     }
 }
 
@@ -85,10 +69,7 @@ where
     M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
 {
     pub fn new(make: M) -> Self {
-        Self {
-            make,
-            _types: PhantomData,
-        }
+        Self { make, _types: PhantomData }
     }
 }
 
@@ -103,23 +84,11 @@ where
         OperatorKind::OneInput
     }
 
-    fn create_one_input(
-        &self,
-        ctx: OperatorContext,
-        output: AnyOutput,
-        side: SideOutputs,
-    ) -> Result<AnyOutput> {
+    fn create_one_input(&self, ctx: OperatorContext, output: AnyOutput, side: SideOutputs) -> Result<AnyOutput> {
         let op = (self.make)(&ctx.runtime, side)?;
-        let out: Box<dyn Output<Out>> = Box::new(CountingOutput::new(
-            unerase_output::<Out>(output),
-            ctx.metrics.num_records_out.clone(),
-        ));
-        let chained = ChainedOperator::new(
-            ctx.runtime.operator_name.clone(),
-            op,
-            out,
-            ctx.metrics.num_records_in,
-        );
+        let out: Box<dyn Output<Out>> =
+            Box::new(CountingOutput::new(unerase_output::<Out>(output), ctx.metrics.num_records_out.clone()));
+        let chained = ChainedOperator::new(ctx.runtime.operator_name.clone(), op, out, ctx.metrics.num_records_in);
         Ok(erase_output::<In>(Box::new(chained)))
     }
 }
@@ -132,10 +101,7 @@ pub struct SourceFactory<T, S> {
 
 impl<T, S> SourceFactory<T, S> {
     pub fn new(source: S) -> Self {
-        Self {
-            source,
-            _type: PhantomData,
-        }
+        Self { source, _type: PhantomData }
     }
 }
 
@@ -153,15 +119,9 @@ impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
             parallelism: ctx.runtime.parallelism,
             batch_size: ctx.batch_size,
         };
-        let out: Box<dyn Output<T>> = Box::new(CountingOutput::new(
-            unerase_output::<T>(output),
-            ctx.metrics.num_records_out.clone(),
-        ));
-        Ok(Box::new(SourceTaskInput::new(
-            &self.source,
-            reader_ctx,
-            out,
-        )?))
+        let out: Box<dyn Output<T>> =
+            Box::new(CountingOutput::new(unerase_output::<T>(output), ctx.metrics.num_records_out.clone()));
+        Ok(Box::new(SourceTaskInput::new(&self.source, reader_ctx, out)?))
     }
 }
 
@@ -173,10 +133,7 @@ pub struct TwoInputFactory<I1, I2, O, Op, M> {
 
 impl<I1, I2, O, Op, M> TwoInputFactory<I1, I2, O, Op, M> {
     pub fn new(make: M) -> Self {
-        Self {
-            make,
-            _types: PhantomData,
-        }
+        Self { make, _types: PhantomData }
     }
 }
 
@@ -201,10 +158,8 @@ where
         gate2: AnyGate,
     ) -> Result<Box<dyn TaskInput>> {
         let op = (self.make)(&ctx.runtime, side)?;
-        let out: Box<dyn Output<O>> = Box::new(CountingOutput::new(
-            unerase_output::<O>(output),
-            ctx.metrics.num_records_out.clone(),
-        ));
+        let out: Box<dyn Output<O>> =
+            Box::new(CountingOutput::new(unerase_output::<O>(output), ctx.metrics.num_records_out.clone()));
         Ok(Box::new(TwoInputTaskInput::new(
             ctx.runtime.operator_name.clone(),
             unerase_gate::<I1>(gate1),

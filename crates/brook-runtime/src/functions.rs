@@ -42,33 +42,10 @@ pub struct RuntimeContext {
     pub attempt_number: u32,
     /// BATCH or STREAMING (AUTOMATIC is resolved before tasks start).
     pub runtime_mode: RuntimeMode,
-    pub(crate) metrics: MetricRegistry,
+    pub metrics: MetricRegistry,
 }
 
 impl RuntimeContext {
-    pub fn new(
-        job_id: JobId,
-        task_name: String,
-        operator_name: String,
-        subtask_index: usize,
-        parallelism: usize,
-        max_parallelism: usize,
-        runtime_mode: RuntimeMode,
-        metrics: MetricRegistry,
-    ) -> Self {
-        Self {
-            job_id,
-            task_name,
-            operator_name,
-            subtask_index,
-            parallelism,
-            max_parallelism,
-            attempt_number: 0,
-            runtime_mode,
-            metrics,
-        }
-    }
-
     pub fn index_of_this_subtask(&self) -> usize {
         self.subtask_index
     }
@@ -94,20 +71,26 @@ pub struct Collector<O> {
     pub(crate) timestamp: Timestamp,
 }
 
+impl<O> Default for Collector<O> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<O> Collector<O> {
-    pub(crate) fn new() -> Self {
-        Self {
-            buffer: Vec::new(),
-            timestamp: NO_TIMESTAMP,
-        }
+    /// An empty collector (operators make their own; this is for testing functions).
+    pub fn new() -> Self {
+        Self { buffer: Vec::new(), timestamp: NO_TIMESTAMP }
+    }
+
+    /// The values collected so far.
+    pub fn into_values(self) -> Vec<O> {
+        self.buffer.into_iter().map(|r| r.value).collect()
     }
 
     #[inline]
     pub fn collect(&mut self, value: O) {
-        self.buffer.push(StreamRecord {
-            value,
-            timestamp: self.timestamp,
-        });
+        self.buffer.push(StreamRecord { value, timestamp: self.timestamp });
     }
 
     /// Emits with an explicit event timestamp.

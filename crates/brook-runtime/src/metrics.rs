@@ -56,21 +56,11 @@ struct RegistryInner {
 
 impl MetricRegistry {
     pub fn operator(&self, operator: &str, subtask: usize) -> OperatorMetrics {
-        self.inner
-            .lock()
-            .operators
-            .entry((operator.to_string(), subtask))
-            .or_default()
-            .clone()
+        self.inner.lock().operators.entry((operator.to_string(), subtask)).or_default().clone()
     }
 
     pub fn accumulator(&self, name: &str) -> Accumulator {
-        self.inner
-            .lock()
-            .accumulators
-            .entry(name.to_string())
-            .or_default()
-            .clone()
+        self.inner.lock().accumulators.entry(name.to_string()).or_default().clone()
     }
 
     /// Per operator name: (numRecordsIn, numRecordsOut) summed over subtasks.
@@ -85,11 +75,6 @@ impl MetricRegistry {
     }
 
     pub fn accumulator_values(&self) -> BTreeMap<String, i64> {
-        self.inner
-            .lock()
-            .accumulators
-            .iter()
-            .map(|(k, v)| (k.clone(), v.get()))
-            .collect()
+        self.inner.lock().accumulators.iter().map(|(k, v)| (k.clone(), v.get())).collect()
     }
 }

@@ -33,9 +33,7 @@ pub fn erase_output<T: 'static>(output: Box<dyn Output<T>>) -> AnyOutput {
 
 /// Recovers a typed output.
 pub fn unerase_output<T: 'static>(output: AnyOutput) -> Box<dyn Output<T>> {
-    *output
-        .downcast::<Box<dyn Output<T>>>()
-        .expect("graph edges connect outputs and inputs of the same record type")
+    *output.downcast::<Box<dyn Output<T>>>().expect("graph edges connect outputs and inputs of the same record type")
 }
 
 /// A panic raised by user code, with the operator that raised it.
@@ -69,10 +67,7 @@ pub fn attribute_panic<R>(operator: &str, f: impl FnOnce() -> R) -> R {
                 resume_unwind(payload)
             }
             let message = panic_message(payload.as_ref());
-            resume_unwind(Box::new(OperatorPanic {
-                operator: operator.to_string(),
-                message,
-            }))
+            resume_unwind(Box::new(OperatorPanic { operator: operator.to_string(), message }))
         }
     }
 }
@@ -105,13 +100,7 @@ where
     Op: OneInputOperator<In, Out>,
 {
     pub fn new(name: String, op: Op, out: Box<dyn Output<Out>>, records_in: Counter) -> Self {
-        Self {
-            name,
-            op,
-            out,
-            records_in,
-            _in: std::marker::PhantomData,
-        }
+        Self { name, op, out, records_in, _in: std::marker::PhantomData }
     }
 }
 
@@ -166,15 +155,11 @@ impl<T: Clone + Send> Output<T> for FanOut<T> {
     }
 
     fn emit_watermark(&mut self, watermark: Watermark) {
-        self.outputs
-            .iter_mut()
-            .for_each(|o| o.emit_watermark(watermark));
+        self.outputs.iter_mut().for_each(|o| o.emit_watermark(watermark));
     }
 
     fn emit_watermark_status(&mut self, status: WatermarkStatus) {
-        self.outputs
-            .iter_mut()
-            .for_each(|o| o.emit_watermark_status(status));
+        self.outputs.iter_mut().for_each(|o| o.emit_watermark_status(status));
     }
 
     fn end_input(&mut self) {

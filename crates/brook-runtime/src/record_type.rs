@@ -8,9 +8,7 @@
 
 use crate::channel::{ChannelWriter, Credits, GateHandle, InputGate, LocalChannelWriter};
 use crate::metrics::Counter;
-use crate::output::{
-    AnyOutput, CountingOutput, FanOut, NoOutput, Output, erase_output, unerase_output,
-};
+use crate::output::{AnyOutput, CountingOutput, FanOut, NoOutput, Output, erase_output, unerase_output};
 use crate::partitioner::{PartitionerContext, PartitionerSpec};
 use crate::side_output::{ErasedSideOutput, SideOutput};
 use crate::task::{OneInputTaskInput, TaskInput};
@@ -55,9 +53,7 @@ pub fn record_type<T: Data>() -> Arc<dyn RecordType> {
 
 /// Recovers a typed gate.
 pub fn unerase_gate<T: 'static>(gate: AnyGate) -> InputGate<T> {
-    *gate
-        .downcast::<InputGate<T>>()
-        .expect("gates are created with the edge's record type")
+    *gate.downcast::<InputGate<T>>().expect("gates are created with the edge's record type")
 }
 
 impl<T: Data> RecordType for TypeOf<T> {
@@ -71,9 +67,7 @@ impl<T: Data> RecordType for TypeOf<T> {
     }
 
     fn local_writer(&self, gate: &AnyGateHandle, channel: usize) -> AnyChannelWriter {
-        let handle = gate
-            .downcast_ref::<GateHandle<T>>()
-            .expect("gate handles are registered with the edge's type");
+        let handle = gate.downcast_ref::<GateHandle<T>>().expect("gate handles are registered with the edge's type");
         let writer: Box<dyn ChannelWriter<T>> = Box::new(LocalChannelWriter::new(handle, channel));
         Box::new(writer)
     }
@@ -87,10 +81,7 @@ impl<T: Data> RecordType for TypeOf<T> {
     ) -> (AnyOutput, Arc<dyn PendingSends>) {
         let channels: Vec<Box<dyn ChannelWriter<T>>> = channels
             .into_iter()
-            .map(|c| {
-                *c.downcast::<Box<dyn ChannelWriter<T>>>()
-                    .expect("channel writers have the edge's type")
-            })
+            .map(|c| *c.downcast::<Box<dyn ChannelWriter<T>>>().expect("channel writers have the edge's type"))
             .collect();
         let partitioner = spec.create::<T>(ctx);
         let (out, pending) = RecordWriter::create(partitioner, channels, batch_size);
@@ -98,8 +89,7 @@ impl<T: Data> RecordType for TypeOf<T> {
     }
 
     fn fan_out(&self, outputs: Vec<AnyOutput>) -> AnyOutput {
-        let mut outputs: Vec<Box<dyn Output<T>>> =
-            outputs.into_iter().map(unerase_output::<T>).collect();
+        let mut outputs: Vec<Box<dyn Output<T>>> = outputs.into_iter().map(unerase_output::<T>).collect();
         if outputs.len() == 1 {
             return erase_output(outputs.pop().expect("one output"));
         }
@@ -111,10 +101,7 @@ impl<T: Data> RecordType for TypeOf<T> {
     }
 
     fn counting(&self, output: AnyOutput, counter: Counter) -> AnyOutput {
-        erase_output::<T>(Box::new(CountingOutput::new(
-            unerase_output::<T>(output),
-            counter,
-        )))
+        erase_output::<T>(Box::new(CountingOutput::new(unerase_output::<T>(output), counter)))
     }
 
     fn side_output(&self, output: AnyOutput) -> Box<dyn ErasedSideOutput> {
@@ -122,9 +109,6 @@ impl<T: Data> RecordType for TypeOf<T> {
     }
 
     fn one_input_task(&self, gate: AnyGate, head: AnyOutput) -> Box<dyn TaskInput> {
-        Box::new(OneInputTaskInput::new(
-            unerase_gate::<T>(gate),
-            unerase_output::<T>(head),
-        ))
+        Box::new(OneInputTaskInput::new(unerase_gate::<T>(gate), unerase_output::<T>(head)))
     }
 }

@@ -14,19 +14,13 @@ pub struct OutputTag<T> {
 
 impl<T> Clone for OutputTag<T> {
     fn clone(&self) -> Self {
-        Self {
-            id: self.id.clone(),
-            _type: PhantomData,
-        }
+        Self { id: self.id.clone(), _type: PhantomData }
     }
 }
 
 impl<T> OutputTag<T> {
     pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            _type: PhantomData,
-        }
+        Self { id: id.into(), _type: PhantomData }
     }
 
     pub fn id(&self) -> &str {
@@ -51,10 +45,7 @@ pub struct SideOutput<T> {
 
 impl<T> SideOutput<T> {
     pub fn new(output: Box<dyn Output<T>>) -> Self {
-        Self {
-            buffer: Vec::new(),
-            output,
-        }
+        Self { buffer: Vec::new(), output }
     }
 }
 
@@ -98,9 +89,7 @@ impl SideOutputs {
                 let side = out
                     .as_any_mut()
                     .downcast_mut::<SideOutput<T>>()
-                    .unwrap_or_else(|| {
-                        panic!("output tag '{}' is used with two different types", tag.id())
-                    });
+                    .unwrap_or_else(|| panic!("output tag '{}' is used with two different types", tag.id()));
                 side.buffer.push(StreamRecord { value, timestamp });
                 return;
             }
@@ -112,9 +101,7 @@ impl SideOutputs {
     }
 
     pub fn emit_watermark(&mut self, watermark: Watermark) {
-        self.outputs
-            .iter_mut()
-            .for_each(|(_, o)| o.emit_watermark(watermark));
+        self.outputs.iter_mut().for_each(|(_, o)| o.emit_watermark(watermark));
     }
 
     pub fn end_input(&mut self) {

@@ -33,14 +33,7 @@ pub struct WatermarkValve {
 impl WatermarkValve {
     pub fn new(num_channels: usize) -> Self {
         Self {
-            channels: vec![
-                ChannelStatus {
-                    watermark: Watermark::MIN,
-                    idle: false,
-                    aligned: true
-                };
-                num_channels
-            ],
+            channels: vec![ChannelStatus { watermark: Watermark::MIN, idle: false, aligned: true }; num_channels],
             last_emitted: Watermark::MIN,
             idle: false,
         }
@@ -60,10 +53,7 @@ impl WatermarkValve {
         if !ch.aligned && watermark >= self.last_emitted {
             ch.aligned = true;
         }
-        ValveOutput {
-            watermark: self.advance(),
-            status: None,
-        }
+        ValveOutput { watermark: self.advance(), status: None }
     }
 
     /// A watermark status arrived on `channel`.
@@ -95,12 +85,7 @@ impl WatermarkValve {
     }
 
     fn advance(&mut self) -> Option<Watermark> {
-        let min = self
-            .channels
-            .iter()
-            .filter(|c| !c.idle && c.aligned)
-            .map(|c| c.watermark)
-            .min()?;
+        let min = self.channels.iter().filter(|c| !c.idle && c.aligned).map(|c| c.watermark).min()?;
         if min > self.last_emitted {
             self.last_emitted = min;
             Some(min)
@@ -119,18 +104,9 @@ mod tests {
     fn emits_the_minimum_when_it_advances() {
         let mut v = WatermarkValve::new(2);
         assert_eq!(v.input_watermark(0, Watermark(5)).watermark, None);
-        assert_eq!(
-            v.input_watermark(1, Watermark(3)).watermark,
-            Some(Watermark(3))
-        );
-        assert_eq!(
-            v.input_watermark(1, Watermark(7)).watermark,
-            Some(Watermark(5))
-        );
-        assert_eq!(
-            v.input_watermark(0, Watermark(6)).watermark,
-            Some(Watermark(6))
-        );
+        assert_eq!(v.input_watermark(1, Watermark(3)).watermark, Some(Watermark(3)));
+        assert_eq!(v.input_watermark(1, Watermark(7)).watermark, Some(Watermark(5)));
+        assert_eq!(v.input_watermark(0, Watermark(6)).watermark, Some(Watermark(6)));
     }
 
     #[test]
@@ -145,10 +121,7 @@ mod tests {
         assert_eq!(out.status, Some(WatermarkStatus::Active));
         // channel 1 is behind (MIN) and must not pull event time back
         assert_eq!(v.input_watermark(1, Watermark(4)).watermark, None);
-        assert_eq!(
-            v.input_watermark(1, Watermark(12)).watermark,
-            Some(Watermark(12))
-        );
+        assert_eq!(v.input_watermark(1, Watermark(12)).watermark, Some(Watermark(12)));
     }
 
     proptest! {

@@ -48,10 +48,7 @@ impl<T: Send + 'static> RecordWriter<T> {
         batch_size: usize,
     ) -> (Box<dyn Output<T>>, Arc<dyn PendingSends>) {
         let n = channels.len();
-        assert!(
-            n > 0,
-            "an edge connects each upstream subtask to at least one channel"
-        );
+        assert!(n > 0, "an edge connects each upstream subtask to at least one channel");
         let state = Arc::new(Mutex::new(WriterState {
             partitioner,
             buffers: (0..n).map(|_| Vec::new()).collect(),
@@ -60,12 +57,7 @@ impl<T: Send + 'static> RecordWriter<T> {
             has_pending: false,
             batch_size: batch_size.max(1),
         }));
-        (
-            Box::new(RecordWriter {
-                state: state.clone(),
-            }),
-            Arc::new(WriterHandle { state }),
-        )
+        (Box::new(RecordWriter { state: state.clone() }), Arc::new(WriterHandle { state }))
     }
 }
 
@@ -138,21 +130,15 @@ impl<T: Send> Output<T> for RecordWriter<T> {
     }
 
     fn emit_watermark(&mut self, watermark: Watermark) {
-        self.state
-            .lock()
-            .queue_event_to_all(|| StreamElement::Watermark(watermark));
+        self.state.lock().queue_event_to_all(|| StreamElement::Watermark(watermark));
     }
 
     fn emit_watermark_status(&mut self, status: WatermarkStatus) {
-        self.state
-            .lock()
-            .queue_event_to_all(|| StreamElement::WatermarkStatus(status));
+        self.state.lock().queue_event_to_all(|| StreamElement::WatermarkStatus(status));
     }
 
     fn end_input(&mut self) {
-        self.state
-            .lock()
-            .queue_event_to_all(|| StreamElement::EndOfInput);
+        self.state.lock().queue_event_to_all(|| StreamElement::EndOfInput);
     }
 }
 

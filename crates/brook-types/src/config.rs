@@ -62,9 +62,7 @@ pub mod options {
     use super::{ConfigOption, OptionType};
 
     fn num_cores() -> String {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .to_string()
+        std::thread::available_parallelism().map_or(1, |n| n.get()).to_string()
     }
 
     pub const PARALLELISM_DEFAULT: ConfigOption = ConfigOption {
@@ -204,30 +202,19 @@ impl Configuration {
             reason: format!("{e}; pass an existing file to --config"),
         })?;
         let mut config = Self::new();
-        config
-            .merge_yaml(&text, &path.display().to_string())
-            .map_err(|e| match e {
-                BrookError::ConfigFile { reason, .. } => BrookError::ConfigFile {
-                    path: path.to_path_buf(),
-                    reason,
-                },
-                other => other,
-            })?;
+        config.merge_yaml(&text, &path.display().to_string()).map_err(|e| match e {
+            BrookError::ConfigFile { reason, .. } => BrookError::ConfigFile { path: path.to_path_buf(), reason },
+            other => other,
+        })?;
         Ok(config)
     }
 
     /// Merges YAML text; `origin` names the source in errors.
     pub fn merge_yaml(&mut self, text: &str, origin: &str) -> Result<()> {
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| BrookError::ConfigFile {
-                path: origin.into(),
-                reason: format!("not valid YAML: {e}"),
-            })?;
+        let value: serde_yaml::Value = serde_yaml::from_str(text)
+            .map_err(|e| BrookError::ConfigFile { path: origin.into(), reason: format!("not valid YAML: {e}") })?;
         let mut flat = Vec::new();
-        flatten("", &value, &mut flat).map_err(|reason| BrookError::ConfigFile {
-            path: origin.into(),
-            reason,
-        })?;
+        flatten("", &value, &mut flat).map_err(|reason| BrookError::ConfigFile { path: origin.into(), reason })?;
         for (key, value) in flat {
             self.set(&key, &value, origin)?;
         }
@@ -257,10 +244,7 @@ impl Configuration {
             origin: origin.to_string(),
             reason,
         })?;
-        self.values.insert(
-            option.key.to_string(),
-            (value.to_string(), origin.to_string()),
-        );
+        self.values.insert(option.key.to_string(), (value.to_string(), origin.to_string()));
         Ok(())
     }
 
@@ -273,9 +257,7 @@ impl Configuration {
 
     /// The raw value, or the default.
     pub fn get_raw(&self, option: &ConfigOption) -> String {
-        self.values
-            .get(option.key)
-            .map_or_else(|| option.default_value(), |(v, _)| v.clone())
+        self.values.get(option.key).map_or_else(|| option.default_value(), |(v, _)| v.clone())
     }
 
     /// Whether the key was set explicitly.
@@ -285,9 +267,7 @@ impl Configuration {
 
     pub fn get_i64(&self, option: &ConfigOption) -> i64 {
         let raw = self.get_raw(option);
-        raw.trim()
-            .parse()
-            .expect("integer options are validated when set")
+        raw.trim().parse().expect("integer options are validated when set")
     }
 
     /// A positive count (slots, parallelism, …).
@@ -310,25 +290,16 @@ impl Configuration {
 
     /// Explicitly set pairs, for display (`/jobmanager/config`).
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values
-            .iter()
-            .map(|(k, (v, _))| (k.as_str(), v.as_str()))
+        self.values.iter().map(|(k, (v, _))| (k.as_str(), v.as_str()))
     }
 }
 
 fn lookup(key: &str) -> Option<&'static ConfigOption> {
-    options::ALL
-        .iter()
-        .copied()
-        .find(|o| o.key == key || o.fallback_keys.contains(&key))
+    options::ALL.iter().copied().find(|o| o.key == key || o.fallback_keys.contains(&key))
 }
 
 fn hint_for(key: &str) -> String {
-    let best = options::ALL
-        .iter()
-        .map(|o| (edit_distance(key, o.key), o.key))
-        .min()
-        .filter(|(d, _)| *d <= 4);
+    let best = options::ALL.iter().map(|o| (edit_distance(key, o.key), o.key)).min().filter(|(d, _)| *d <= 4);
     match best {
         Some((_, k)) => format!("; did you mean '{k}'? (see docs/configuration.md)"),
         None => "; see docs/configuration.md for the keys Brook knows".to_string(),
@@ -349,11 +320,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn flatten(
-    prefix: &str,
-    value: &serde_yaml::Value,
-    out: &mut Vec<(String, String)>,
-) -> Result<(), String> {
+fn flatten(prefix: &str, value: &serde_yaml::Value, out: &mut Vec<(String, String)>) -> Result<(), String> {
     use serde_yaml::Value;
     match value {
         Value::Mapping(map) => {
@@ -364,11 +331,7 @@ fn flatten(
                     Value::Bool(b) => b.to_string(),
                     other => return Err(format!("unsupported key {other:?}")),
                 };
-                let key = if prefix.is_empty() {
-                    k
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
                 flatten(&key, v, out)?;
             }
             Ok(())
@@ -387,19 +350,13 @@ fn flatten(
             out.push((prefix.to_string(), b.to_string()));
             Ok(())
         }
-        Value::Sequence(_) | Value::Tagged(_) => {
-            Err(format!("key '{prefix}': lists are not supported"))
-        }
+        Value::Sequence(_) | Value::Tagged(_) => Err(format!("key '{prefix}': lists are not supported")),
     }
 }
 
 fn validate(option: &ConfigOption, value: &str) -> Result<(), String> {
     match option.ty {
-        OptionType::Integer => value
-            .trim()
-            .parse::<i64>()
-            .map(|_| ())
-            .map_err(|_| "expected an integer".to_string()),
+        OptionType::Integer => value.trim().parse::<i64>().map(|_| ()).map_err(|_| "expected an integer".to_string()),
         OptionType::Boolean => parse_bool(value).map(|_| ()),
         OptionType::Duration => parse_duration(value).map(|_| ()),
         OptionType::String => Ok(()),
@@ -427,9 +384,8 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
-    let n: u64 = num.parse().map_err(|_| {
-        format!("expected a duration such as '100 ms', '5 s' or '1 min', got '{value}'")
-    })?;
+    let n: u64 =
+        num.parse().map_err(|_| format!("expected a duration such as '100 ms', '5 s' or '1 min', got '{value}'"))?;
     let ms_per_unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => 1,
         "s" | "sec" | "secs" | "second" | "seconds" => 1_000,
@@ -437,9 +393,7 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         "h" | "hour" | "hours" => 3_600_000,
         "d" | "day" | "days" => 86_400_000,
         other => {
-            return Err(format!(
-                "unknown time unit '{other}'; use ms, s, min, h or d"
-            ));
+            return Err(format!("unknown time unit '{other}'; use ms, s, min, h or d"));
         }
     };
     Ok(Duration::from_millis(n * ms_per_unit))
@@ -459,24 +413,11 @@ pub fn reference_markdown() -> String {
             Some((what, _)) => what.to_string(),
             None => format!("`{}`", o.default),
         };
-        let mut desc = o
-            .description
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let mut desc = o.description.split_whitespace().collect::<Vec<_>>().join(" ");
         if !o.fallback_keys.is_empty() {
-            desc.push_str(&format!(
-                " Also read from: `{}`.",
-                o.fallback_keys.join("`, `")
-            ));
+            desc.push_str(&format!(" Also read from: `{}`.", o.fallback_keys.join("`, `")));
         }
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            o.key,
-            o.ty.describe(),
-            default,
-            desc
-        ));
+        s.push_str(&format!("| `{}` | {} | {} | {} |\n", o.key, o.ty.describe(), default, desc));
     }
     s
 }
@@ -488,21 +429,14 @@ mod tests {
     #[test]
     fn nested_and_flat_yaml_keys() {
         let mut c = Configuration::new();
-        c.merge_yaml(
-            "taskmanager:\n  numberOfTaskSlots: 4\nparallelism.default: 3\n",
-            "test",
-        )
-        .unwrap();
+        c.merge_yaml("taskmanager:\n  numberOfTaskSlots: 4\nparallelism.default: 3\n", "test").unwrap();
         assert_eq!(c.get_usize(&options::NUMBER_OF_TASK_SLOTS), 4);
         assert_eq!(c.get_usize(&options::PARALLELISM_DEFAULT), 3);
     }
 
     #[test]
     fn unknown_key_suggests_the_nearest() {
-        let err = Configuration::new()
-            .set("parallelism.defualt", "2", "-D")
-            .unwrap_err()
-            .to_string();
+        let err = Configuration::new().set("parallelism.defualt", "2", "-D").unwrap_err().to_string();
         assert_eq!(
             err,
             "unknown configuration key 'parallelism.defualt' (from -D); did you mean 'parallelism.default'? \
@@ -512,10 +446,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected() {
-        let err = Configuration::new()
-            .set("parallelism.default", "two", "-D")
-            .unwrap_err()
-            .to_string();
+        let err = Configuration::new().set("parallelism.default", "two", "-D").unwrap_err().to_string();
         assert_eq!(
             err,
             "invalid value 'two' for configuration key 'parallelism.default' (from -D): expected an integer"
@@ -524,10 +455,7 @@ mod tests {
 
     #[test]
     fn durations_parse_like_flink() {
-        assert_eq!(
-            parse_duration("100 ms").unwrap(),
-            Duration::from_millis(100)
-        );
+        assert_eq!(parse_duration("100 ms").unwrap(), Duration::from_millis(100));
         assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_duration("1 min").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_duration("250").unwrap(), Duration::from_millis(250));
@@ -538,9 +466,6 @@ mod tests {
     fn fallback_keys_map_to_the_current_key() {
         let mut c = Configuration::new();
         c.set_dynamic("execution.buffer-timeout=5 ms").unwrap();
-        assert_eq!(
-            c.get_duration(&options::BUFFER_TIMEOUT),
-            Duration::from_millis(5)
-        );
+        assert_eq!(c.get_duration(&options::BUFFER_TIMEOUT), Duration::from_millis(5));
     }
 }

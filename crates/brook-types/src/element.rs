@@ -21,10 +21,7 @@ impl<T> StreamRecord<T> {
     /// A record without an event timestamp.
     #[inline]
     pub fn new(value: T) -> Self {
-        Self {
-            value,
-            timestamp: NO_TIMESTAMP,
-        }
+        Self { value, timestamp: NO_TIMESTAMP }
     }
 
     /// A record with an event timestamp.
@@ -42,10 +39,7 @@ impl<T> StreamRecord<T> {
     /// Replaces the value, keeping the timestamp.
     #[inline]
     pub fn replace<U>(self, value: U) -> StreamRecord<U> {
-        StreamRecord {
-            value,
-            timestamp: self.timestamp,
-        }
+        StreamRecord { value, timestamp: self.timestamp }
     }
 }
 

@@ -10,20 +10,11 @@ use std::path::PathBuf;
 pub enum BrookError {
     /// A configuration key that Brook does not know.
     #[error("unknown configuration key '{key}' (from {origin}){hint}")]
-    UnknownConfigKey {
-        key: String,
-        origin: String,
-        hint: String,
-    },
+    UnknownConfigKey { key: String, origin: String, hint: String },
 
     /// A configuration value that does not parse or is out of range.
     #[error("invalid value '{value}' for configuration key '{key}' (from {origin}): {reason}")]
-    InvalidConfigValue {
-        key: String,
-        value: String,
-        origin: String,
-        reason: String,
-    },
+    InvalidConfigValue { key: String, value: String, origin: String, reason: String },
 
     /// A configuration file that cannot be read or parsed.
     #[error("cannot read configuration file {path}: {reason}")]
@@ -34,13 +25,8 @@ pub enum BrookError {
     Io { action: &'static str, path: PathBuf, error: std::io::Error },
 
     /// A network endpoint that cannot be reached.
-    #[error(
-        "cannot connect to {address}: {error}; check that the server is running and reachable"
-    )]
-    Connect {
-        address: String,
-        error: std::io::Error,
-    },
+    #[error("cannot connect to {address}: {error}; check that the server is running and reachable")]
+    Connect { address: String, error: std::io::Error },
 
     /// An argument that is not valid (an id that does not parse, a negative size, …).
     #[error("{0}")]
@@ -56,19 +42,11 @@ pub enum BrookError {
         "not enough task slots: the job needs {required} slots ({detail}) but the cluster has {available}; \
          lower the parallelism (-p) or raise taskmanager.numberOfTaskSlots"
     )]
-    NotEnoughSlots {
-        required: usize,
-        available: usize,
-        detail: String,
-    },
+    NotEnoughSlots { required: usize, available: usize, detail: String },
 
     /// A task failed; the job failed with it.
     #[error("job {job_name} ({job_id}) failed: {cause}")]
-    JobFailed {
-        job_id: String,
-        job_name: String,
-        cause: String,
-    },
+    JobFailed { job_id: String, job_name: String, cause: String },
 
     /// The job was canceled before it finished.
     #[error("job {job_name} ({job_id}) was canceled")]
@@ -82,11 +60,7 @@ pub enum BrookError {
 impl BrookError {
     /// Wraps an I/O error with what was being done and on which path.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            action,
-            path: path.into(),
-            error: source,
-        }
+        Self::Io { action, path: path.into(), error: source }
     }
 }
 

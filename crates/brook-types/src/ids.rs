@@ -95,10 +95,8 @@ impl fmt::Display for CheckpointId {
 /// to be unique, not unpredictable.
 fn random_u128() -> u128 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let hi = splitmix64(nanos ^ (u64::from(std::process::id()) << 32));
     let lo = splitmix64(hi ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -134,9 +132,7 @@ pub fn hash128(bytes: &[u8]) -> u128 {
     let mut b: u64 = 0x8422_2325_cbf2_9ce4;
     for &byte in bytes {
         a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        b = (b ^ u64::from(byte))
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            .rotate_left(5);
+        b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
     }
     (u128::from(splitmix64(a)) << 64) | u128::from(splitmix64(b ^ a))
 }

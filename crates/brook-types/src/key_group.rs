@@ -98,22 +98,14 @@ impl KeyHash for f64 {
     #[inline]
     fn key_hash(&self) -> i32 {
         // Double.doubleToLongBits canonicalizes NaN.
-        let bits = if self.is_nan() {
-            0x7ff8_0000_0000_0000_i64
-        } else {
-            self.to_bits() as i64
-        };
+        let bits = if self.is_nan() { 0x7ff8_0000_0000_0000_i64 } else { self.to_bits() as i64 };
         bits.key_hash()
     }
 }
 impl KeyHash for f32 {
     #[inline]
     fn key_hash(&self) -> i32 {
-        if self.is_nan() {
-            0x7fc0_0000
-        } else {
-            self.to_bits() as i32
-        }
+        if self.is_nan() { 0x7fc0_0000 } else { self.to_bits() as i32 }
     }
 }
 impl KeyHash for str {
@@ -165,8 +157,7 @@ impl<T: KeyHash> KeyHash for Option<T> {
 impl<T: KeyHash> KeyHash for Vec<T> {
     /// `List.hashCode`.
     fn key_hash(&self) -> i32 {
-        self.iter()
-            .fold(1i32, |h, e| h.wrapping_mul(31).wrapping_add(e.key_hash()))
+        self.iter().fold(1i32, |h, e| h.wrapping_mul(31).wrapping_add(e.key_hash()))
     }
 }
 
@@ -239,11 +230,7 @@ pub fn assign_to_key_group<K: KeyHash + ?Sized>(key: &K, max_parallelism: usize)
 
 /// The subtask that owns a key group (`computeOperatorIndexForKeyGroup`).
 #[inline]
-pub fn operator_index_for_key_group(
-    max_parallelism: usize,
-    parallelism: usize,
-    key_group: usize,
-) -> usize {
+pub fn operator_index_for_key_group(max_parallelism: usize, parallelism: usize, key_group: usize) -> usize {
     key_group * parallelism / max_parallelism
 }
 
@@ -268,11 +255,7 @@ impl KeyGroupRange {
     }
 
     pub fn len(&self) -> usize {
-        if self.end < self.start {
-            0
-        } else {
-            self.end - self.start + 1
-        }
+        if self.end < self.start { 0 } else { self.end - self.start + 1 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -284,8 +267,7 @@ impl KeyGroupRange {
 /// `min(max(roundUpToPowerOfTwo(p + p/2), 128), 32768)`.
 pub fn default_max_parallelism(parallelism: usize) -> usize {
     let p = parallelism + parallelism / 2;
-    p.next_power_of_two()
-        .clamp(DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM)
+    p.next_power_of_two().clamp(DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM)
 }
 
 #[cfg(test)]

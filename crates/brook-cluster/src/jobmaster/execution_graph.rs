@@ -20,13 +20,7 @@ impl ExecutionGraph {
         let mut subtasks = BTreeMap::new();
         for v in &job.vertices {
             for i in 0..v.parallelism {
-                subtasks.insert(
-                    (v.id, i),
-                    ExecutionVertex {
-                        state: ExecutionState::Created,
-                        location: None,
-                    },
-                );
+                subtasks.insert((v.id, i), ExecutionVertex { state: ExecutionState::Created, location: None });
             }
         }
         Self { subtasks }
@@ -52,9 +46,7 @@ impl ExecutionGraph {
     }
 
     pub fn all_finished(&self) -> bool {
-        self.subtasks
-            .values()
-            .all(|v| v.state == ExecutionState::Finished)
+        self.subtasks.values().all(|v| v.state == ExecutionState::Finished)
     }
 
     /// Subtasks that have not ended, with their TaskManager.

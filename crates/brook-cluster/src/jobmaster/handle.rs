@@ -59,21 +59,14 @@ impl JobHandle {
                 tasks.insert((v.id, i), ExecutionState::Created);
             }
         }
-        let start_time_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let start_time_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         Self {
             job_id: job.job_id,
             job,
             metrics,
             started: Instant::now(),
             start_time_ms,
-            state: Mutex::new(JobState {
-                status: JobStatus::Created,
-                failure_cause: None,
-                tasks,
-                ended: None,
-            }),
+            state: Mutex::new(JobState { status: JobStatus::Created, failure_cause: None, tasks, ended: None }),
             changed: Condvar::new(),
             notify: tokio::sync::Notify::new(),
         }
@@ -128,11 +121,7 @@ impl JobHandle {
     }
 
     /// Blocks until `pred` holds for the job, or `timeout` passes; returns whether it held.
-    pub fn wait_until(
-        &self,
-        timeout: Duration,
-        mut pred: impl FnMut(&JobSnapshot) -> bool,
-    ) -> bool {
+    pub fn wait_until(&self, timeout: Duration, mut pred: impl FnMut(&JobSnapshot) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             if pred(&self.snapshot()) {

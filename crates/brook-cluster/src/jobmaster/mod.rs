@@ -62,14 +62,7 @@ impl JobMaster {
         handle: Arc<JobHandle>,
     ) -> Self {
         let graph = ExecutionGraph::new(&job);
-        Self {
-            job,
-            graph,
-            resource_manager,
-            task_managers,
-            handle,
-            cancel_requested: false,
-        }
+        Self { job, graph, resource_manager, task_managers, handle, cancel_requested: false }
     }
 
     /// Schedules, deploys and follows the job until it ends.
@@ -78,16 +71,12 @@ impl JobMaster {
         tracing::info!(job_id = %job_id, job = %self.job.job_name, "job submitted");
         let required = self.job.required_slots();
         let total: usize = required.values().sum();
-        let detail = required
-            .iter()
-            .map(|(g, n)| format!("slot sharing group '{g}' needs {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let detail =
+            required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
         let slots = match self.resource_manager.allocate(job_id, total, &detail) {
             Ok(s) => s,
             Err(e) => {
-                self.handle
-                    .set_status(JobStatus::Failed, Some(e.to_string()));
+                self.handle.set_status(JobStatus::Failed, Some(e.to_string()));
                 return;
             }
         };
@@ -101,17 +90,13 @@ impl JobMaster {
         let (tx, mut updates) = mpsc::unbounded_channel();
         let job = self.job.clone();
         for v in &job.vertices {
-            for subtask in 0..v.parallelism {
-                let slot = group_slots[v.slot_sharing_group.as_str()][subtask];
+            let slots = &group_slots[v.slot_sharing_group.as_str()];
+            for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
                 self.graph.assign(v.id, subtask, slot.task_manager);
                 self.set_task(v.id, subtask, ExecutionState::Scheduled);
                 self.set_task(v.id, subtask, ExecutionState::Deploying);
                 let descriptor = self.job.deployment_descriptor(v.id, subtask, 0);
-                self.task_managers[&slot.task_manager].submit_task(
-                    self.job.clone(),
-                    descriptor,
-                    tx.clone(),
-                );
+                self.task_managers[&slot.task_manager].submit_task(self.job.clone(), descriptor, tx.clone());
             }
         }
         drop(tx);
@@ -150,10 +135,7 @@ impl JobMaster {
             if self.handle.failure_cause().is_none() {
                 self.handle.set_failure_cause(cause);
             }
-            if matches!(
-                self.handle.status(),
-                JobStatus::Running | JobStatus::Cancelling
-            ) {
+            if matches!(self.handle.status(), JobStatus::Running | JobStatus::Cancelling) {
                 self.handle.set_status(JobStatus::Failing, None);
             }
             self.cancel_all();
@@ -176,8 +158,7 @@ impl JobMaster {
         } else if self.graph.all_finished() {
             JobStatus::Finished
         } else {
-            self.handle
-                .set_failure_cause("a task was canceled without a cancel request".into());
+            self.handle.set_failure_cause("a task was canceled without a cancel request".into());
             JobStatus::Failed
         };
         self.resource_manager.release(job_id);

@@ -13,9 +13,7 @@
 use crate::jobmaster::TaskStateUpdate;
 use brook_runtime::graph::{JobGraph, StreamGraph, TaskDeploymentDescriptor};
 use brook_runtime::metrics::MetricRegistry;
-use brook_runtime::task::{
-    DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause,
-};
+use brook_runtime::task::{DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause};
 use brook_types::{JobId, TaskManagerId, VertexId};
 use futures::FutureExt;
 use parking_lot::Mutex;
@@ -45,14 +43,7 @@ impl TaskManager {
         shuffle: Arc<LocalShuffle>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        Self {
-            id,
-            num_slots,
-            shuffle,
-            runtime,
-            programs: Mutex::default(),
-            tasks: Mutex::default(),
-        }
+        Self { id, num_slots, shuffle, runtime, programs: Mutex::default(), tasks: Mutex::default() }
     }
 
     /// Makes a program runnable here (in a cluster, the TaskManager builds it itself).
@@ -72,29 +63,15 @@ impl TaskManager {
         descriptor: TaskDeploymentDescriptor,
         report: mpsc::UnboundedSender<TaskStateUpdate>,
     ) {
-        let key = (
-            descriptor.job_id,
-            descriptor.vertex,
-            descriptor.subtask_index,
-            descriptor.attempt,
-        );
+        let key = (descriptor.job_id, descriptor.vertex, descriptor.subtask_index, descriptor.attempt);
         let send = move |state: ExecutionState, cause: Option<String>| {
-            let _ = report.send(TaskStateUpdate {
-                vertex: key.1,
-                subtask: key.2,
-                attempt: key.3,
-                state,
-                cause,
-            });
+            let _ = report.send(TaskStateUpdate { vertex: key.1, subtask: key.2, attempt: key.3, state, cause });
         };
         let program = self.programs.lock().get(&descriptor.job_id).cloned();
         let Some((graph, metrics)) = program else {
             send(
                 ExecutionState::Failed,
-                Some(format!(
-                    "TaskManager {} does not carry the program of job {}",
-                    self.id, key.0
-                )),
+                Some(format!("TaskManager {} does not carry the program of job {}", self.id, key.0)),
             );
             return;
         };
@@ -105,8 +82,7 @@ impl TaskManager {
         self.runtime.spawn(async move {
             let run = async {
                 let deployed =
-                    DeployedTask::deploy(graph, job_graph, descriptor, &shuffle, metrics)
-                        .map_err(|e| e.to_string())?;
+                    DeployedTask::deploy(graph, job_graph, descriptor, &shuffle, metrics).map_err(|e| e.to_string())?;
                 send(ExecutionState::Initializing, None);
                 let task = tokio::select! {
                     biased;

@@ -57,9 +57,7 @@ pub struct GateHandle<T> {
 
 impl<T> Clone for GateHandle<T> {
     fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-        }
+        Self { shared: self.shared.clone() }
     }
 }
 
@@ -79,11 +77,7 @@ impl<T> InputGate<T> {
     pub fn new(num_channels: usize, credits: Credits) -> (Self, GateHandle<T>) {
         let state = GateState {
             channels: (0..num_channels)
-                .map(|_| ChannelQueue {
-                    queue: VecDeque::new(),
-                    exclusive_used: 0,
-                    blocked: false,
-                })
+                .map(|_| ChannelQueue { queue: VecDeque::new(), exclusive_used: 0, blocked: false })
                 .collect(),
             available: VecDeque::with_capacity(num_channels),
             in_available: vec![false; num_channels],
@@ -93,15 +87,8 @@ impl<T> InputGate<T> {
             waiting_senders: Vec::new(),
             receiver_dropped: false,
         };
-        let shared = Arc::new(GateShared {
-            state: Mutex::new(state),
-        });
-        (
-            Self {
-                shared: shared.clone(),
-            },
-            GateHandle { shared },
-        )
+        let shared = Arc::new(GateShared { state: Mutex::new(state) });
+        (Self { shared: shared.clone() }, GateHandle { shared })
     }
 
     pub fn num_channels(&self) -> usize {
@@ -118,9 +105,7 @@ impl<T> InputGate<T> {
         };
         let queued = {
             let ch = &mut state.channels[channel];
-            ch.queue
-                .pop_front()
-                .expect("channels in the available list have data")
+            ch.queue.pop_front().expect("channels in the available list have data")
         };
         let more = !state.channels[channel].queue.is_empty();
         if more {
@@ -167,12 +152,7 @@ impl<T> InputGate<T> {
     /// Record buffers queued over all channels (for backpressure metrics and tests).
     pub fn queued_buffers(&self) -> usize {
         let state = self.shared.state.lock();
-        state
-            .channels
-            .iter()
-            .map(|c| c.exclusive_used)
-            .sum::<usize>()
-            + state.floating_used
+        state.channels.iter().map(|c| c.exclusive_used).sum::<usize>() + state.floating_used
     }
 }
 
@@ -190,11 +170,7 @@ impl<T> Drop for InputGate<T> {
 }
 
 impl<T> GateShared<T> {
-    pub(crate) fn poll_credit(
-        &self,
-        channel: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), ChannelClosed>> {
+    pub(crate) fn poll_credit(&self, channel: usize, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
         let mut state = self.state.lock();
         if state.receiver_dropped {
             return Poll::Ready(Err(ChannelClosed));
@@ -207,11 +183,7 @@ impl<T> GateShared<T> {
         }
     }
 
-    pub(crate) fn push(
-        &self,
-        channel: usize,
-        element: StreamElement<T>,
-    ) -> Result<(), ChannelClosed> {
+    pub(crate) fn push(&self, channel: usize, element: StreamElement<T>) -> Result<(), ChannelClosed> {
         let mut state = self.state.lock();
         if state.receiver_dropped {
             return Err(ChannelClosed);
@@ -262,13 +234,7 @@ mod tests {
 
     #[test]
     fn credits_bound_the_queue() {
-        let (mut gate, handle) = InputGate::<i32>::new(
-            2,
-            Credits {
-                exclusive_per_channel: 1,
-                floating_per_gate: 1,
-            },
-        );
+        let (mut gate, handle) = InputGate::<i32>::new(2, Credits { exclusive_per_channel: 1, floating_per_gate: 1 });
         let mut w0 = LocalChannelWriter::new(&handle, 0);
         let mut w1 = LocalChannelWriter::new(&handle, 1);
         let mut cx = Context::from_waker(noop_waker_ref());
@@ -276,14 +242,8 @@ mod tests {
         w0.send(records(&[1])).unwrap(); // exclusive
         assert!(w0.poll_ready(&mut cx).is_ready());
         w0.send(records(&[2])).unwrap(); // floating
-        assert!(
-            w0.poll_ready(&mut cx).is_pending(),
-            "no exclusive and no floating credit left"
-        );
-        assert!(
-            w1.poll_ready(&mut cx).is_ready(),
-            "channel 1 still has its exclusive credit"
-        );
+        assert!(w0.poll_ready(&mut cx).is_pending(), "no exclusive and no floating credit left");
+        assert!(w1.poll_ready(&mut cx).is_ready(), "channel 1 still has its exclusive credit");
         // control elements need no credit
         w0.send(StreamElement::EndOfInput).unwrap();
         let (ch, _) = match gate.poll_next(&mut cx) {
@@ -291,10 +251,7 @@ mod tests {
             Poll::Pending => panic!("data is queued"),
         };
         assert_eq!(ch, 0);
-        assert!(
-            w0.poll_ready(&mut cx).is_ready(),
-            "popping released a credit"
-        );
+        assert!(w0.poll_ready(&mut cx).is_ready(), "popping released a credit");
     }
 
     #[test]

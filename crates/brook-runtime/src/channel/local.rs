@@ -14,10 +14,7 @@ pub struct LocalChannelWriter<T> {
 
 impl<T> LocalChannelWriter<T> {
     pub fn new(gate: &GateHandle<T>, channel: usize) -> Self {
-        Self {
-            gate: gate.shared.clone(),
-            channel,
-        }
+        Self { gate: gate.shared.clone(), channel }
     }
 }
 

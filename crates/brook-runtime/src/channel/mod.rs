@@ -49,9 +49,6 @@ pub struct Credits {
 
 impl Default for Credits {
     fn default() -> Self {
-        Self {
-            exclusive_per_channel: 2,
-            floating_per_gate: 8,
-        }
+        Self { exclusive_per_channel: 2, floating_per_gate: 8 }
     }
 }

@@ -8,20 +8,13 @@
 use crate::partitioner::ShipStrategy;
 
 /// The downstream subtasks upstream subtask `up` writes to, in channel order.
-pub fn downstream_targets(
-    strategy: ShipStrategy,
-    up_p: usize,
-    down_p: usize,
-    up: usize,
-) -> Vec<usize> {
+pub fn downstream_targets(strategy: ShipStrategy, up_p: usize, down_p: usize, up: usize) -> Vec<usize> {
     if !strategy.is_pointwise() {
         return (0..down_p).collect();
     }
     if up_p >= down_p {
         // Several upstream subtasks feed each downstream subtask.
-        (0..down_p)
-            .filter(|&d| (d * up_p / down_p..(d + 1) * up_p / down_p).contains(&up))
-            .collect()
+        (0..down_p).filter(|&d| (d * up_p / down_p..(d + 1) * up_p / down_p).contains(&up)).collect()
     } else {
         let start = (up * down_p).div_ceil(up_p);
         let end = ((up + 1) * down_p).div_ceil(up_p);
@@ -30,15 +23,8 @@ pub fn downstream_targets(
 }
 
 /// The upstream subtasks that feed downstream subtask `down`, in channel order.
-pub fn upstream_sources(
-    strategy: ShipStrategy,
-    up_p: usize,
-    down_p: usize,
-    down: usize,
-) -> Vec<usize> {
-    (0..up_p)
-        .filter(|&u| downstream_targets(strategy, up_p, down_p, u).contains(&down))
-        .collect()
+pub fn upstream_sources(strategy: ShipStrategy, up_p: usize, down_p: usize, down: usize) -> Vec<usize> {
+    (0..up_p).filter(|&u| downstream_targets(strategy, up_p, down_p, u).contains(&down)).collect()
 }
 
 #[cfg(test)]
@@ -48,21 +34,12 @@ mod tests {
 
     #[test]
     fn rescale_fans_out_and_in_like_flink() {
-        assert_eq!(
-            downstream_targets(ShipStrategy::Rescale, 2, 4, 0),
-            vec![0, 1]
-        );
-        assert_eq!(
-            downstream_targets(ShipStrategy::Rescale, 2, 4, 1),
-            vec![2, 3]
-        );
+        assert_eq!(downstream_targets(ShipStrategy::Rescale, 2, 4, 0), vec![0, 1]);
+        assert_eq!(downstream_targets(ShipStrategy::Rescale, 2, 4, 1), vec![2, 3]);
         assert_eq!(downstream_targets(ShipStrategy::Rescale, 4, 2, 3), vec![1]);
         assert_eq!(upstream_sources(ShipStrategy::Rescale, 4, 2, 0), vec![0, 1]);
         assert_eq!(downstream_targets(ShipStrategy::Forward, 3, 3, 2), vec![2]);
-        assert_eq!(
-            downstream_targets(ShipStrategy::Hash, 2, 3, 1),
-            vec![0, 1, 2]
-        );
+        assert_eq!(downstream_targets(ShipStrategy::Hash, 2, 3, 1), vec![0, 1, 2]);
     }
 
     proptest! {

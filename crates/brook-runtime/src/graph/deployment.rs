@@ -57,17 +57,10 @@ impl JobGraph {
         (0..v.num_inputs)
             .map(|input| {
                 let mut channels = Vec::new();
-                for e in self
-                    .edges
-                    .iter()
-                    .filter(|e| e.target_vertex == vertex && e.input == input)
-                {
+                for e in self.edges.iter().filter(|e| e.target_vertex == vertex && e.input == input) {
                     let up_p = self.vertex(e.source_vertex).parallelism;
                     for u in upstream_sources(e.strategy, up_p, v.parallelism, subtask) {
-                        channels.push(InputChannel {
-                            edge: e.id,
-                            upstream_subtask: u,
-                        });
+                        channels.push(InputChannel { edge: e.id, upstream_subtask: u });
                     }
                 }
                 InputGateDescriptor { input, channels }
@@ -76,12 +69,7 @@ impl JobGraph {
     }
 
     /// The descriptor of one subtask.
-    pub fn deployment_descriptor(
-        &self,
-        vertex: VertexId,
-        subtask: usize,
-        attempt: u32,
-    ) -> TaskDeploymentDescriptor {
+    pub fn deployment_descriptor(&self, vertex: VertexId, subtask: usize, attempt: u32) -> TaskDeploymentDescriptor {
         let v = self.vertex(vertex);
         let outputs = self
             .edges
@@ -89,30 +77,19 @@ impl JobGraph {
             .filter(|e| e.source_vertex == vertex)
             .map(|e| {
                 let down = self.vertex(e.target_vertex);
-                let targets =
-                    downstream_targets(e.strategy, v.parallelism, down.parallelism, subtask)
-                        .into_iter()
-                        .map(|d| {
-                            let gate = &self.input_gates(e.target_vertex, d)[e.input];
-                            let channel = gate
-                        .channels
-                        .iter()
-                        .position(|c| c.edge == e.id && c.upstream_subtask == subtask)
-                        .expect(
-                            "the target gate has a channel for every connected upstream subtask",
-                        );
-                            ChannelTarget {
-                                vertex: e.target_vertex,
-                                subtask: d,
-                                input: e.input,
-                                channel,
-                            }
-                        })
-                        .collect();
-                ResultPartitionDescriptor {
-                    edge: e.id,
-                    targets,
-                }
+                let targets = downstream_targets(e.strategy, v.parallelism, down.parallelism, subtask)
+                    .into_iter()
+                    .map(|d| {
+                        let gate = &self.input_gates(e.target_vertex, d)[e.input];
+                        let channel = gate
+                            .channels
+                            .iter()
+                            .position(|c| c.edge == e.id && c.upstream_subtask == subtask)
+                            .expect("the target gate has a channel for every connected upstream subtask");
+                        ChannelTarget { vertex: e.target_vertex, subtask: d, input: e.input, channel }
+                    })
+                    .collect();
+                ResultPartitionDescriptor { edge: e.id, targets }
             })
             .collect();
         TaskDeploymentDescriptor {

@@ -95,11 +95,7 @@ impl JobGraph {
         let mut vertex_of_head: BTreeMap<NodeId, usize> = BTreeMap::new();
         for (id, node) in &graph.nodes {
             let head = head_of[id];
-            let info = ChainedOperatorInfo {
-                node: *id,
-                operator_id: op_ids[id],
-                name: node.name.clone(),
-            };
+            let info = ChainedOperatorInfo { node: *id, operator_id: op_ids[id], name: node.name.clone() };
             if head == *id {
                 vertex_of_head.insert(*id, vertices.len());
                 let num_inputs = match node.factory.kind() {
@@ -150,18 +146,12 @@ impl JobGraph {
     }
 
     pub fn vertex(&self, id: VertexId) -> &JobVertex {
-        self.vertices
-            .iter()
-            .find(|v| v.id == id)
-            .expect("vertex ids come from this graph")
+        self.vertices.iter().find(|v| v.id == id).expect("vertex ids come from this graph")
     }
 
     /// The vertex whose chain contains `node`.
     pub fn vertex_of_node(&self, node: NodeId) -> &JobVertex {
-        self.vertices
-            .iter()
-            .find(|v| v.operators.iter().any(|o| o.node == node))
-            .expect("every node is in a chain")
+        self.vertices.iter().find(|v| v.operators.iter().any(|o| o.node == node)).expect("every node is in a chain")
     }
 
     /// Slots needed with slot sharing: per group, the largest parallelism in it.

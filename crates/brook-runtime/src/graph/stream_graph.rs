@@ -41,13 +41,11 @@ pub struct StreamNode {
 
 impl StreamNode {
     pub fn parallelism(&self) -> usize {
-        self.parallelism
-            .expect("parallelism is resolved before the graph is used")
+        self.parallelism.expect("parallelism is resolved before the graph is used")
     }
 
     pub fn max_parallelism(&self) -> usize {
-        self.max_parallelism
-            .expect("max parallelism is resolved before the graph is used")
+        self.max_parallelism.expect("max parallelism is resolved before the graph is used")
     }
 
     pub fn slot_sharing_group(&self) -> &str {
@@ -132,11 +130,8 @@ impl StreamGraph {
             ));
         }
         if self.config.runtime_mode == RuntimeMode::Automatic {
-            self.config.runtime_mode = if self.all_sources_bounded() {
-                RuntimeMode::Batch
-            } else {
-                RuntimeMode::Streaming
-            };
+            self.config.runtime_mode =
+                if self.all_sources_bounded() { RuntimeMode::Batch } else { RuntimeMode::Streaming };
         }
         if self.config.runtime_mode == RuntimeMode::Batch && !self.all_sources_bounded() {
             return Err(BrookError::InvalidProgram(
@@ -147,10 +142,7 @@ impl StreamGraph {
         for id in &ids {
             let default_p = self.config.parallelism;
             let node = self.nodes.get_mut(id).expect("id from keys");
-            if let OperatorKind::Source {
-                parallel: false, ..
-            } = node.factory.kind()
-            {
+            if let OperatorKind::Source { parallel: false, .. } = node.factory.kind() {
                 match node.parallelism {
                     Some(p) if p != 1 => {
                         return Err(BrookError::InvalidProgram(format!(
@@ -163,15 +155,10 @@ impl StreamGraph {
             }
             let p = *node.parallelism.get_or_insert(default_p);
             if p == 0 {
-                return Err(BrookError::InvalidProgram(format!(
-                    "parallelism of '{}' must be at least 1",
-                    node.name
-                )));
+                return Err(BrookError::InvalidProgram(format!("parallelism of '{}' must be at least 1", node.name)));
             }
-            let max_p = node
-                .max_parallelism
-                .or(self.config.max_parallelism)
-                .unwrap_or_else(|| default_max_parallelism(p));
+            let max_p =
+                node.max_parallelism.or(self.config.max_parallelism).unwrap_or_else(|| default_max_parallelism(p));
             if p > max_p {
                 return Err(BrookError::InvalidProgram(format!(
                     "parallelism {p} of '{}' exceeds its max parallelism {max_p}; raise pipeline.max-parallelism",
@@ -185,18 +172,13 @@ impl StreamGraph {
             if self.nodes[id].slot_sharing_group.is_some() {
                 continue;
             }
-            let groups: Vec<String> = self
-                .in_edges(*id)
-                .map(|e| self.nodes[&e.source].slot_sharing_group().to_string())
-                .collect();
+            let groups: Vec<String> =
+                self.in_edges(*id).map(|e| self.nodes[&e.source].slot_sharing_group().to_string()).collect();
             let group = match groups.first() {
                 Some(g) if groups.iter().all(|x| x == g) => g.clone(),
                 _ => "default".to_string(),
             };
-            self.nodes
-                .get_mut(id)
-                .expect("id from keys")
-                .slot_sharing_group = Some(group);
+            self.nodes.get_mut(id).expect("id from keys").slot_sharing_group = Some(group);
         }
         for edge in &mut self.edges {
             let up = self.nodes[&edge.source].parallelism();
@@ -209,11 +191,7 @@ impl StreamGraph {
                         self.nodes[&edge.source].name, self.nodes[&edge.target].name
                     )));
                 }
-                edge.partitioner = PartitionerSpec {
-                    strategy: ShipStrategy::Rebalance,
-                    explicit: false,
-                    typed: None,
-                };
+                edge.partitioner = PartitionerSpec { strategy: ShipStrategy::Rebalance, explicit: false, typed: None };
             }
         }
         Ok(())
@@ -229,8 +207,7 @@ impl StreamGraph {
                 None => {
                     let mut key = format!("node:{}", id.0);
                     for e in self.in_edges(*id) {
-                        let upstream: &OperatorId =
-                            ids.get(&e.source).expect("inputs have smaller node ids");
+                        let upstream: &OperatorId = ids.get(&e.source).expect("inputs have smaller node ids");
                         key.push_str(&format!("|{upstream}:{}", e.input));
                     }
                     OperatorId(brook_types::ids::hash128(key.as_bytes()))

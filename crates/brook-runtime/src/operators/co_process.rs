@@ -27,13 +27,7 @@ pub struct CoProcessOperator<I1, I2, O, P> {
 impl<I1, I2, O, P: CoProcessFunction<I1, I2, O>> CoProcessOperator<I1, I2, O, P> {
     pub fn new(mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         function.open(&runtime);
-        Self {
-            function,
-            runtime,
-            side_outputs,
-            watermark: Watermark::MIN,
-            _types: PhantomData,
-        }
+        Self { function, runtime, side_outputs, watermark: Watermark::MIN, _types: PhantomData }
     }
 
     fn run<I>(

@@ -22,10 +22,7 @@ where
         let mut results = Vec::with_capacity(batch.len());
         for r in batch {
             let ts = r.timestamp;
-            results.extend((self.f)(r.value).into_iter().map(|value| StreamRecord {
-                value,
-                timestamp: ts,
-            }));
+            results.extend((self.f)(r.value).into_iter().map(|value| StreamRecord { value, timestamp: ts }));
         }
         if !results.is_empty() {
             out.collect(results);

@@ -18,21 +18,9 @@ impl<K, I, O, KF, P> KeyedProcessOperator<K, I, O, KF, P>
 where
     P: KeyedProcessFunction<K, I, O>,
 {
-    pub fn new(
-        key_selector: KF,
-        mut function: P,
-        runtime: RuntimeContext,
-        side_outputs: SideOutputs,
-    ) -> Self {
+    pub fn new(key_selector: KF, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         function.open(&runtime);
-        Self {
-            key_selector,
-            function,
-            runtime,
-            side_outputs,
-            watermark: Watermark::MIN,
-            _types: PhantomData,
-        }
+        Self { key_selector, function, runtime, side_outputs, watermark: Watermark::MIN, _types: PhantomData }
     }
 }
 
@@ -58,8 +46,7 @@ where
                 },
                 key: &key,
             };
-            self.function
-                .process_element(r.value, &mut ctx, &mut collector);
+            self.function.process_element(r.value, &mut ctx, &mut collector);
         }
         self.side_outputs.flush();
         if !collector.buffer.is_empty() {

@@ -17,12 +17,7 @@ pub struct KeyedReduceOperator<K, T, KF, RF> {
 
 impl<K, T, KF, RF> KeyedReduceOperator<K, T, KF, RF> {
     pub fn new(key_selector: KF, reduce: RF, mode: RuntimeMode) -> Self {
-        Self {
-            key_selector,
-            reduce,
-            mode,
-            state: HashMap::new(),
-        }
+        Self { key_selector, reduce, mode, state: HashMap::new() }
     }
 }
 
@@ -35,11 +30,7 @@ where
 {
     fn process_batch(&mut self, batch: Batch<T>, out: &mut dyn Output<T>) {
         let emit = self.mode != RuntimeMode::Batch;
-        let mut results = if emit {
-            Vec::with_capacity(batch.len())
-        } else {
-            Vec::new()
-        };
+        let mut results = if emit { Vec::with_capacity(batch.len()) } else { Vec::new() };
         for r in batch {
             let key = (self.key_selector)(&r.value);
             let slot = self.state.entry(key).or_insert((None, NO_TIMESTAMP));
@@ -48,10 +39,7 @@ where
                 Some(acc) => (self.reduce)(acc, r.value),
             };
             if emit {
-                results.push(StreamRecord {
-                    value: next.clone(),
-                    timestamp: r.timestamp,
-                });
+                results.push(StreamRecord { value: next.clone(), timestamp: r.timestamp });
             }
             *slot = (Some(next), r.timestamp);
         }
@@ -65,12 +53,7 @@ where
             let finals: Batch<T> = self
                 .state
                 .drain()
-                .filter_map(|(_, (v, ts))| {
-                    v.map(|value| StreamRecord {
-                        value,
-                        timestamp: ts,
-                    })
-                })
+                .filter_map(|(_, (v, ts))| v.map(|value| StreamRecord { value, timestamp: ts }))
                 .collect();
             if !finals.is_empty() {
                 out.collect(finals);

@@ -19,14 +19,6 @@ where
     #[inline]
     fn process_batch(&mut self, batch: Batch<I>, out: &mut dyn Output<O>) {
         let f = &mut self.f;
-        out.collect(
-            batch
-                .into_iter()
-                .map(|r| StreamRecord {
-                    value: f(r.value),
-                    timestamp: r.timestamp,
-                })
-                .collect(),
-        );
+        out.collect(batch.into_iter().map(|r| StreamRecord { value: f(r.value), timestamp: r.timestamp }).collect());
     }
 }

@@ -16,13 +16,7 @@ pub struct ProcessOperator<I, O, P> {
 impl<I, O, P: ProcessFunction<I, O>> ProcessOperator<I, O, P> {
     pub fn new(mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         function.open(&runtime);
-        Self {
-            function,
-            runtime,
-            side_outputs,
-            watermark: Watermark::MIN,
-            _types: PhantomData,
-        }
+        Self { function, runtime, side_outputs, watermark: Watermark::MIN, _types: PhantomData }
     }
 }
 
@@ -43,8 +37,7 @@ where
                 side_outputs: &mut self.side_outputs,
                 runtime: &self.runtime,
             };
-            self.function
-                .process_element(r.value, &mut ctx, &mut collector);
+            self.function.process_element(r.value, &mut ctx, &mut collector);
         }
         self.side_outputs.flush();
         if !collector.buffer.is_empty() {

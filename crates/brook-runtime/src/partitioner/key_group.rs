@@ -88,10 +88,7 @@ where
         for record in batch {
             let key = (self.key_selector)(&record.value);
             let channel = (self.partitioner)(&key, n);
-            assert!(
-                channel < n,
-                "custom partitioner returned channel {channel} but there are only {n} channels"
-            );
+            assert!(channel < n, "custom partitioner returned channel {channel} but there are only {n} channels");
             buffers[channel].push(record);
         }
     }

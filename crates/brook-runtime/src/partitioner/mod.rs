@@ -63,8 +63,7 @@ pub trait Partitioner<T>: Send {
 }
 
 /// Creates the partitioner of one upstream subtask for an edge.
-pub type PartitionerFactory<T> =
-    Arc<dyn Fn(PartitionerContext) -> Box<dyn Partitioner<T>> + Send + Sync>;
+pub type PartitionerFactory<T> = Arc<dyn Fn(PartitionerContext) -> Box<dyn Partitioner<T>> + Send + Sync>;
 
 /// What a partitioner knows about where it runs.
 #[derive(Clone, Copy, Debug)]
@@ -94,46 +93,28 @@ impl fmt::Debug for PartitionerSpec {
 
 impl PartitionerSpec {
     pub fn forward_default() -> Self {
-        Self {
-            strategy: ShipStrategy::Forward,
-            explicit: false,
-            typed: None,
-        }
+        Self { strategy: ShipStrategy::Forward, explicit: false, typed: None }
     }
 
     pub fn explicit(strategy: ShipStrategy) -> Self {
-        Self {
-            strategy,
-            explicit: true,
-            typed: None,
-        }
+        Self { strategy, explicit: true, typed: None }
     }
 
     pub fn typed<T: 'static>(strategy: ShipStrategy, factory: PartitionerFactory<T>) -> Self {
-        Self {
-            strategy,
-            explicit: true,
-            typed: Some(Arc::new(factory)),
-        }
+        Self { strategy, explicit: true, typed: Some(Arc::new(factory)) }
     }
 
     /// The partitioner for one upstream subtask.
-    pub fn create<T: Clone + Send + 'static>(
-        &self,
-        ctx: PartitionerContext,
-    ) -> Box<dyn Partitioner<T>> {
+    pub fn create<T: Clone + Send + 'static>(&self, ctx: PartitionerContext) -> Box<dyn Partitioner<T>> {
         match self.strategy {
             ShipStrategy::Forward | ShipStrategy::Global => Box::new(FirstChannelPartitioner),
             ShipStrategy::Rebalance | ShipStrategy::Rescale => {
                 // Flink starts each sender at a random channel; we start at the
                 // subtask index, which spreads senders the same way but is repeatable.
-                Box::new(RoundRobinPartitioner {
-                    next: ctx.subtask_index % ctx.num_channels.max(1),
-                })
+                Box::new(RoundRobinPartitioner { next: ctx.subtask_index % ctx.num_channels.max(1) })
             }
             ShipStrategy::Shuffle => Box::new(ShufflePartitioner {
-                state: 0x853c_49e6_748f_ea9b
-                    ^ (ctx.subtask_index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                state: 0x853c_49e6_748f_ea9b ^ (ctx.subtask_index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             }),
             ShipStrategy::Broadcast => Box::new(BroadcastPartitioner),
             ShipStrategy::Hash | ShipStrategy::Custom => {
@@ -141,9 +122,7 @@ impl PartitionerSpec {
                     .typed
                     .as_ref()
                     .and_then(|a| a.downcast_ref::<PartitionerFactory<T>>())
-                    .expect(
-                        "hash and custom partitioners carry a factory of the edge's record type",
-                    );
+                    .expect("hash and custom partitioners carry a factory of the edge's record type");
                 factory(ctx)
             }
         }
@@ -197,7 +176,7 @@ impl<T: Send> Partitioner<T> for ShufflePartitioner {
             self.state ^= self.state << 25;
             self.state ^= self.state >> 27;
             let r = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            buffers[((r >> 32) * n >> 32) as usize].push(record);
+            buffers[(((r >> 32) * n) >> 32) as usize].push(record);
         }
     }
 }
@@ -207,9 +186,7 @@ struct BroadcastPartitioner;
 
 impl<T: Clone + Send> Partitioner<T> for BroadcastPartitioner {
     fn partition(&mut self, batch: Batch<T>, buffers: &mut [Vec<StreamRecord<T>>]) {
-        let (last, rest) = buffers
-            .split_last_mut()
-            .expect("an edge has at least one channel");
+        let (last, rest) = buffers.split_last_mut().expect("an edge has at least one channel");
         for buf in rest {
             buf.extend(batch.iter().cloned());
         }
@@ -223,33 +200,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn run(spec: &PartitionerSpec, n: usize, subtask: usize, values: Vec<i64>) -> Vec<Vec<i64>> {
-        let mut p = spec.create::<i64>(PartitionerContext {
-            num_channels: n,
-            max_parallelism: 128,
-            subtask_index: subtask,
-        });
+        let mut p =
+            spec.create::<i64>(PartitionerContext { num_channels: n, max_parallelism: 128, subtask_index: subtask });
         let mut buffers: Vec<Vec<StreamRecord<i64>>> = (0..n).map(|_| Vec::new()).collect();
-        p.partition(
-            values.into_iter().map(StreamRecord::new).collect(),
-            &mut buffers,
-        );
-        buffers
-            .into_iter()
-            .map(|b| b.into_iter().map(|r| r.value).collect())
-            .collect()
+        p.partition(values.into_iter().map(StreamRecord::new).collect(), &mut buffers);
+        buffers.into_iter().map(|b| b.into_iter().map(|r| r.value).collect()).collect()
     }
 
     #[test]
     fn rebalance_is_round_robin_from_the_subtask_index() {
         let spec = PartitionerSpec::explicit(ShipStrategy::Rebalance);
-        assert_eq!(
-            run(&spec, 3, 0, (1..=7).collect()),
-            vec![vec![1, 4, 7], vec![2, 5], vec![3, 6]]
-        );
-        assert_eq!(
-            run(&spec, 3, 1, (1..=4).collect()),
-            vec![vec![3], vec![1, 4], vec![2]]
-        );
+        assert_eq!(run(&spec, 3, 0, (1..=7).collect()), vec![vec![1, 4, 7], vec![2, 5], vec![3, 6]]);
+        assert_eq!(run(&spec, 3, 1, (1..=4).collect()), vec![vec![3], vec![1, 4], vec![2]]);
     }
 
     #[test]
@@ -262,10 +224,7 @@ mod tests {
     fn global_and_forward_use_channel_zero() {
         for s in [ShipStrategy::Global, ShipStrategy::Forward] {
             let spec = PartitionerSpec::explicit(s);
-            assert_eq!(
-                run(&spec, 3, 2, vec![1, 2, 3]),
-                vec![vec![1, 2, 3], vec![], vec![]]
-            );
+            assert_eq!(run(&spec, 3, 2, vec![1, 2, 3]), vec![vec![1, 2, 3], vec![], vec![]]);
         }
     }
 

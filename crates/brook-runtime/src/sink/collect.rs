@@ -11,17 +11,13 @@ pub struct CollectHandle<T> {
 
 impl<T> Clone for CollectHandle<T> {
     fn clone(&self) -> Self {
-        Self {
-            records: self.records.clone(),
-        }
+        Self { records: self.records.clone() }
     }
 }
 
 impl<T> Default for CollectHandle<T> {
     fn default() -> Self {
-        Self {
-            records: Arc::new(Mutex::new(Vec::new())),
-        }
+        Self { records: Arc::new(Mutex::new(Vec::new())) }
     }
 }
 
@@ -52,9 +48,7 @@ pub struct CollectSink<T> {
 
 impl<T> Clone for CollectSink<T> {
     fn clone(&self) -> Self {
-        Self {
-            handle: self.handle.clone(),
-        }
+        Self { handle: self.handle.clone() }
     }
 }
 
@@ -66,10 +60,7 @@ impl<T> CollectSink<T> {
 
 impl<T: Send> SinkFunction<T> for CollectSink<T> {
     fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
-        self.handle
-            .records
-            .lock()
-            .extend(batch.into_iter().map(|r| r.value));
+        self.handle.records.lock().extend(batch.into_iter().map(|r| r.value));
         Ok(())
     }
 }

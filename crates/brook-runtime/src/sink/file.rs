@@ -35,14 +35,7 @@ impl<T> Clone for FileSink<T> {
 
 impl<T> FileSink<T> {
     pub fn new(path: PathBuf, format: FileFormat) -> Self {
-        Self {
-            path,
-            format,
-            writer: None,
-            file: PathBuf::new(),
-            line: String::new(),
-            _type: PhantomData,
-        }
+        Self { path, format, writer: None, file: PathBuf::new(), line: String::new(), _type: PhantomData }
     }
 }
 
@@ -63,17 +56,13 @@ impl<T: FileRecord + Send> SinkFunction<T> for FileSink<T> {
             }
             self.path.clone()
         };
-        let file = File::create(&self.file)
-            .map_err(|e| BrookError::io("cannot create output file", &self.file, e))?;
+        let file = File::create(&self.file).map_err(|e| BrookError::io("cannot create output file", &self.file, e))?;
         self.writer = Some(BufWriter::with_capacity(1 << 16, file));
         Ok(())
     }
 
     fn write_batch(&mut self, batch: Batch<T>) -> Result<()> {
-        let writer = self
-            .writer
-            .as_mut()
-            .expect("open runs before the first batch");
+        let writer = self.writer.as_mut().expect("open runs before the first batch");
         for r in &batch {
             self.line.clear();
             match self.format {
@@ -90,8 +79,7 @@ impl<T: FileRecord + Send> SinkFunction<T> for FileSink<T> {
 
     fn finish(&mut self) -> Result<()> {
         if let Some(mut w) = self.writer.take() {
-            w.flush()
-                .map_err(|e| BrookError::io("cannot write output file", &self.file, e))?;
+            w.flush().map_err(|e| BrookError::io("cannot write output file", &self.file, e))?;
         }
         Ok(())
     }

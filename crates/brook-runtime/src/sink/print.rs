@@ -14,11 +14,7 @@ pub struct PrintSink {
 
 impl PrintSink {
     pub fn new(sink_identifier: Option<String>, to_stderr: bool) -> Self {
-        Self {
-            prefix: String::new(),
-            to_stderr,
-            sink_identifier,
-        }
+        Self { prefix: String::new(), to_stderr, sink_identifier }
     }
 }
 

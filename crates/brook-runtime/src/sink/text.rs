@@ -24,9 +24,7 @@ macro_rules! printable_display {
         })*
     };
 }
-printable_display!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char
-);
+printable_display!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char);
 
 impl Printable for String {
     #[inline]
@@ -83,9 +81,7 @@ macro_rules! csv_single {
         })*
     };
 }
-csv_single!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String
-);
+csv_single!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String);
 
 macro_rules! tuple_text {
     ($($name:ident),+) => {

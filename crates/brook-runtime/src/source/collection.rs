@@ -1,6 +1,4 @@
-use super::{
-    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
-};
+use super::{Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator};
 use brook_types::{Result, StreamRecord};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -13,9 +11,7 @@ pub struct CollectionSource<T> {
 
 impl<T> CollectionSource<T> {
     pub fn new(data: Vec<T>) -> Self {
-        Self {
-            data: Arc::new(data),
-        }
+        Self { data: Arc::new(data) }
     }
 }
 
@@ -42,22 +38,12 @@ impl<T: Clone + Send + Sync + 'static> Source<T> for CollectionSource<T> {
         false
     }
 
-    fn create_enumerator(
-        &self,
-        _parallelism: usize,
-    ) -> Result<Box<dyn SplitEnumerator<CollectionSplit>>> {
+    fn create_enumerator(&self, _parallelism: usize) -> Result<Box<dyn SplitEnumerator<CollectionSplit>>> {
         Ok(Box::new(OneSplit(Some(CollectionSplit { next: 0 }))))
     }
 
-    fn create_reader(
-        &self,
-        ctx: &ReaderContext,
-    ) -> Result<Box<dyn SourceReader<T, CollectionSplit>>> {
-        Ok(Box::new(CollectionReader {
-            data: self.data.clone(),
-            split: None,
-            batch_size: ctx.batch_size,
-        }))
+    fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<T, CollectionSplit>>> {
+        Ok(Box::new(CollectionReader { data: self.data.clone(), split: None, batch_size: ctx.batch_size }))
     }
 }
 
@@ -84,21 +70,12 @@ impl<T: Clone + Send + Sync> SourceReader<T, CollectionSplit> for CollectionRead
 
     fn no_more_splits(&mut self) {}
 
-    fn poll_next(
-        &mut self,
-        _cx: &mut Context<'_>,
-        out: &mut Vec<StreamRecord<T>>,
-    ) -> Poll<Result<ReaderStatus>> {
+    fn poll_next(&mut self, _cx: &mut Context<'_>, out: &mut Vec<StreamRecord<T>>) -> Poll<Result<ReaderStatus>> {
         let Some(split) = self.split.as_mut() else {
             return Poll::Ready(Ok(ReaderStatus::EndOfInput));
         };
         let end = (split.next + self.batch_size).min(self.data.len());
-        out.extend(
-            self.data[split.next..end]
-                .iter()
-                .cloned()
-                .map(StreamRecord::new),
-        );
+        out.extend(self.data[split.next..end].iter().cloned().map(StreamRecord::new));
         split.next = end;
         if end == self.data.len() {
             self.split = None;

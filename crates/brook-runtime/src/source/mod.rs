@@ -52,10 +52,7 @@ pub trait Source<T>: Send + Sync + 'static {
         true
     }
 
-    fn create_enumerator(
-        &self,
-        parallelism: usize,
-    ) -> Result<Box<dyn SplitEnumerator<Self::Split>>>;
+    fn create_enumerator(&self, parallelism: usize) -> Result<Box<dyn SplitEnumerator<Self::Split>>>;
 
     fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<T, Self::Split>>>;
 }
@@ -93,11 +90,7 @@ pub trait SourceReader<T, S>: Send {
 
     /// Appends up to a batch of records to `out`. `Pending` when nothing is
     /// available now (the reader wakes the task when there is).
-    fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-        out: &mut Vec<StreamRecord<T>>,
-    ) -> Poll<Result<ReaderStatus>>;
+    fn poll_next(&mut self, cx: &mut Context<'_>, out: &mut Vec<StreamRecord<T>>) -> Poll<Result<ReaderStatus>>;
 
     /// The unfinished splits with their current positions (for checkpoints).
     fn snapshot_splits(&self) -> Vec<S>;

@@ -14,11 +14,7 @@ pub struct SourceTaskInput<T, S> {
 
 impl<T: Send + 'static, S: Send + 'static> SourceTaskInput<T, S> {
     /// Creates the reader of subtask `ctx.subtask_index` and assigns its splits.
-    pub fn new<Src: Source<T, Split = S>>(
-        source: &Src,
-        ctx: ReaderContext,
-        head: Box<dyn Output<T>>,
-    ) -> Result<Self> {
+    pub fn new<Src: Source<T, Split = S>>(source: &Src, ctx: ReaderContext, head: Box<dyn Output<T>>) -> Result<Self> {
         let mut enumerator = source.create_enumerator(ctx.parallelism)?;
         let splits = enumerator.discover_splits()?;
         let mine: Vec<S> = splits
@@ -32,12 +28,7 @@ impl<T: Send + 'static, S: Send + 'static> SourceTaskInput<T, S> {
         if source.boundedness() == Boundedness::Bounded {
             reader.no_more_splits();
         }
-        Ok(Self {
-            reader,
-            head,
-            buffer: Vec::with_capacity(ctx.batch_size),
-            batch_size: ctx.batch_size,
-        })
+        Ok(Self { reader, head, buffer: Vec::with_capacity(ctx.batch_size), batch_size: ctx.batch_size })
     }
 }
 
@@ -48,8 +39,7 @@ impl<T: Send, S: Send> TaskInput for SourceTaskInput<T, S> {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Ready(Ok(status)) => {
                 if !self.buffer.is_empty() {
-                    let batch =
-                        std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
+                    let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
                     self.head.collect(batch);
                 }
                 if status == ReaderStatus::EndOfInput {

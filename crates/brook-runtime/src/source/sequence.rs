@@ -1,6 +1,4 @@
-use super::{
-    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
-};
+use super::{Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator};
 use brook_types::{Result, StreamRecord};
 use serde::{Deserialize, Serialize};
 use std::task::{Context, Poll};
@@ -34,26 +32,12 @@ impl Source<i64> for NumberSequenceSource {
         Boundedness::Bounded
     }
 
-    fn create_enumerator(
-        &self,
-        parallelism: usize,
-    ) -> Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
-        Ok(Box::new(SequenceEnumerator {
-            from: self.from,
-            to: self.to,
-            parallelism,
-            done: false,
-        }))
+    fn create_enumerator(&self, parallelism: usize) -> Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
+        Ok(Box::new(SequenceEnumerator { from: self.from, to: self.to, parallelism, done: false }))
     }
 
-    fn create_reader(
-        &self,
-        ctx: &ReaderContext,
-    ) -> Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
-        Ok(Box::new(SequenceReader {
-            splits: Vec::new(),
-            batch_size: ctx.batch_size,
-        }))
+    fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
+        Ok(Box::new(SequenceReader { splits: Vec::new(), batch_size: ctx.batch_size }))
     }
 }
 
@@ -75,11 +59,7 @@ impl SplitEnumerator<SequenceSplit> for SequenceEnumerator {
             .map(|i| {
                 let start = self.from as i128 + (total * i as u128 / n) as i128;
                 let end = self.from as i128 + (total * (i as u128 + 1) / n) as i128 - 1;
-                SequenceSplit {
-                    id: i,
-                    next: start as i64,
-                    to: end as i64,
-                }
+                SequenceSplit { id: i, next: start as i64, to: end as i64 }
             })
             .filter(|s| s.next <= s.to)
             .collect())
@@ -98,11 +78,7 @@ impl SourceReader<i64, SequenceSplit> for SequenceReader {
 
     fn no_more_splits(&mut self) {}
 
-    fn poll_next(
-        &mut self,
-        _cx: &mut Context<'_>,
-        out: &mut Vec<StreamRecord<i64>>,
-    ) -> Poll<Result<ReaderStatus>> {
+    fn poll_next(&mut self, _cx: &mut Context<'_>, out: &mut Vec<StreamRecord<i64>>) -> Poll<Result<ReaderStatus>> {
         let Some(split) = self.splits.first_mut() else {
             return Poll::Ready(Ok(ReaderStatus::EndOfInput));
         };

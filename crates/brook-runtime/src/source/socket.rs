@@ -1,6 +1,4 @@
-use super::{
-    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
-};
+use super::{Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator};
 use brook_types::{BrookError, Result, StreamRecord};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -41,17 +39,11 @@ impl Source<String> for SocketTextSource {
         false
     }
 
-    fn create_enumerator(
-        &self,
-        _parallelism: usize,
-    ) -> Result<Box<dyn SplitEnumerator<SocketSplit>>> {
+    fn create_enumerator(&self, _parallelism: usize) -> Result<Box<dyn SplitEnumerator<SocketSplit>>> {
         Ok(Box::new(SocketEnumerator(true)))
     }
 
-    fn create_reader(
-        &self,
-        ctx: &ReaderContext,
-    ) -> Result<Box<dyn SourceReader<String, SocketSplit>>> {
+    fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<String, SocketSplit>>> {
         let address = format!("{}:{}", self.host, self.port);
         Ok(Box::new(SocketReader {
             address: address.clone(),
@@ -67,11 +59,7 @@ struct SocketEnumerator(bool);
 
 impl SplitEnumerator<SocketSplit> for SocketEnumerator {
     fn discover_splits(&mut self) -> Result<Vec<SocketSplit>> {
-        Ok(if std::mem::replace(&mut self.0, false) {
-            vec![SocketSplit]
-        } else {
-            vec![]
-        })
+        Ok(if std::mem::replace(&mut self.0, false) { vec![SocketSplit] } else { vec![] })
     }
 }
 
@@ -100,9 +88,7 @@ impl SocketReader {
             if self.delimiter == b'\n' {
                 line = line.strip_suffix(b"\r").unwrap_or(line);
             }
-            out.push(StreamRecord::new(
-                String::from_utf8_lossy(line).into_owned(),
-            ));
+            out.push(StreamRecord::new(String::from_utf8_lossy(line).into_owned()));
             start += pos + 1;
             emitted += 1;
             if emitted >= self.batch_size {
@@ -127,11 +113,7 @@ impl SourceReader<String, SocketSplit> for SocketReader {
         }
     }
 
-    fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-        out: &mut Vec<StreamRecord<String>>,
-    ) -> Poll<Result<ReaderStatus>> {
+    fn poll_next(&mut self, cx: &mut Context<'_>, out: &mut Vec<StreamRecord<String>>) -> Poll<Result<ReaderStatus>> {
         loop {
             match &mut self.state {
                 ReaderState::Idle => return Poll::Pending,
@@ -147,9 +129,7 @@ impl SourceReader<String, SocketSplit> for SocketReader {
                         }));
                     }
                 },
-                ReaderState::Reading(_)
-                    if memchr::memchr(self.delimiter, &self.buffer).is_some() =>
-                {
+                ReaderState::Reading(_) if memchr::memchr(self.delimiter, &self.buffer).is_some() => {
                     // Complete lines left over from the last read come first.
                     self.drain_lines(out);
                     return Poll::Ready(Ok(ReaderStatus::MoreAvailable));
@@ -171,9 +151,7 @@ impl SourceReader<String, SocketSplit> for SocketReader {
                             self.drain_lines(out);
                             if !self.buffer.is_empty() {
                                 let rest = std::mem::take(&mut self.buffer);
-                                out.push(StreamRecord::new(
-                                    String::from_utf8_lossy(&rest).into_owned(),
-                                ));
+                                out.push(StreamRecord::new(String::from_utf8_lossy(&rest).into_owned()));
                             }
                             self.state = ReaderState::Done;
                             return Poll::Ready(Ok(ReaderStatus::MoreAvailable));

@@ -1,6 +1,4 @@
-use super::{
-    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
-};
+use super::{Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator};
 use brook_types::{BrookError, Result, StreamRecord};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -43,24 +41,19 @@ const MAX_SPLIT_BYTES: u64 = 128 << 20;
 impl TextFileSource {
     /// The files this source reads, or an error saying what is wrong with the path.
     pub fn files(path: &Path) -> Result<Vec<(PathBuf, u64)>> {
-        let meta =
-            std::fs::metadata(path).map_err(|e| BrookError::io("cannot read input", path, e))?;
+        let meta = std::fs::metadata(path).map_err(|e| BrookError::io("cannot read input", path, e))?;
         if meta.is_file() {
             return Ok(vec![(path.to_path_buf(), meta.len())]);
         }
         let mut files = Vec::new();
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| BrookError::io("cannot list input directory", path, e))?;
+        let entries = std::fs::read_dir(path).map_err(|e| BrookError::io("cannot list input directory", path, e))?;
         for entry in entries {
-            let entry =
-                entry.map_err(|e| BrookError::io("cannot list input directory", path, e))?;
+            let entry = entry.map_err(|e| BrookError::io("cannot list input directory", path, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
             if name.starts_with('.') || name.starts_with('_') {
                 continue;
             }
-            let meta = entry
-                .metadata()
-                .map_err(|e| BrookError::io("cannot read input", entry.path(), e))?;
+            let meta = entry.metadata().map_err(|e| BrookError::io("cannot read input", entry.path(), e))?;
             if meta.is_file() {
                 files.push((entry.path(), meta.len()));
             }
@@ -78,23 +71,11 @@ impl Source<String> for TextFileSource {
     }
 
     fn create_enumerator(&self, parallelism: usize) -> Result<Box<dyn SplitEnumerator<FileSplit>>> {
-        Ok(Box::new(FileEnumerator {
-            path: self.path.clone(),
-            parallelism,
-            done: false,
-        }))
+        Ok(Box::new(FileEnumerator { path: self.path.clone(), parallelism, done: false }))
     }
 
-    fn create_reader(
-        &self,
-        ctx: &ReaderContext,
-    ) -> Result<Box<dyn SourceReader<String, FileSplit>>> {
-        Ok(Box::new(TextFileReader {
-            splits: Vec::new(),
-            current: None,
-            batch_size: ctx.batch_size,
-            line: Vec::new(),
-        }))
+    fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<String, FileSplit>>> {
+        Ok(Box::new(TextFileReader { splits: Vec::new(), current: None, batch_size: ctx.batch_size, line: Vec::new() }))
     }
 }
 
@@ -112,23 +93,13 @@ impl SplitEnumerator<FileSplit> for FileEnumerator {
         let files = TextFileSource::files(&self.path)?;
         let total: u64 = files.iter().map(|(_, len)| len).sum();
         // Aim for one split per reader, within [1 MiB, 128 MiB] per split.
-        let target =
-            (total / self.parallelism.max(1) as u64).clamp(MIN_SPLIT_BYTES, MAX_SPLIT_BYTES);
+        let target = (total / self.parallelism.max(1) as u64).clamp(MIN_SPLIT_BYTES, MAX_SPLIT_BYTES);
         let mut splits = Vec::new();
         for (path, len) in files {
             let mut start = 0;
             while start < len {
-                let end = if len - start <= target + target / 10 {
-                    len
-                } else {
-                    start + target
-                };
-                splits.push(FileSplit {
-                    path: path.clone(),
-                    start,
-                    end,
-                    offset: start,
-                });
+                let end = if len - start <= target + target / 10 { len } else { start + target };
+                splits.push(FileSplit { path: path.clone(), start, end, offset: start });
                 start = end;
             }
         }
@@ -150,8 +121,7 @@ struct TextFileReader {
 
 impl TextFileReader {
     fn open(split: FileSplit) -> Result<OpenSplit> {
-        let mut file = File::open(&split.path)
-            .map_err(|e| BrookError::io("cannot open input file", &split.path, e))?;
+        let mut file = File::open(&split.path).map_err(|e| BrookError::io("cannot open input file", &split.path, e))?;
         let mut split = split;
         if split.offset == split.start && split.start > 0 {
             // Skip to the first line starting at or after `start`.
@@ -167,10 +137,7 @@ impl TextFileReader {
         }
         file.seek(SeekFrom::Start(split.offset))
             .map_err(|e| BrookError::io("cannot read input file", &split.path, e))?;
-        Ok(OpenSplit {
-            split,
-            reader: BufReader::with_capacity(1 << 18, file),
-        })
+        Ok(OpenSplit { split, reader: BufReader::with_capacity(1 << 18, file) })
     }
 }
 
@@ -181,11 +148,7 @@ impl SourceReader<String, FileSplit> for TextFileReader {
 
     fn no_more_splits(&mut self) {}
 
-    fn poll_next(
-        &mut self,
-        _cx: &mut Context<'_>,
-        out: &mut Vec<StreamRecord<String>>,
-    ) -> Poll<Result<ReaderStatus>> {
+    fn poll_next(&mut self, _cx: &mut Context<'_>, out: &mut Vec<StreamRecord<String>>) -> Poll<Result<ReaderStatus>> {
         if self.current.is_none() {
             if self.splits.is_empty() {
                 return Poll::Ready(Ok(ReaderStatus::EndOfInput));
@@ -204,17 +167,10 @@ impl SourceReader<String, FileSplit> for TextFileReader {
                 break;
             }
             self.line.clear();
-            let n = match (&mut open.reader)
-                .take(u64::MAX)
-                .read_until(b'\n', &mut self.line)
-            {
+            let n = match (&mut open.reader).take(u64::MAX).read_until(b'\n', &mut self.line) {
                 Ok(n) => n,
                 Err(e) => {
-                    return Poll::Ready(Err(BrookError::io(
-                        "cannot read input file",
-                        &open.split.path,
-                        e,
-                    )));
+                    return Poll::Ready(Err(BrookError::io("cannot read input file", &open.split.path, e)));
                 }
             };
             if n == 0 {
@@ -240,11 +196,7 @@ impl SourceReader<String, FileSplit> for TextFileReader {
     }
 
     fn snapshot_splits(&self) -> Vec<FileSplit> {
-        self.current
-            .iter()
-            .map(|o| o.split.clone())
-            .chain(self.splits.iter().cloned())
-            .collect()
+        self.current.iter().map(|o| o.split.clone()).chain(self.splits.iter().cloned()).collect()
     }
 }
 
@@ -255,12 +207,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn read_split(split: FileSplit) -> Vec<String> {
-        let mut reader = TextFileReader {
-            splits: vec![split],
-            current: None,
-            batch_size: 7,
-            line: Vec::new(),
-        };
+        let mut reader = TextFileReader { splits: vec![split], current: None, batch_size: 7, line: Vec::new() };
         let mut cx = Context::from_waker(noop_waker_ref());
         let mut out = Vec::new();
         loop {

@@ -50,32 +50,15 @@ impl DeployedTask {
             })?;
             let record_type = stream_edge(&graph, &job, first.edge).record_type.clone();
             let (g, handle) = record_type.create_gate(gate.channels.len(), credits);
-            shuffle.register(
-                (
-                    descriptor.job_id,
-                    descriptor.vertex,
-                    descriptor.subtask_index,
-                    gate.input,
-                ),
-                handle,
-            );
+            shuffle.register((descriptor.job_id, descriptor.vertex, descriptor.subtask_index, gate.input), handle);
             gates.push(g);
         }
-        Ok(Self {
-            graph,
-            job,
-            descriptor,
-            metrics,
-            gates,
-        })
+        Ok(Self { graph, job, descriptor, metrics, gates })
     }
 
     /// Waits for the downstream gates, then builds the chain.
     pub async fn connect(mut self, shuffle: &LocalShuffle) -> Result<Task> {
-        let gates: Vec<Option<AnyGate>> = std::mem::take(&mut self.gates)
-            .into_iter()
-            .map(Some)
-            .collect();
+        let gates: Vec<Option<AnyGate>> = std::mem::take(&mut self.gates).into_iter().map(Some).collect();
         let mut handles = HashMap::new();
         for out in &self.descriptor.outputs {
             for t in &out.targets {
@@ -91,20 +74,10 @@ impl DeployedTask {
             self.descriptor.subtask_index + 1,
             self.descriptor.parallelism
         );
-        let mut builder = ChainBuilder {
-            task: &self,
-            handles,
-            writers: Vec::new(),
-            gates,
-        };
+        let mut builder = ChainBuilder { task: &self, handles, writers: Vec::new(), gates };
         let input = builder.build_head()?;
         let writers = builder.writers;
-        Ok(Task {
-            name,
-            input,
-            writers,
-            buffer_timeout: self.graph.config.buffer_timeout,
-        })
+        Ok(Task { name, input, writers, buffer_timeout: self.graph.config.buffer_timeout })
     }
 }
 
@@ -138,16 +111,17 @@ impl ChainBuilder<'_> {
     fn context(&self, node: NodeId) -> OperatorContext {
         let t = self.task;
         let n = &t.graph.nodes[&node];
-        let runtime = RuntimeContext::new(
-            t.descriptor.job_id,
-            t.job.vertex(t.descriptor.vertex).name.clone(),
-            n.name.clone(),
-            t.descriptor.subtask_index,
-            t.descriptor.parallelism,
-            n.max_parallelism(),
-            t.graph.config.runtime_mode,
-            t.metrics.clone(),
-        );
+        let runtime = RuntimeContext {
+            job_id: t.descriptor.job_id,
+            task_name: t.job.vertex(t.descriptor.vertex).name.clone(),
+            operator_name: n.name.clone(),
+            subtask_index: t.descriptor.subtask_index,
+            parallelism: t.descriptor.parallelism,
+            max_parallelism: n.max_parallelism(),
+            attempt_number: t.descriptor.attempt,
+            runtime_mode: t.graph.config.runtime_mode,
+            metrics: t.metrics.clone(),
+        };
         OperatorContext {
             metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),
             runtime,
@@ -186,12 +160,7 @@ impl ChainBuilder<'_> {
             .targets
             .iter()
             .map(|target| {
-                let handle = &self.handles[&(
-                    t.descriptor.job_id,
-                    target.vertex,
-                    target.subtask,
-                    target.input,
-                )];
+                let handle = &self.handles[&(t.descriptor.job_id, target.vertex, target.subtask, target.input)];
                 edge.record_type.local_writer(handle, target.channel)
             })
             .collect();
@@ -200,12 +169,8 @@ impl ChainBuilder<'_> {
             max_parallelism: t.graph.nodes[&edge.target].max_parallelism(),
             subtask_index: t.descriptor.subtask_index,
         };
-        let (out, pending) = edge.record_type.record_writer(
-            &edge.partitioner,
-            ctx,
-            channels,
-            t.graph.config.batch_size,
-        );
+        let (out, pending) =
+            edge.record_type.record_writer(&edge.partitioner, ctx, channels, t.graph.config.batch_size);
         self.writers.push(pending);
         Ok(out)
     }
@@ -216,11 +181,7 @@ impl ChainBuilder<'_> {
         let n = &graph.nodes[&node];
         let edges: Vec<StreamEdge> = graph.out_edges(node).cloned().collect();
         let mut main = Vec::new();
-        let mut sides: Vec<(
-            String,
-            Vec<AnyOutput>,
-            Arc<dyn crate::record_type::RecordType>,
-        )> = Vec::new();
+        let mut sides: Vec<(String, Vec<AnyOutput>, Arc<dyn crate::record_type::RecordType>)> = Vec::new();
         for e in &edges {
             let out = self.output_for_edge(e)?;
             match &e.side_output {
@@ -237,10 +198,7 @@ impl ChainBuilder<'_> {
             None => erase_output::<()>(Box::new(NoOutput)),
         };
         let sides = SideOutputs::new(
-            sides
-                .into_iter()
-                .map(|(tag, outs, ty)| (tag, ty.side_output(ty.fan_out(outs))))
-                .collect(),
+            sides.into_iter().map(|(tag, outs, ty)| (tag, ty.side_output(ty.fan_out(outs)))).collect(),
         );
         Ok((main, sides))
     }
@@ -248,9 +206,7 @@ impl ChainBuilder<'_> {
     fn build_operator(&mut self, node: NodeId) -> Result<AnyOutput> {
         let (out, side) = self.build_outputs(node)?;
         let ctx = self.context(node);
-        self.task.graph.nodes[&node]
-            .factory
-            .create_one_input(ctx, out, side)
+        self.task.graph.nodes[&node].factory.create_one_input(ctx, out, side)
     }
 
     fn build_head(&mut self) -> Result<Box<dyn crate::task::TaskInput>> {
@@ -265,9 +221,7 @@ impl ChainBuilder<'_> {
             OperatorKind::OneInput => {
                 let head_in = self.build_operator(head)?;
                 let in_type =
-                    stream_edge(&t.graph, &t.job, t.descriptor.inputs[0].channels[0].edge)
-                        .record_type
-                        .clone();
+                    stream_edge(&t.graph, &t.job, t.descriptor.inputs[0].channels[0].edge).record_type.clone();
                 let gate = self.take_gate(0)?;
                 Ok(in_type.one_input_task(gate, head_in))
             }
@@ -281,14 +235,11 @@ impl ChainBuilder<'_> {
     }
 
     fn take_gate(&mut self, input: usize) -> Result<AnyGate> {
-        self.gates
-            .get_mut(input)
-            .and_then(Option::take)
-            .ok_or_else(|| {
-                BrookError::InvalidProgram(format!(
-                    "task '{}' has no input gate {input}",
-                    self.task.job.vertex(self.vertex_id()).name
-                ))
-            })
+        self.gates.get_mut(input).and_then(Option::take).ok_or_else(|| {
+            BrookError::InvalidProgram(format!(
+                "task '{}' has no input gate {input}",
+                self.task.job.vertex(self.vertex_id()).name
+            ))
+        })
     }
 }

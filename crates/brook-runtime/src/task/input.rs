@@ -41,13 +41,7 @@ pub struct OneInputTaskInput<T> {
 impl<T> OneInputTaskInput<T> {
     pub fn new(gate: InputGate<T>, head: Box<dyn Output<T>>) -> Self {
         let n = gate.num_channels();
-        Self {
-            gate,
-            head,
-            valve: WatermarkValve::new(n),
-            ended: vec![false; n],
-            remaining: n,
-        }
+        Self { gate, head, valve: WatermarkValve::new(n), ended: vec![false; n], remaining: n }
     }
 }
 
@@ -63,21 +57,14 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
         };
         match element {
             StreamElement::Records(batch) => self.head.collect(batch),
-            StreamElement::Watermark(w) => {
-                apply_valve(self.valve.input_watermark(channel, w), &mut *self.head)
-            }
-            StreamElement::WatermarkStatus(s) => {
-                apply_valve(self.valve.input_status(channel, s), &mut *self.head)
-            }
+            StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
+            StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
             StreamElement::Barrier(_) | StreamElement::LatencyMarker(_) => {}
             StreamElement::EndOfInput => {
                 if !std::mem::replace(&mut self.ended[channel], true) {
                     self.remaining -= 1;
                     // A finished channel no longer holds back event time.
-                    apply_valve(
-                        self.valve.input_watermark(channel, Watermark::MAX),
-                        &mut *self.head,
-                    );
+                    apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
                     if self.remaining == 0 {
                         self.head.end_input();
                         return Poll::Ready(Ok(InputStatus::Finished));
@@ -104,13 +91,7 @@ pub struct TwoInputTaskInput<A, B, O, Op> {
 }
 
 impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
-    pub fn new(
-        name: String,
-        gate1: InputGate<A>,
-        gate2: InputGate<B>,
-        op: Op,
-        out: Box<dyn Output<O>>,
-    ) -> Self {
+    pub fn new(name: String, gate1: InputGate<A>, gate2: InputGate<B>, op: Op, out: Box<dyn Output<O>>) -> Self {
         let n1 = gate1.num_channels();
         let n = n1 + gate2.num_channels();
         Self {
@@ -150,9 +131,7 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
     }
 }
 
-impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput
-    for TwoInputTaskInput<A, B, O, Op>
-{
+impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for TwoInputTaskInput<A, B, O, Op> {
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
         if self.remaining == 0 {
             self.finish();
@@ -240,9 +219,7 @@ impl<T> MapControl for StreamElement<T> {
             StreamElement::Watermark(w) => Control::Watermark(w),
             StreamElement::WatermarkStatus(s) => Control::Status(s),
             StreamElement::EndOfInput => Control::End,
-            StreamElement::Records(_)
-            | StreamElement::Barrier(_)
-            | StreamElement::LatencyMarker(_) => Control::Other,
+            StreamElement::Records(_) | StreamElement::Barrier(_) | StreamElement::LatencyMarker(_) => Control::Other,
         }
     }
 }

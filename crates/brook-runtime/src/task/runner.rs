@@ -11,9 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Flink's execution states of a task.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum ExecutionState {
     Created,
     Scheduled,
@@ -74,10 +72,7 @@ pub struct Task {
 /// Formats a caught panic as a task failure cause.
 pub fn panic_cause(task: &str, payload: &(dyn std::any::Any + Send)) -> String {
     match payload.downcast_ref::<OperatorPanic>() {
-        Some(p) => format!(
-            "operator '{}' in task '{}' panicked: {}",
-            p.operator, task, p.message
-        ),
+        Some(p) => format!("operator '{}' in task '{}' panicked: {}", p.operator, task, p.message),
         None => format!("task '{}' panicked: {}", task, panic_message(payload)),
     }
 }
@@ -153,9 +148,5 @@ fn poll_all(
             Poll::Pending => pending = true,
         }
     }
-    if pending {
-        Poll::Pending
-    } else {
-        Poll::Ready(Ok(()))
-    }
+    if pending { Poll::Pending } else { Poll::Ready(Ok(())) }
 }

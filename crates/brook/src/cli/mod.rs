@@ -62,14 +62,17 @@ fn clap_error(e: &clap::Error) -> ExitCode {
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { ExitCode::from(2) } else { ExitCode::SUCCESS }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         _ => {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
             let usage = rendered.lines().find_map(|l| l.trim().strip_prefix("Usage: ")).unwrap_or("brook");
-            let command: Vec<&str> =
-                usage.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect();
+            let command: Vec<&str> = usage.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect();
             eprintln!("error: {first} (see '{} --help')", command.join(" "));
             ExitCode::from(2)
         }
@@ -98,5 +101,6 @@ fn install_panic_hook() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
