@@ -1,0 +1,171 @@
+//! What a user sees when a job cannot run or fails: the error names the cause and
+//! where it happened, the job ends, and the process lives on.
+
+use crate::support::{collect, config_with_slots, env, env_with_slots, eventually, run, sorted};
+use brook_api::{BrookError, StreamExecutionEnvironment};
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_panicking_map_fails_the_job_with_the_message_and_operator_name() {
+    let env = env(1);
+    env.from_collection((1..=100i64).collect())
+        .map(|x: i64| {
+            if x == 42 {
+                panic!("cannot explode record {x}");
+            }
+            x
+        })
+        .name("Exploder")
+        .discard();
+    let err = env.execute("explodes").unwrap_err();
+    assert!(matches!(err, BrookError::JobFailed { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("cannot explode record 42"), "{message}");
+    assert!(message.contains("Exploder"), "{message}");
+    assert!(message.contains("explodes"), "names the job: {message}");
+
+    // The process survived and the same environment runs the next job.
+    let stream = env.from_collection(vec![1i64, 2, 3]).map(|x: i64| x * 10).name("Exploder");
+    assert_eq!(collect(&env, stream), vec![10, 20, 30]);
+}
+
+#[test]
+fn a_panic_downstream_of_a_backpressured_source_ends_the_job() {
+    // The source is far ahead and blocked on credits when the map fails; the job
+    // must still end (FAILED), with every subtask stopped.
+    let env = env(2);
+    env.generate_sequence(1, 5_000_000)
+        .rebalance()
+        .map(|x: i64| if x == 20_000 { panic!("poisoned record") } else { x })
+        .name("Poisoned")
+        .discard();
+    let client = env.execute_async("poisoned").unwrap();
+    let ended = eventually(&client, Duration::from_secs(30), |s| s.status.is_globally_terminal());
+    assert!(ended, "{:?}", client.snapshot());
+    let snapshot = client.snapshot();
+    assert_eq!(snapshot.status, brook_api::JobStatus::Failed);
+    for v in &snapshot.vertices {
+        assert!(v.subtask_states.iter().all(|s| s.is_terminal()), "{snapshot:?}");
+    }
+    let message = client.wait_for_result().unwrap_err().to_string();
+    assert!(message.contains("poisoned record") && message.contains("Poisoned"), "{message}");
+}
+
+#[test]
+fn a_job_needing_more_slots_than_exist_fails_fast() {
+    let env = StreamExecutionEnvironment::with_configuration(config_with_slots(2));
+    env.set_parallelism(4);
+    env.generate_sequence(1, 10).discard();
+    let started = Instant::now();
+    let err = env.execute("too wide").unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(err.contains("needs 4") && err.contains("has 2"), "{err}");
+}
+
+#[test]
+fn the_dynamic_form_of_the_slot_option_works_too() {
+    let mut config = brook_api::Configuration::new();
+    config.set_dynamic("taskmanager.numberOfTaskSlots=3").unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(config);
+    env.set_parallelism(3);
+    let stream = env.generate_sequence(1, 9).process(crate::support::TagSubtask);
+    let subtasks: std::collections::BTreeSet<usize> = collect(&env, stream).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(subtasks, [0, 1, 2].into());
+    env.set_parallelism(4);
+    env.generate_sequence(1, 9).discard();
+    let err = env.execute("four on three").unwrap_err().to_string();
+    assert!(err.contains("needs 4") && err.contains("has 3"), "{err}");
+}
+
+#[test]
+fn duplicate_uids_are_rejected() {
+    let env = env(1);
+    env.generate_sequence(1, 10).uid("same").map(|x: i64| x).name("second").uid("same").discard();
+    let err = env.execute("dup uid").unwrap_err();
+    assert!(matches!(err, BrookError::InvalidProgram(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("uid 'same'") && message.contains("second"), "{message}");
+}
+
+#[test]
+fn executing_an_empty_program_is_an_error() {
+    let env = env(1);
+    let err = env.execute("empty").unwrap_err().to_string();
+    assert!(err.contains("no operators"), "{err}");
+    // So is executing again after a job consumed the program.
+    env.generate_sequence(1, 3).discard();
+    run(&env, "once").unwrap();
+    let err = env.execute("twice").unwrap_err().to_string();
+    assert!(err.contains("no operators"), "{err}");
+}
+
+#[test]
+fn settings_on_a_union_are_reported_at_execute() {
+    let env = env(1);
+    let a = env.from_collection(vec![1i64]);
+    let b = env.from_collection(vec![2i64]);
+    let u = a.union([b]).name("u");
+    u.discard();
+    let err = env.execute("union name").unwrap_err().to_string();
+    assert!(err.contains("union()"), "{err}");
+}
+
+#[test]
+fn a_custom_partitioner_returning_a_bad_channel_fails_the_job() {
+    let env = env_with_slots(2, 2);
+    env.generate_sequence(1, 10).partition_custom(|_: &i64, n: usize| n + 3, |x: &i64| *x).map(|x: i64| x).discard();
+    let err = run(&env, "bad channel").unwrap_err().to_string();
+    assert!(err.contains("custom partitioner returned channel 5"), "{err}");
+}
+
+#[test]
+fn a_missing_input_file_fails_the_job_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("does-not-exist.txt");
+    let env = env(1);
+    env.read_text_file(&missing).discard();
+    let err = run(&env, "missing input").unwrap_err().to_string();
+    assert!(err.contains("does-not-exist.txt"), "{err}");
+}
+
+#[test]
+fn an_unwritable_output_path_fails_the_job_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    let env = env(1);
+    // The parent of the output "directory" is a regular file.
+    env.generate_sequence(1, 3).write_as_text(blocker.join("out.txt"));
+    let err = run(&env, "unwritable").unwrap_err().to_string();
+    assert!(err.contains("a-file"), "{err}");
+}
+
+#[test]
+fn a_socket_source_without_a_server_fails_the_job() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let env = env(1);
+    env.socket_text_stream("127.0.0.1", port).discard();
+    let err = run(&env, "no server").unwrap_err().to_string();
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+#[test]
+fn parallelism_zero_is_rejected() {
+    let env = env(1);
+    env.generate_sequence(1, 3).map(|x: i64| x).name("nothing").set_parallelism(0).discard();
+    let err = env.execute("p0").unwrap_err().to_string();
+    assert!(err.contains("nothing") && err.contains("at least 1"), "{err}");
+}
+
+#[test]
+fn failed_jobs_do_not_leak_slots_of_a_reused_configuration() {
+    // Each execute starts its own MiniCluster, so a failed job never blocks the next.
+    let env = env_with_slots(2, 2);
+    env.generate_sequence(1, 10).map(|x: i64| if x == 7 { panic!("seven") } else { x }).discard();
+    assert!(run(&env, "fails").is_err());
+    let stream = env.generate_sequence(1, 4);
+    assert_eq!(sorted(collect(&env, stream)), vec![1, 2, 3, 4]);
+}

@@ -1,0 +1,38 @@
+//! Integration tests of the DataStream API.
+//!
+//! Every test builds a job with [`brook_api::StreamExecutionEnvironment`], runs it
+//! on a local MiniCluster and checks its exact output: multisets (sorted) where
+//! the order across subtasks is not defined, exact sequences where it is (one
+//! subtask, one key, one channel). Records are tagged with the subtask that saw
+//! them ([`support::TagSubtask`]) wherever a test is about where records go.
+//!
+//! One test binary for the crate, as the house style asks, with a module per area:
+//!
+//! - `transformations`: map, filter, flat_map, process (context, timestamps, side
+//!   outputs, finish), union.
+//! - `keyed`: key_by with reduce, sum, min, max, min_by, max_by and process.
+//! - `runtime_mode`: STREAMING, BATCH and AUTOMATIC keyed aggregations.
+//! - `connect`: co_map, co_flat_map, CoProcessFunction, keyed connected streams.
+//! - `partitioners`: forward, rebalance, rescale, shuffle, broadcast, global,
+//!   custom and key groups (a property test).
+//! - `sources` and `sinks`: collections, sequences, text files, sockets; collect,
+//!   text and CSV files, discard.
+//! - `plan`: chaining as shown by `get_execution_plan`.
+//! - `failures`: panics, missing slots, invalid programs, failing connectors.
+//! - `job_client`: `execute_async`, job and subtask states, cancel.
+//! - `backpressure`: a slow sink bounds what a fast source has in flight.
+//! - `accumulators`: user accumulators in the job result.
+
+mod accumulators;
+mod backpressure;
+mod connect;
+mod failures;
+mod job_client;
+mod keyed;
+mod partitioners;
+mod plan;
+mod runtime_mode;
+mod sinks;
+mod sources;
+mod support;
+mod transformations;

@@ -1,0 +1,109 @@
+//! What the test modules share: environments of a known size, running a job with a
+//! deadline, tagging records with their subtask, and grouping results.
+
+use brook_api::{
+    Collector, Configuration, Context, DataStream, JobClient, JobExecutionResult, ProcessFunction, Result,
+    StreamExecutionEnvironment,
+};
+use brook_cluster::jobmaster::JobSnapshot;
+use brook_types::key_group::{KeyHash, assign_to_key_group};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// Longest a test job may run before the test fails instead of hanging.
+pub const JOB_DEADLINE: Duration = Duration::from_secs(60);
+
+/// An environment on the default MiniCluster (one slot per core) with `parallelism`.
+pub fn env(parallelism: usize) -> StreamExecutionEnvironment {
+    let env = StreamExecutionEnvironment::get_execution_environment();
+    env.set_parallelism(parallelism);
+    env
+}
+
+/// A configuration with `taskmanager.numberOfTaskSlots` set to `slots`.
+pub fn config_with_slots(slots: usize) -> Configuration {
+    let mut config = Configuration::new();
+    config.set("taskmanager.numberOfTaskSlots", &slots.to_string(), "test").expect("the key is known");
+    config
+}
+
+/// An environment whose MiniCluster has `slots` slots, with `parallelism`.
+pub fn env_with_slots(slots: usize, parallelism: usize) -> StreamExecutionEnvironment {
+    let env = StreamExecutionEnvironment::with_configuration(config_with_slots(slots));
+    env.set_parallelism(parallelism);
+    env
+}
+
+/// Runs the job built so far, failing the test (instead of hanging) if it does not
+/// end within [`JOB_DEADLINE`].
+pub fn run(env: &StreamExecutionEnvironment, job_name: &str) -> Result<JobExecutionResult> {
+    let client = env.execute_async(job_name)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = client.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.wait_for_result());
+    });
+    match rx.recv_timeout(JOB_DEADLINE) {
+        Ok(result) => result,
+        Err(_) => {
+            let snapshot = client.snapshot();
+            client.cancel();
+            panic!("job '{job_name}' did not end within {JOB_DEADLINE:?}: {snapshot:?}");
+        }
+    }
+}
+
+/// Whether `pred` holds for the job within `timeout`, checked whenever the job
+/// changes and at least every 20 ms (`pred` may look at more than the job's state).
+///
+/// A single long `JobClient::wait_until` can sleep through the last change of a
+/// job (see `job_client::wait_until_wakes_up_for_changes_made_while_the_predicate_runs`),
+/// so this waits in short slices.
+pub fn eventually(client: &JobClient, timeout: Duration, mut pred: impl FnMut(&JobSnapshot) -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if client.wait_until(Duration::from_millis(20), &mut pred) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
+/// Runs the job and returns what `stream` produced.
+pub fn collect<T: brook_api::Data>(env: &StreamExecutionEnvironment, stream: DataStream<T>) -> Vec<T> {
+    let handle = stream.collect();
+    run(env, "test job").expect("the job finishes");
+    handle.take()
+}
+
+pub fn sorted<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+    values.sort();
+    values
+}
+
+/// Values grouped by key, each group in arrival order.
+pub fn per_key<K: Ord, V>(records: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, Vec<V>> {
+    let mut groups: BTreeMap<K, Vec<V>> = BTreeMap::new();
+    for (k, v) in records {
+        groups.entry(k).or_default().push(v);
+    }
+    groups
+}
+
+/// The subtask of an operator of parallelism `parallelism` (and the default max
+/// parallelism 128) that owns `key`: Flink's `keyGroup * parallelism / maxParallelism`.
+pub fn owner_of<K: KeyHash + ?Sized>(key: &K, parallelism: usize) -> usize {
+    assign_to_key_group(key, 128) * parallelism / 128
+}
+
+/// Emits `(index of this subtask, record)`.
+#[derive(Clone, Copy, Debug)]
+pub struct TagSubtask;
+
+impl<T> ProcessFunction<T, (usize, T)> for TagSubtask {
+    fn process_element(&mut self, value: T, ctx: &mut Context<'_>, out: &mut Collector<(usize, T)>) {
+        out.collect((ctx.runtime_context().index_of_this_subtask(), value));
+    }
+}
