@@ -53,6 +53,9 @@ cpu_ticks() {
 vm_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 vm_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# Busy clock ticks of the whole machine (all CPUs) from /proc/stat.
+machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
 rest_url() { echo "http://127.0.0.1:$FLINK_REST_PORT"; }
 
 # GET a REST path, print the body (empty + non-zero exit on failure).
@@ -92,7 +95,8 @@ build_jobs() {
 
 # Runs `flink run` on the jar/class with args; parses JobID and Job Runtime.
 # Sets globals: RUN_WALL_S, RUN_JOB_ID, RUN_JOB_RUNTIME_MS, RUN_CLIENT_CPU_S,
-# RUN_CLUSTER_CPU_S, RUN_TM_HWM_KB (max over TMs), RUN_JM_HWM_KB
+# RUN_CLUSTER_CPU_S, RUN_TM_HWM_KB (max over TMs), RUN_JM_HWM_KB,
+# RUN_MACHINE_CPU_S (busy CPU of the whole machine), RUN_LOAD_BEFORE/AFTER
 run_flink_job() {
     local home="$1"; shift
     local pids tm jm t0 t1 c0 c1 outf timef
@@ -100,6 +104,9 @@ run_flink_job() {
     [ -n "$jm" ] && [ -n "$tm" ] || die "no running cluster (bench/flink/cluster.sh start)"
     pids="$jm $tm"
     outf="$(mktemp)"; timef="$(mktemp)"
+    RUN_LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
+    local m0 m1
+    m0="$(machine_busy_ticks)"
     c0="$(cpu_ticks $pids)"
     t0="$(date +%s.%N)"
     set +e
@@ -111,6 +118,8 @@ run_flink_job() {
     set -e
     t1="$(date +%s.%N)"
     c1="$(cpu_ticks $pids)"
+    m1="$(machine_busy_ticks)"
+    RUN_LOAD_AFTER="$(cut -d' ' -f1 /proc/loadavg)"
     if [ $rc -ne 0 ]; then
         cat "$outf" >&2; rm -f "$outf" "$timef"; die "flink run failed (rc=$rc)"
     fi
@@ -118,6 +127,7 @@ run_flink_job() {
     RUN_JOB_RUNTIME_MS="$(sed -n 's/^Job Runtime: \([0-9]*\) ms.*/\1/p' "$outf" | head -n 1)"
     RUN_WALL_S="$(calc "$t1 - $t0")"
     RUN_CLUSTER_CPU_S="$(calc "($c1 - $c0) / $CLK_TCK")"
+    RUN_MACHINE_CPU_S="$(calc "($m1 - $m0) / $CLK_TCK")"
     # `times` line 2 and 4 = children user/sys, formatted like 1m2.345s
     RUN_CLIENT_CPU_S="$(awk 'function s(x){sub(/s$/,"",x); split(x,a,"m"); return a[1]*60+a[2]}
         NR==2 {b=s($1)+s($2)} NR==4 {e=s($1)+s($2)} END {printf "%.3f", e-b}' "$timef")"
@@ -164,9 +174,10 @@ PY2
 report() {
     local name="$1" records="$2" par="$3"; shift 3
     "$(venv_python)" - "$name" "$records" "$par" "$RUN_WALL_S" "${RUN_JOB_RUNTIME_MS:-0}" \
-        "$RUN_CLUSTER_CPU_S" "$RUN_CLIENT_CPU_S" "$RUN_TM_HWM_KB" "$RUN_JM_HWM_KB" "${RUN_JOB_ID:-}" "$@" <<'PY'
+        "$RUN_CLUSTER_CPU_S" "$RUN_CLIENT_CPU_S" "$RUN_TM_HWM_KB" "$RUN_JM_HWM_KB" "${RUN_JOB_ID:-}" \
+        "$RUN_MACHINE_CPU_S" "$RUN_LOAD_BEFORE" "$RUN_LOAD_AFTER" "$@" <<'PY'
 import json, sys
-name, records, par, wall, rt_ms, cpu, client_cpu, tm_hwm, jm_hwm, jid, *extra = sys.argv[1:]
+name, records, par, wall, rt_ms, cpu, client_cpu, tm_hwm, jm_hwm, jid, mcpu, l0, l1, *extra = sys.argv[1:]
 records = int(records); wall = float(wall); rt = int(rt_ms) / 1000.0; cpu = float(cpu)
 r = {
     "benchmark": name, "parallelism": int(par), "records": records,
@@ -176,6 +187,10 @@ r = {
     "records_per_s_job": round(records / rt) if rt else None,
     "records_per_cpu_s": round(records / cpu) if cpu else None,
     "tm_peak_rss_mb": round(int(tm_hwm) / 1024, 1), "jm_peak_rss_mb": round(int(jm_hwm) / 1024, 1),
+    # CPU burnt by everything else on the machine while the job ran: if this is
+    # large the figures above are contaminated by other load.
+    "other_cpu_s": round(float(mcpu) - cpu - float(client_cpu), 1),
+    "loadavg_1m_before_after": f"{l0}/{l1}",
     "job_id": jid,
 }
 for kv in extra:
