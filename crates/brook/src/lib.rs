@@ -18,6 +18,7 @@
 //! operators, channels), `brook-cluster` (JobManager, TaskManager, MiniCluster),
 //! `brook-api` (DataStream API). See docs/ARCHITECTURE.md.
 
+pub mod bench;
 pub mod jobs;
 
 pub use brook_api as api;

@@ -1,5 +1,6 @@
 //! The `brook` command line, mirroring Flink's `bin/flink` verbs and options.
 
+mod bench;
 mod config;
 mod info;
 mod options;
@@ -28,6 +29,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Configuration reference (`brook config docs`).
     Config(config::ConfigArgs),
+    /// Measure throughput and CPU cost of reference jobs on the local cluster.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line, runs the command and turns every error into one line
@@ -43,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Info(args) => info::info(args),
         Command::Config(args) => config::config(args),
+        Command::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,29 @@
+//! `brook bench`: throughput and cost of three reference jobs on the local MiniCluster.
+//!
+//! Each run builds one job in the measuring process, runs it on a local
+//! MiniCluster with `taskmanager.numberOfTaskSlots` = parallelism, and reports
+//! wall time, the process's CPU time (`getrusage(RUSAGE_SELF)` user + system,
+//! before and after), records per second, records per CPU-second and the peak
+//! resident set size. The command runs every (scenario, parallelism) pair in a
+//! fresh child process of the same binary (`brook bench --child …`), so each run
+//! has its own peak RSS and CPU account. After each run a cheap invariant is
+//! checked against a closed-form answer and a wrong result fails the command:
+//! a benchmark of a wrong job measures nothing.
+//!
+//! - [`scenarios`]: the jobs (a: stateless pipeline, b: BATCH word count,
+//!   c: keyed rolling sum), their measurement and their checks.
+//! - [`text`]: the deterministic Zipf text word count reads, byte-identical
+//!   with `bench/flink/gen_text.py` so Apache Flink counts the same file.
+//! - [`rusage`]: CPU time and peak RSS of the process.
+//! - [`report`]: the Markdown table and the JSON document.
+//!
+//! Figures are measured by the command and written down in `docs/benchmarks.md`;
+//! no test asserts a speed.
+
+pub mod report;
+pub mod rusage;
+pub mod scenarios;
+pub mod text;
+
+pub use report::{BenchReport, Machine, RunReport, markdown_table};
+pub use scenarios::{Workload, run};

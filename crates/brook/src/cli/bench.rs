@@ -1,0 +1,279 @@
+//! `brook bench`: run the benchmark scenarios, each in a child process, and print
+//! their figures; `brook bench gen-text` writes scenario b's input.
+
+use anyhow::Context as _;
+use brook::bench::{BenchReport, Machine, RunReport, Workload, markdown_table, text};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const DEFAULT_PIPELINE_RECORDS: u64 = 50_000_000;
+const DEFAULT_KEYED_SUM_RECORDS: u64 = 10_000_000;
+const DEFAULT_PARALLELISMS: [usize; 2] = [1, 2];
+/// A 1-minute load average above this before the runs means someone else is using the CPU.
+const LOAD_WARNING: f64 = 0.5;
+
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Scenarios:\n  \
+        a  generate_sequence(1, N) → map → filter → discard (default N = 50,000,000)\n  \
+        b  word count of a generated Zipf text, BATCH mode, CSV sink at parallelism 1 (default 100 MiB)\n  \
+        c  generate_sequence(0, N-1) → map(i % K, 1) → key_by → rolling sum → discard \
+        (default N = 10,000,000, K = 100,000)\n\n\
+        Every scenario runs at every -p in a fresh child process; the figures are printed as a Markdown table."
+)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
+    /// Scenario to run.
+    #[arg(long, value_enum, default_value_t = ScenarioChoice::All)]
+    scenario: ScenarioChoice,
+    /// Records of scenarios a and c [default: 50,000,000 for a, 10,000,000 for c].
+    #[arg(long, value_name = "N")]
+    records: Option<u64>,
+    /// Distinct keys of scenario c.
+    #[arg(long, value_name = "K", default_value_t = 100_000)]
+    keys: u64,
+    /// Size of scenario b's generated text, in MiB.
+    #[arg(long, value_name = "M", default_value_t = 100.0)]
+    text_mb: f64,
+    /// Parallelisms to run every scenario at, repeated or comma-separated [default: 1,2].
+    #[arg(short = 'p', long = "parallelism", value_name = "N", value_delimiter = ',', num_args = 1..)]
+    parallelism: Vec<usize>,
+    /// Runs of every scenario at every parallelism; the one with the median wall time is reported.
+    #[arg(long, value_name = "R", default_value_t = 1)]
+    repeat: usize,
+    /// Also write the figures as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Scenario b's input: read if it exists, otherwise generated there with --text-mb
+    /// and kept [default: a temporary file].
+    #[arg(long, value_name = "FILE")]
+    text: Option<PathBuf>,
+    /// Run one scenario at one parallelism in this process and print its report as
+    /// one JSON line (what the command runs in each child process).
+    #[arg(long, hide = true)]
+    child: bool,
+    /// The number of words of --text, for --child (counted if missing).
+    #[arg(long, hide = true)]
+    words: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Write scenario b's text; byte-identical with `bench/flink/gen_text.py OUT M --seed S`.
+    GenText(GenTextArgs),
+}
+
+#[derive(Args, Debug)]
+struct GenTextArgs {
+    /// Size in MiB; the file ends with the first complete line at or past it.
+    #[arg(long, value_name = "M", default_value_t = 100.0)]
+    mb: f64,
+    /// File to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Seed of the random number generator.
+    #[arg(long, default_value_t = text::DEFAULT_SEED)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ScenarioChoice {
+    A,
+    B,
+    C,
+    All,
+}
+
+impl ScenarioChoice {
+    fn scenarios(self) -> Vec<ScenarioChoice> {
+        match self {
+            ScenarioChoice::All => vec![ScenarioChoice::A, ScenarioChoice::B, ScenarioChoice::C],
+            one => vec![one],
+        }
+    }
+
+    fn letter(self) -> &'static str {
+        match self {
+            ScenarioChoice::A => "a",
+            ScenarioChoice::B => "b",
+            ScenarioChoice::C => "c",
+            ScenarioChoice::All => "all",
+        }
+    }
+}
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchCommand::GenText(gen_args)) = &args.command {
+        let stats = text::generate_file(&gen_args.out, gen_args.mb, gen_args.seed)?;
+        println!("{stats}");
+        return Ok(());
+    }
+    let parallelisms =
+        if args.parallelism.is_empty() { DEFAULT_PARALLELISMS.to_vec() } else { args.parallelism.clone() };
+    anyhow::ensure!(parallelisms.iter().all(|&p| p >= 1), "-p must be at least 1");
+    if args.child {
+        return run_child(&args, &parallelisms);
+    }
+
+    anyhow::ensure!(args.repeat >= 1, "--repeat must be at least 1");
+    let scenarios = args.scenario.scenarios();
+    let text = if scenarios.contains(&ScenarioChoice::B) { Some(BenchText::prepare(&args)?) } else { None };
+    let load_average = load_average();
+    if load_average > LOAD_WARNING {
+        eprintln!(
+            "bench: warning: load average {load_average:.2}: other processes use the CPU, the figures will be noisy"
+        );
+    }
+    let mut runs = Vec::new();
+    for &scenario in &scenarios {
+        for &p in &parallelisms {
+            let mut samples = Vec::with_capacity(args.repeat);
+            for i in 1..=args.repeat {
+                eprintln!("bench: scenario {} at parallelism {p} ({i}/{})", scenario.letter(), args.repeat);
+                let report = spawn_child(&args, scenario, p, text.as_ref())?;
+                eprintln!(
+                    "bench:   {:.2} s wall, {:.2} s CPU, {:.0} records/s; check: {}",
+                    report.wall_secs, report.cpu_secs, report.records_per_sec, report.check
+                );
+                samples.push(report);
+            }
+            runs.push(median_by_wall(samples));
+        }
+    }
+    print!("{}", markdown_table(&runs));
+    if let Some(path) = &args.json {
+        let report = BenchReport {
+            date: brook::bench::report::utc_date_today(),
+            brook_version: env!("CARGO_PKG_VERSION").to_string(),
+            machine: Machine::this_one(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            load_average,
+            runs,
+        };
+        let json = serde_json::to_string_pretty(&report).expect("reports are plain JSON");
+        std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The repetition with the median wall time, carrying every repetition's wall time.
+fn median_by_wall(mut samples: Vec<RunReport>) -> RunReport {
+    let walls: Vec<f64> = samples.iter().map(|r| r.wall_secs).collect();
+    samples.sort_by(|a, b| a.wall_secs.total_cmp(&b.wall_secs));
+    let mut median = samples.swap_remove(samples.len() / 2);
+    median.wall_secs_samples = walls;
+    median
+}
+
+/// The 1-minute load average, or 0 if /proc/loadavg cannot be read.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
+}
+
+/// Scenario b's input file and its number of words; a generated temporary file
+/// is removed on drop.
+struct BenchText {
+    path: PathBuf,
+    words: u64,
+    temporary: bool,
+}
+
+impl BenchText {
+    fn prepare(args: &BenchArgs) -> anyhow::Result<Self> {
+        let (path, temporary) = match &args.text {
+            Some(path) if path.exists() => {
+                let start = Instant::now();
+                let words = text::count_words(path)?;
+                eprintln!("bench: text {} has {words} words (counted in {:.1} s)", path.display(), secs(start));
+                return Ok(Self { path: path.clone(), words, temporary: false });
+            }
+            Some(path) => (path.clone(), false),
+            None => (std::env::temp_dir().join(format!("brook-bench-text-{}.txt", std::process::id())), true),
+        };
+        let start = Instant::now();
+        let stats = text::generate_file(&path, args.text_mb, text::DEFAULT_SEED)?;
+        eprintln!("bench: generated {} ({stats}) in {:.1} s", path.display(), secs(start));
+        Ok(Self { path, words: stats.words, temporary })
+    }
+}
+
+impl Drop for BenchText {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn secs(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
+}
+
+fn records(args: &BenchArgs, scenario: ScenarioChoice) -> u64 {
+    args.records.unwrap_or(match scenario {
+        ScenarioChoice::C => DEFAULT_KEYED_SUM_RECORDS,
+        _ => DEFAULT_PIPELINE_RECORDS,
+    })
+}
+
+/// Runs `brook bench --child` for one scenario at one parallelism and reads its report.
+fn spawn_child(
+    args: &BenchArgs,
+    scenario: ScenarioChoice,
+    parallelism: usize,
+    text: Option<&BenchText>,
+) -> anyhow::Result<RunReport> {
+    let exe = std::env::current_exe().context("cannot find the brook binary to run the benchmark in")?;
+    let mut command = Command::new(&exe);
+    command.args(["bench", "--child", "--scenario", scenario.letter(), "-p", &parallelism.to_string()]);
+    match scenario {
+        ScenarioChoice::B => {
+            let text = text.expect("the text is prepared when scenario b runs");
+            command.arg("--text").arg(&text.path).args(["--words", &text.words.to_string()]);
+        }
+        _ => {
+            command.args(["--records", &records(args, scenario).to_string(), "--keys", &args.keys.to_string()]);
+        }
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "scenario {} at parallelism {parallelism} failed ({}); see the error above",
+        scenario.letter(),
+        output.status
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rfind(|l| l.starts_with('{')).context("the benchmark child printed no report")?;
+    serde_json::from_str(line).with_context(|| format!("cannot read the benchmark child's report {line:?}"))
+}
+
+/// `--child`: one run in this process, its report as one JSON line on stdout.
+fn run_child(args: &BenchArgs, parallelisms: &[usize]) -> anyhow::Result<()> {
+    let [parallelism] = parallelisms else {
+        anyhow::bail!("--child runs at exactly one parallelism, not {parallelisms:?}");
+    };
+    let workload = match args.scenario {
+        ScenarioChoice::A => Workload::Pipeline { records: records(args, ScenarioChoice::A) },
+        ScenarioChoice::B => {
+            let path = args.text.clone().context("--child --scenario b needs --text FILE")?;
+            let words = match args.words {
+                Some(w) => w,
+                None => text::count_words(&path)?,
+            };
+            Workload::WordCount { text: path, words }
+        }
+        ScenarioChoice::C => Workload::KeyedSum { records: records(args, ScenarioChoice::C), keys: args.keys },
+        ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b or c)"),
+    };
+    let report = brook::bench::run(&workload, *parallelism)?;
+    println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
+    Ok(())
+}
