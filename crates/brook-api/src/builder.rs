@@ -60,6 +60,7 @@ impl GraphBuilder {
         for (ports, input) in inputs {
             for p in *ports {
                 self.edges.push(StreamEdge {
+                    id: self.edges.len(),
                     source: p.node,
                     target: id,
                     input: *input,

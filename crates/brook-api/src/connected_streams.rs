@@ -68,8 +68,9 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
     }
 
     fn transform<O: Data, P: CoProcessFunction<A, B, O>>(self, name: &str, function: P) -> DataStream<O> {
-        let make = move |ctx: &brook_runtime::functions::RuntimeContext, side| {
-            Ok(CoProcessOperator::new(function.clone(), ctx.clone(), side))
+        let make = move |ctx: &brook_runtime::functions::RuntimeContext,
+                         side: &mut brook_runtime::side_output::SideOutputs| {
+            Ok(CoProcessOperator::new(function.clone(), ctx.clone(), std::mem::take(side)))
         };
         let node = NewNode {
             name: name.to_string(),

@@ -95,7 +95,7 @@ impl<T: Data> DataStream<T> {
     where
         O: Data,
         Op: OneInputOperator<T, O> + 'static,
-        M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync + 'static,
+        M: Fn(&RuntimeContext, &mut SideOutputs) -> Result<Op> + Send + Sync + 'static,
     {
         let node = NewNode {
             name: name.to_string(),
@@ -143,7 +143,9 @@ impl<T: Data> DataStream<T> {
 
     /// A [`ProcessFunction`]: context, timestamps, side outputs.
     pub fn process<O: Data, P: ProcessFunction<T, O>>(self, function: P) -> DataStream<O> {
-        self.transform("Process", move |ctx, side| Ok(ProcessOperator::new(function.clone(), ctx.clone(), side)))
+        self.transform("Process", move |ctx, side| {
+            Ok(ProcessOperator::new(function.clone(), ctx.clone(), std::mem::take(side)))
+        })
     }
 
     /// The records the producing operator emitted to `tag`.
@@ -241,7 +243,7 @@ impl<T: Data> DataStream<T> {
     where
         S: SinkFunction<T> + Clone + Send + Sync + 'static,
     {
-        let make = move |ctx: &RuntimeContext, _side: SideOutputs| {
+        let make = move |ctx: &RuntimeContext, _side: &mut SideOutputs| {
             let mut s = sink.clone();
             s.open(ctx)?;
             Ok(SinkOperator::new(s))

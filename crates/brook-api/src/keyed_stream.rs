@@ -110,7 +110,7 @@ where
     pub fn process<O: Data, P: KeyedProcessFunction<K, T, O>>(self, function: P) -> DataStream<O> {
         let kf = self.key_selector;
         self.stream.transform("KeyedProcess", move |ctx, side| {
-            Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), side))
+            Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), std::mem::take(side)))
         })
     }
 

@@ -5,11 +5,10 @@
 use crate::functions::RuntimeContext;
 use crate::metrics::OperatorMetrics;
 use crate::operators::TwoInputOperator;
-use crate::output::{
-    AnyOutput, ChainedOperator, CountingOutput, OneInputOperator, Output, erase_output, unerase_output,
-};
+use crate::output::attribute_panic;
+use crate::output::{AnyOutput, ChainedOperator, CountingOutput, OneInputOperator, erase_output, unerase_output};
 use crate::record_type::{AnyGate, unerase_gate};
-use crate::side_output::SideOutputs;
+use crate::side_output::{SideOutputs, WithUnusedSideOutputs};
 use crate::source::{ReaderContext, Source, SourceTaskInput};
 use crate::task::{TaskInput, TwoInputTaskInput};
 use brook_types::{BrookError, Result};
@@ -35,7 +34,12 @@ pub trait OperatorFactory: Send + Sync {
     fn kind(&self) -> OperatorKind;
 
     /// A source: the driver of its task, emitting into `output`.
-    fn create_source(&self, _ctx: OperatorContext, _output: AnyOutput) -> Result<Box<dyn TaskInput>> {
+    fn create_source(
+        &self,
+        _ctx: OperatorContext,
+        _output: AnyOutput,
+        _side: SideOutputs,
+    ) -> Result<Box<dyn TaskInput>> {
         Err(BrookError::InvalidProgram("operator is not a source".into()))
     }
 
@@ -66,7 +70,7 @@ pub struct OneInputFactory<In, Out, Op, M> {
 
 impl<In, Out, Op, M> OneInputFactory<In, Out, Op, M>
 where
-    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+    M: Fn(&RuntimeContext, &mut SideOutputs) -> Result<Op> + Send + Sync,
 {
     pub fn new(make: M) -> Self {
         Self { make, _types: PhantomData }
@@ -78,16 +82,17 @@ where
     In: Send + 'static,
     Out: Send + 'static,
     Op: OneInputOperator<In, Out> + 'static,
-    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+    M: Fn(&RuntimeContext, &mut SideOutputs) -> Result<Op> + Send + Sync,
 {
     fn kind(&self) -> OperatorKind {
         OperatorKind::OneInput
     }
 
-    fn create_one_input(&self, ctx: OperatorContext, output: AnyOutput, side: SideOutputs) -> Result<AnyOutput> {
-        let op = (self.make)(&ctx.runtime, side)?;
-        let out: Box<dyn Output<Out>> =
-            Box::new(CountingOutput::new(unerase_output::<Out>(output), ctx.metrics.num_records_out.clone()));
+    fn create_one_input(&self, ctx: OperatorContext, output: AnyOutput, mut side: SideOutputs) -> Result<AnyOutput> {
+        // `make` takes the side outputs if its operator emits to them (process functions).
+        let op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        let counted = Box::new(CountingOutput::new(unerase_output::<Out>(output), ctx.metrics.num_records_out.clone()));
+        let out = WithUnusedSideOutputs::wrap(counted, side);
         let chained = ChainedOperator::new(ctx.runtime.operator_name.clone(), op, out, ctx.metrics.num_records_in);
         Ok(erase_output::<In>(Box::new(chained)))
     }
@@ -113,15 +118,16 @@ impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
         }
     }
 
-    fn create_source(&self, ctx: OperatorContext, output: AnyOutput) -> Result<Box<dyn TaskInput>> {
+    fn create_source(&self, ctx: OperatorContext, output: AnyOutput, side: SideOutputs) -> Result<Box<dyn TaskInput>> {
         let reader_ctx = ReaderContext {
             subtask_index: ctx.runtime.subtask_index,
             parallelism: ctx.runtime.parallelism,
             batch_size: ctx.batch_size,
         };
-        let out: Box<dyn Output<T>> =
-            Box::new(CountingOutput::new(unerase_output::<T>(output), ctx.metrics.num_records_out.clone()));
-        Ok(Box::new(SourceTaskInput::new(&self.source, reader_ctx, out)?))
+        let counted = Box::new(CountingOutput::new(unerase_output::<T>(output), ctx.metrics.num_records_out.clone()));
+        let out = WithUnusedSideOutputs::wrap(counted, side);
+        let name = ctx.runtime.operator_name.clone();
+        Ok(Box::new(attribute_panic(&name, || SourceTaskInput::new(&self.source, reader_ctx, out))?))
     }
 }
 
@@ -143,7 +149,7 @@ where
     I2: Send + 'static,
     O: Send + 'static,
     Op: TwoInputOperator<I1, I2, O> + 'static,
-    M: Fn(&RuntimeContext, SideOutputs) -> Result<Op> + Send + Sync,
+    M: Fn(&RuntimeContext, &mut SideOutputs) -> Result<Op> + Send + Sync,
 {
     fn kind(&self) -> OperatorKind {
         OperatorKind::TwoInput
@@ -153,13 +159,13 @@ where
         &self,
         ctx: OperatorContext,
         output: AnyOutput,
-        side: SideOutputs,
+        mut side: SideOutputs,
         gate1: AnyGate,
         gate2: AnyGate,
     ) -> Result<Box<dyn TaskInput>> {
-        let op = (self.make)(&ctx.runtime, side)?;
-        let out: Box<dyn Output<O>> =
-            Box::new(CountingOutput::new(unerase_output::<O>(output), ctx.metrics.num_records_out.clone()));
+        let op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        let counted = Box::new(CountingOutput::new(unerase_output::<O>(output), ctx.metrics.num_records_out.clone()));
+        let out = WithUnusedSideOutputs::wrap(counted, side);
         Ok(Box::new(TwoInputTaskInput::new(
             ctx.runtime.operator_name.clone(),
             unerase_gate::<I1>(gate1),

@@ -41,12 +41,26 @@ pub fn unerase_output<T: 'static>(output: AnyOutput) -> Box<dyn Output<T>> {
 pub struct OperatorPanic {
     pub operator: String,
     pub message: String,
+    /// Raised by [`fail_operator`] (an error, e.g. of I/O), not by a panic.
+    pub is_error: bool,
+}
+
+/// An operator's error that must fail its task (a sink that cannot write). It
+/// unwinds the chain like a panic but is reported as an error.
+#[derive(Debug, Clone)]
+pub struct OperatorFailure(pub String);
+
+/// Fails the current task with `error` (from inside an operator).
+pub fn fail_operator(error: impl std::fmt::Display) -> ! {
+    std::panic::panic_any(OperatorFailure(error.to_string()))
 }
 
 /// The message of a panic payload.
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(p) = payload.downcast_ref::<OperatorPanic>() {
         p.message.clone()
+    } else if let Some(f) = payload.downcast_ref::<OperatorFailure>() {
+        f.0.clone()
     } else if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -66,8 +80,9 @@ pub fn attribute_panic<R>(operator: &str, f: impl FnOnce() -> R) -> R {
             if payload.is::<OperatorPanic>() {
                 resume_unwind(payload)
             }
+            let is_error = payload.is::<OperatorFailure>();
             let message = panic_message(payload.as_ref());
-            resume_unwind(Box::new(OperatorPanic { operator: operator.to_string(), message }))
+            resume_unwind(Box::new(OperatorPanic { operator: operator.to_string(), message, is_error }))
         }
     }
 }

@@ -82,6 +82,15 @@ impl SideOutputs {
         Self { outputs }
     }
 
+    /// Whether no side output is consumed.
+    pub fn is_empty(&self) -> bool {
+        self.outputs.is_empty()
+    }
+
+    pub fn emit_watermark_status(&mut self, status: WatermarkStatus) {
+        self.outputs.iter_mut().for_each(|(_, o)| o.emit_watermark_status(status));
+    }
+
     /// Emits `value` to the side output `tag`; dropped if nothing consumes the tag.
     pub fn emit<T: 'static>(&mut self, tag: &OutputTag<T>, value: T, timestamp: Timestamp) {
         for (id, out) in &mut self.outputs {
@@ -106,5 +115,41 @@ impl SideOutputs {
 
     pub fn end_input(&mut self) {
         self.outputs.iter_mut().for_each(|(_, o)| o.end_input());
+    }
+}
+
+/// The main output of an operator that emits nothing to the side outputs someone
+/// consumes (e.g. `map(..).get_side_output(tag)`): the side streams stay empty but
+/// still receive watermarks and end of input, so their consumers finish.
+pub struct WithUnusedSideOutputs<T> {
+    main: Box<dyn Output<T>>,
+    sides: SideOutputs,
+}
+
+impl<T> WithUnusedSideOutputs<T> {
+    /// Wraps `main` if there are side outputs, else returns it as it is.
+    pub fn wrap(main: Box<dyn Output<T>>, sides: SideOutputs) -> Box<dyn Output<T>>
+    where
+        T: Send + 'static,
+    {
+        if sides.is_empty() { main } else { Box::new(Self { main, sides }) }
+    }
+}
+
+impl<T: Send> Output<T> for WithUnusedSideOutputs<T> {
+    fn collect(&mut self, batch: brook_types::Batch<T>) {
+        self.main.collect(batch);
+    }
+    fn emit_watermark(&mut self, watermark: Watermark) {
+        self.sides.emit_watermark(watermark);
+        self.main.emit_watermark(watermark);
+    }
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) {
+        self.sides.emit_watermark_status(status);
+        self.main.emit_watermark_status(status);
+    }
+    fn end_input(&mut self) {
+        self.sides.end_input();
+        self.main.end_input();
     }
 }

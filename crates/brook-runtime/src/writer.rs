@@ -63,12 +63,28 @@ impl<T: Send + 'static> RecordWriter<T> {
 
 impl<T> WriterState<T> {
     fn queue_full_buffers(&mut self) {
+        let size = self.batch_size;
         for (i, buf) in self.buffers.iter_mut().enumerate() {
-            if buf.len() >= self.batch_size {
-                let full = std::mem::replace(buf, Vec::with_capacity(self.batch_size));
-                self.pending[i].push_back(StreamElement::Records(full));
-                self.has_pending = true;
+            if buf.len() < size {
+                continue;
             }
+            if buf.len() <= 2 * size {
+                let full = std::mem::replace(buf, Vec::with_capacity(size));
+                self.pending[i].push_back(StreamElement::Records(full));
+            } else {
+                // A huge batch (e.g. from a flat_map) is cut so that one credit
+                // never carries more than about two batches of records.
+                let mut records = std::mem::take(buf).into_iter();
+                loop {
+                    let chunk: Vec<StreamRecord<T>> = records.by_ref().take(size).collect();
+                    if chunk.len() < size {
+                        *buf = chunk;
+                        break;
+                    }
+                    self.pending[i].push_back(StreamElement::Records(chunk));
+                }
+            }
+            self.has_pending = true;
         }
     }
 

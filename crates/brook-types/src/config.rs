@@ -71,7 +71,9 @@ pub mod options {
         ty: OptionType::Integer,
         default: "1",
         computed_default: None,
-        description: "Parallelism of operators that do not set their own.",
+        description: "Parallelism of operators that do not set their own. `brook run` uses it (1 unless set); \
+                      a program's own local environment uses the number of CPU cores when the key is not set, \
+                      as Flink's local environment does.",
     };
     pub const MAX_PARALLELISM: ConfigOption = ConfigOption {
         key: "pipeline.max-parallelism",

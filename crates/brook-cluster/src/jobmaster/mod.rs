@@ -131,7 +131,7 @@ impl JobMaster {
         self.set_task(u.vertex, u.subtask, u.state);
         if u.state == ExecutionState::Failed {
             let cause = u.cause.unwrap_or_else(|| "unknown cause".into());
-            tracing::warn!(job_id = %self.job.job_id, cause = %cause, "task failed; failing the job");
+            tracing::info!(job_id = %self.job.job_id, cause = %cause, "task failed; failing the job");
             if self.handle.failure_cause().is_none() {
                 self.handle.set_failure_cause(cause);
             }

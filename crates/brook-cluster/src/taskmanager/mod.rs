@@ -52,6 +52,7 @@ impl TaskManager {
     }
 
     pub fn unregister_job(&self, job: JobId) {
+        self.shuffle.unregister_job(job);
         self.programs.lock().remove(&job);
         self.tasks.lock().retain(|k, _| k.0 != job);
     }

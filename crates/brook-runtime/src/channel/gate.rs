@@ -178,7 +178,9 @@ impl<T> GateShared<T> {
         if has_credit(&state, channel) {
             Poll::Ready(Ok(()))
         } else {
-            state.waiting_senders.push(cx.waker().clone());
+            if !state.waiting_senders.iter().any(|w| w.will_wake(cx.waker())) {
+                state.waiting_senders.push(cx.waker().clone());
+            }
             Poll::Pending
         }
     }

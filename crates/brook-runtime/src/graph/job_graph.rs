@@ -43,6 +43,8 @@ pub struct JobVertex {
 pub struct JobEdge {
     /// Index in [`JobGraph::edges`].
     pub id: usize,
+    /// The StreamGraph edge this is.
+    pub stream_edge: usize,
     pub source_vertex: VertexId,
     pub target_vertex: VertexId,
     pub source_node: NodeId,
@@ -126,6 +128,7 @@ impl JobGraph {
             if head_of[&e.target] == e.target {
                 edges.push(JobEdge {
                     id: edges.len(),
+                    stream_edge: e.id,
                     source_vertex: vertices[vertex_of_head[&head_of[&e.source]]].id,
                     target_vertex: vertices[vertex_of_head[&e.target]].id,
                     source_node: e.source,

@@ -56,6 +56,9 @@ impl StreamNode {
 /// One edge between two operators.
 #[derive(Clone)]
 pub struct StreamEdge {
+    /// Index in [`StreamGraph::edges`]; two edges may join the same operators
+    /// (`s.union([s])`), so edges are told apart by id.
+    pub id: usize,
     pub source: NodeId,
     pub target: NodeId,
     /// 0 for one-input operators; 0 or 1 for two-input operators.

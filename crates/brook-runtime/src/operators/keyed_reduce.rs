@@ -7,17 +7,20 @@ use std::hash::Hash;
 /// Rolling `reduce` on a keyed stream (also `sum`, `min`, `max`, `min_by`, `max_by`).
 ///
 /// STREAMING emits the new accumulated value after every record; BATCH emits each
-/// key's final value once, at end of input, as Flink does on bounded input.
+/// key's final value once, at end of input, as Flink does on bounded input — in the
+/// order the keys were first seen, so that a run is repeatable.
 pub struct KeyedReduceOperator<K, T, KF, RF> {
     key_selector: KF,
     reduce: RF,
     mode: RuntimeMode,
-    state: HashMap<K, (Option<T>, Timestamp)>,
+    /// Key → slot in `values`.
+    index: HashMap<K, usize, foldhash::fast::RandomState>,
+    values: Vec<(Option<T>, Timestamp)>,
 }
 
 impl<K, T, KF, RF> KeyedReduceOperator<K, T, KF, RF> {
     pub fn new(key_selector: KF, reduce: RF, mode: RuntimeMode) -> Self {
-        Self { key_selector, reduce, mode, state: HashMap::new() }
+        Self { key_selector, reduce, mode, index: HashMap::default(), values: Vec::new() }
     }
 }
 
@@ -33,15 +36,20 @@ where
         let mut results = if emit { Vec::with_capacity(batch.len()) } else { Vec::new() };
         for r in batch {
             let key = (self.key_selector)(&r.value);
-            let slot = self.state.entry(key).or_insert((None, NO_TIMESTAMP));
-            let next = match slot.0.take() {
+            let next_slot = self.values.len();
+            let slot = *self.index.entry(key).or_insert(next_slot);
+            if slot == next_slot {
+                self.values.push((None, NO_TIMESTAMP));
+            }
+            let entry = &mut self.values[slot];
+            let next = match entry.0.take() {
                 None => r.value,
                 Some(acc) => (self.reduce)(acc, r.value),
             };
             if emit {
                 results.push(StreamRecord { value: next.clone(), timestamp: r.timestamp });
             }
-            *slot = (Some(next), r.timestamp);
+            *entry = (Some(next), r.timestamp);
         }
         if !results.is_empty() {
             out.collect(results);
@@ -50,10 +58,9 @@ where
 
     fn finish(&mut self, out: &mut dyn Output<T>) {
         if self.mode == RuntimeMode::Batch {
-            let finals: Batch<T> = self
-                .state
-                .drain()
-                .filter_map(|(_, (v, ts))| v.map(|value| StreamRecord { value, timestamp: ts }))
+            let finals: Batch<T> = std::mem::take(&mut self.values)
+                .into_iter()
+                .filter_map(|(v, ts)| v.map(|value| StreamRecord { value, timestamp: ts }))
                 .collect();
             if !finals.is_empty() {
                 out.collect(finals);

@@ -17,7 +17,7 @@ pub use print::PrintSink;
 pub use text::{CsvRecord, Printable};
 
 use crate::functions::RuntimeContext;
-use crate::output::{OneInputOperator, Output};
+use crate::output::{OneInputOperator, Output, fail_operator};
 use brook_types::{Batch, Result, Watermark};
 
 /// Writes records somewhere outside the job.
@@ -47,7 +47,7 @@ impl<S> SinkOperator<S> {
 impl<T: Send, S: SinkFunction<T>> OneInputOperator<T, ()> for SinkOperator<S> {
     fn process_batch(&mut self, batch: Batch<T>, _out: &mut dyn Output<()>) {
         if let Err(e) = self.sink.write_batch(batch) {
-            panic!("{e}");
+            fail_operator(e);
         }
     }
 
@@ -55,7 +55,7 @@ impl<T: Send, S: SinkFunction<T>> OneInputOperator<T, ()> for SinkOperator<S> {
 
     fn finish(&mut self, _out: &mut dyn Output<()>) {
         if let Err(e) = self.sink.finish() {
-            panic!("{e}");
+            fail_operator(e);
         }
     }
 }

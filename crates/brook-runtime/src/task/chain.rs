@@ -139,17 +139,8 @@ impl ChainBuilder<'_> {
             return self.build_operator(edge.target);
         }
         let t = self.task;
-        let je = t
-            .job
-            .edges
-            .iter()
-            .find(|je| {
-                je.source_node == edge.source
-                    && je.target_node == edge.target
-                    && je.input == edge.input
-                    && je.side_output == edge.side_output
-            })
-            .expect("an edge that is not chained is a job edge");
+        let je =
+            t.job.edges.iter().find(|je| je.stream_edge == edge.id).expect("an edge that is not chained is a job edge");
         let partition = t
             .descriptor
             .outputs
@@ -215,8 +206,8 @@ impl ChainBuilder<'_> {
         let factory = t.graph.nodes[&head].factory.clone();
         match factory.kind() {
             OperatorKind::Source { .. } => {
-                let (out, _side) = self.build_outputs(head)?;
-                factory.create_source(self.context(head), out)
+                let (out, side) = self.build_outputs(head)?;
+                factory.create_source(self.context(head), out, side)
             }
             OperatorKind::OneInput => {
                 let head_in = self.build_operator(head)?;

@@ -72,6 +72,7 @@ pub struct Task {
 /// Formats a caught panic as a task failure cause.
 pub fn panic_cause(task: &str, payload: &(dyn std::any::Any + Send)) -> String {
     match payload.downcast_ref::<OperatorPanic>() {
+        Some(p) if p.is_error => format!("operator '{}' in task '{}' failed: {}", p.operator, task, p.message),
         Some(p) => format!("operator '{}' in task '{}' panicked: {}", p.operator, task, p.message),
         None => format!("task '{}' panicked: {}", task, panic_message(payload)),
     }

@@ -13,9 +13,9 @@ pub struct InfoArgs {
 
 pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     let opts = args.options;
-    let job = brook::jobs::find(&opts.job)?;
+    let job = brook::jobs::find(opts.job("info")?)?;
     let env = StreamExecutionEnvironment::with_configuration(opts.configuration()?);
-    (job.build)(&env, &opts.args)?;
+    (job.build)(&env, opts.args())?;
     println!("{}", env.get_execution_plan()?);
     Ok(())
 }

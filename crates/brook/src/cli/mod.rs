@@ -74,7 +74,15 @@ fn clap_error(e: &clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            // The message is everything before the usage; clap spreads it over lines.
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim_start().starts_with("Usage:") && !l.trim_start().starts_with("tip:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let joined = message.join(" ");
+            let first = joined.trim_start_matches("error: ");
             let usage = rendered.lines().find_map(|l| l.trim().strip_prefix("Usage: ")).unwrap_or("brook");
             let command: Vec<&str> = usage.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect();
             eprintln!("error: {first} (see '{} --help')", command.join(" "));

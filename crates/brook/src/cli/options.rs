@@ -19,14 +19,30 @@ pub struct JobOptions {
     /// YAML configuration file (default: $BROOK_CONF_DIR/config.yaml if it exists).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Built-in job to run (see `brook run --help` for the list).
-    pub job: String,
-    /// Arguments of the job.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
+    /// Built-in job (see the list below) followed by its own arguments; `<job> --help` shows them.
+    #[arg(value_name = "JOB", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub job_and_args: Vec<String>,
 }
 
 impl JobOptions {
+    /// The job name; an option in its place is an unknown option of `brook`.
+    pub fn job(&self, command: &str) -> anyhow::Result<&str> {
+        let job = self.job_and_args[0].as_str();
+        if job.starts_with('-') {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::UnknownArgument,
+                format!("unexpected argument '{job}' found\n\nUsage: brook {command} [OPTIONS] <JOB>...\n"),
+            )
+            .into());
+        }
+        Ok(job)
+    }
+
+    /// The job's own arguments.
+    pub fn args(&self) -> &[String] {
+        &self.job_and_args[1..]
+    }
+
     /// The configuration: file, then -D, then -p.
     pub fn configuration(&self) -> anyhow::Result<Configuration> {
         let mut config = match &self.config {

@@ -15,10 +15,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let opts = args.options;
     // Until cluster submission (-m) exists, jobs run on the embedded local cluster.
     let _ = opts.local;
-    let job = brook::jobs::find(&opts.job)?;
+    let job = brook::jobs::find(opts.job("run")?)?;
     let config = opts.configuration()?;
     let env = StreamExecutionEnvironment::with_configuration(config);
-    let name = (job.build)(&env, &opts.args)?;
+    let name = (job.build)(&env, opts.args())?;
     let client = env.execute_async(&name)?;
     eprintln!("Job has been submitted with JobID {}", client.job_id());
     let result = client.wait_for_result()?;

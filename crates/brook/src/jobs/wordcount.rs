@@ -13,7 +13,11 @@ use std::path::PathBuf;
 pub const DEFAULT_TEXT: &str = include_str!("../../data/hamlet.txt");
 
 #[derive(Parser, Debug)]
-#[command(name = "wordcount", about = "Counts the words of a text (Flink's WordCount example)")]
+#[command(
+    name = "wordcount",
+    bin_name = "brook run wordcount",
+    about = "Counts the words of a text (Flink's WordCount example)"
+)]
 struct Args {
     /// Input file or directory (default: a built-in text).
     #[arg(long)]
@@ -21,26 +25,28 @@ struct Args {
     /// Output file with `word,count` lines (default: print to stdout).
     #[arg(long)]
     output: Option<PathBuf>,
-    /// batch: final counts only; streaming: every update.
-    #[arg(long = "execution-mode", value_parser = ["batch", "streaming", "automatic"], default_value = "streaming")]
-    execution_mode: String,
+    /// batch: final counts only; streaming: every update (default: execution.runtime-mode, STREAMING).
+    #[arg(long = "execution-mode", value_parser = ["batch", "streaming", "automatic"])]
+    execution_mode: Option<String>,
     /// Parallelism of the job.
     #[arg(short = 'p', long)]
     parallelism: Option<usize>,
 }
 
-/// Splits a line into lowercased words (`\W+` on Unicode alphanumerics).
+/// Lowercases a line and splits it into words at every character that is not
+/// alphanumeric (Flink's `toLowerCase().split("\\W+")`, on Unicode letters).
 pub fn tokenize(line: &str, out: &mut Collector<(String, i64)>) {
+    let lowered;
+    let line = if line.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        lowered = line.to_lowercase();
+        lowered.as_str()
+    } else {
+        line
+    };
     for word in line.split(|c: char| !c.is_alphanumeric()) {
-        if word.is_empty() {
-            continue;
+        if !word.is_empty() {
+            out.collect((word.to_string(), 1));
         }
-        let word = if word.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-            word.to_lowercase()
-        } else {
-            word.to_string()
-        };
-        out.collect((word, 1));
     }
 }
 
@@ -49,11 +55,12 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
     if let Some(p) = args.parallelism {
         env.set_parallelism(p);
     }
-    env.set_runtime_mode(match args.execution_mode.as_str() {
-        "batch" => RuntimeMode::Batch,
-        "automatic" => RuntimeMode::Automatic,
-        _ => RuntimeMode::Streaming,
-    });
+    match args.execution_mode.as_deref() {
+        Some("batch") => env.set_runtime_mode(RuntimeMode::Batch),
+        Some("automatic") => env.set_runtime_mode(RuntimeMode::Automatic),
+        Some(_) => env.set_runtime_mode(RuntimeMode::Streaming),
+        None => env,
+    };
     let text = match &args.input {
         Some(path) => {
             brook_runtime::source::TextFileSource::files(path).with_context(|| "wordcount --input".to_string())?;

@@ -138,7 +138,6 @@ fn info_reports_errors_the_same_way() {
 /// options"; that command should print the job's options (`--input`, `--output`,
 /// `--execution-mode`), not `brook run`'s.
 #[test]
-#[ignore = "BUG: `brook run --local wordcount --help` prints `brook run`'s help, not the job's options"]
 fn job_help_lists_the_job_options() {
     let run = brook(["run", "--local", "wordcount", "--help"]);
     run.assert_success();
@@ -150,7 +149,6 @@ fn job_help_lists_the_job_options() {
 /// default level (`warn`) repeats it, with ANSI colour codes although stderr is
 /// not a terminal.
 #[test]
-#[ignore = "BUG: a failing task logs a WARN line (with ANSI escapes) on stderr besides the error line"]
 fn job_failing_at_runtime_reports_one_error_line() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = utf8(&dir.path().join("in.txt"));
@@ -163,7 +161,6 @@ fn job_failing_at_runtime_reports_one_error_line() {
 
 /// A missing required argument should be named in the one-line error.
 #[test]
-#[ignore = "BUG: `brook run --local` says 'the following required arguments were not provided:' without naming <JOB>"]
 fn missing_job_name_is_named_in_the_error() {
     let run = brook(["run", "--local"]);
     let error = run.assert_only_error();
