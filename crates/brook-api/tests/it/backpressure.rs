@@ -1,5 +1,6 @@
 //! Backpressure: a slow sink slows a fast source, so what is in flight between
-//! them stays bounded by the credits of the channel.
+//! them stays bounded by the credits of the channel. And the buffer timeout: how
+//! long a record may wait in a partly filled buffer.
 //!
 //! A counting map right after the source records how many records it has emitted;
 //! the sink records how many it has received. Their difference, sampled by the map
@@ -10,9 +11,11 @@
 //! send. Without backpressure the source would run hundreds of thousands of records
 //! ahead of a sink that sleeps a millisecond per batch.
 
-use crate::support::{env, run};
-use brook_api::SinkFunction;
+use crate::support::{env, eventually, run};
+use brook_api::{JobStatus, SinkFunction};
 use brook_types::{Batch, Result};
+use std::io::Write;
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -70,4 +73,61 @@ fn a_slow_sink_bounds_the_records_in_flight() {
     assert!(max >= BATCH_SIZE, "the sampling saw at least one buffer in flight: {max}");
     // The sink really was the bottleneck: one sleep per batch.
     assert!(elapsed >= Duration::from_millis(RECORDS / BATCH_SIZE), "{elapsed:?}");
+}
+
+#[test]
+fn a_job_blocked_by_backpressure_can_be_canceled() {
+    let received = Arc::new(AtomicU64::new(0));
+    let env = env(2);
+    // Far more records than the test will wait for.
+    env.generate_sequence(1, 1_000_000_000).rebalance().sink_to(SlowSink { received: received.clone() }, "Slow Sink");
+    let client = env.execute_async("blocked").unwrap();
+    assert!(eventually(&client, Duration::from_secs(20), |_| received.load(Ordering::SeqCst) > 0));
+    client.cancel();
+    assert!(
+        eventually(&client, Duration::from_secs(10), |s| s.status.is_globally_terminal()),
+        "{:?}",
+        client.snapshot()
+    );
+    assert_eq!(client.status(), JobStatus::Canceled);
+}
+
+/// A server that sends two lines and keeps the connection open for `open_for`.
+fn two_lines_then_silence(open_for: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(b"x\ny\n").unwrap();
+        std::thread::sleep(open_for);
+    });
+    port
+}
+
+/// Whether two lines from a socket that then stays silent reach a sink in another
+/// task within `wait`, with the given buffer timeout.
+fn lines_arrive_within(buffer_timeout_ms: i64, wait: Duration) -> bool {
+    let port = two_lines_then_silence(wait + Duration::from_secs(5));
+    let env = env(2);
+    env.set_buffer_timeout(buffer_timeout_ms);
+    let seen = env.socket_text_stream("127.0.0.1", port).rebalance().collect();
+    let client = env.execute_async("buffer timeout").unwrap();
+    let arrived = eventually(&client, wait, |_| seen.len() == 2);
+    client.cancel();
+    assert!(client.wait_for_result().is_err(), "the job was canceled");
+    arrived
+}
+
+#[test]
+fn the_buffer_timeout_flushes_partly_filled_buffers() {
+    // Two records never fill a buffer of 1024; the timer (100 ms by default, or 0:
+    // after every record) sends them anyway.
+    assert!(lines_arrive_within(100, Duration::from_secs(10)));
+    assert!(lines_arrive_within(0, Duration::from_secs(10)));
+}
+
+#[test]
+fn without_a_buffer_timeout_partly_filled_buffers_wait() {
+    // -1: only full buffers (or end of input) are sent.
+    assert!(!lines_arrive_within(-1, Duration::from_millis(700)));
 }

@@ -2,7 +2,7 @@
 //! where it happened, the job ends, and the process lives on.
 
 use crate::support::{collect, config_with_slots, env, env_with_slots, eventually, run, sorted};
-use brook_api::{BrookError, StreamExecutionEnvironment};
+use brook_api::{BrookError, Collector, Context, ProcessFunction, RuntimeContext, StreamExecutionEnvironment};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -168,4 +168,63 @@ fn failed_jobs_do_not_leak_slots_of_a_reused_configuration() {
     assert!(run(&env, "fails").is_err());
     let stream = env.generate_sequence(1, 4);
     assert_eq!(sorted(collect(&env, stream)), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn a_panicking_co_map_names_its_operator() {
+    let env = env(1);
+    let first = env.from_collection(vec![1i64]);
+    let second = env.from_collection(vec![2i64]);
+    first
+        .connect(second)
+        .co_map(|x: i64| x, |y: i64| -> i64 { panic!("co-map cannot take {y}") })
+        .name("CoExploder")
+        .discard();
+    let message = run(&env, "co-map panic").unwrap_err().to_string();
+    assert!(message.contains("co-map cannot take 2") && message.contains("CoExploder"), "{message}");
+}
+
+/// A function whose `open` fails.
+#[derive(Clone)]
+struct FailsToOpen;
+
+impl ProcessFunction<i64, i64> for FailsToOpen {
+    fn open(&mut self, _ctx: &RuntimeContext) {
+        panic!("cannot reach the lookup service");
+    }
+
+    fn process_element(&mut self, value: i64, _ctx: &mut Context<'_>, out: &mut Collector<i64>) {
+        out.collect(value);
+    }
+}
+
+#[test]
+#[ignore = "BUG: a panic in ProcessFunction::open is reported as \"task 'deployment' panicked\", without the operator or task"]
+fn a_panic_in_open_names_the_operator() {
+    let env = env(1);
+    env.generate_sequence(1, 3).process(FailsToOpen).name("Opener").discard();
+    let message = run(&env, "open fails").unwrap_err().to_string();
+    assert!(message.contains("cannot reach the lookup service"), "{message}");
+    assert!(message.contains("Opener"), "names the operator: {message}");
+}
+
+#[test]
+fn parallelism_above_max_parallelism_is_rejected() {
+    let env = env_with_slots(4, 4);
+    env.set_max_parallelism(2);
+    env.generate_sequence(1, 3).discard();
+    let err = env.execute("too parallel").unwrap_err().to_string();
+    assert!(err.contains("parallelism 4") && err.contains("max parallelism 2"), "{err}");
+}
+
+#[test]
+fn slot_sharing_groups_need_slots_of_their_own() {
+    let env = env_with_slots(2, 2);
+    env.generate_sequence(1, 10).map(|x: i64| x).slot_sharing_group("other").discard();
+    let err = env.execute("two groups").unwrap_err().to_string();
+    assert!(err.contains("needs 4") && err.contains("has 2") && err.contains("'other' needs 2"), "{err}");
+
+    let env = env_with_slots(4, 2);
+    let stream = env.generate_sequence(1, 10).map(|x: i64| x).slot_sharing_group("other");
+    assert_eq!(sorted(collect(&env, stream)), (1..=10).collect::<Vec<_>>());
 }

@@ -73,6 +73,19 @@ fn rescale_connects_each_sender_to_its_own_receivers_only() {
 }
 
 #[test]
+fn rescale_merges_neighbouring_senders_when_the_parallelism_shrinks() {
+    let env = env_with_slots(4, 4);
+    // Sender i reads 25*i+1..=25*(i+1).
+    let tagged = env.generate_sequence(1, 100).process(TagSubtask);
+    let stream = retag(tagged.rescale()).set_parallelism(2);
+    let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for (up, down, _) in collect(&env, stream) {
+        *pairs.entry((up, down)).or_default() += 1;
+    }
+    assert_eq!(pairs, BTreeMap::from([((0, 0), 25), ((1, 0), 25), ((2, 1), 25), ((3, 1), 25)]));
+}
+
+#[test]
 fn shuffle_delivers_every_record_exactly_once() {
     let env = env_with_slots(3, 2);
     let stream = env.generate_sequence(1, 3000).shuffle().process(TagSubtask).set_parallelism(3);
@@ -126,6 +139,21 @@ fn key_by_sends_equal_keys_to_one_subtask_from_every_sender() {
     assert_eq!(sorted(collect(&env, stream)), sorted(expected));
 }
 
+#[test]
+fn key_by_uses_the_configured_max_parallelism_as_the_number_of_key_groups() {
+    let env = env_with_slots(3, 3);
+    env.set_max_parallelism(16);
+    let stream = env.generate_sequence(1, 200).key_by(|k: &i64| *k).process(
+        |v: i64, ctx: &mut brook_api::KeyedContext<'_, i64>, out: &mut Collector<(usize, usize, i64)>| {
+            let rc = ctx.runtime_context();
+            out.collect((rc.index_of_this_subtask(), rc.max_parallelism, v));
+        },
+    );
+    let owner = |k: i64| brook_types::key_group::assign_to_key_group(&k, 16) * 3 / 16;
+    let expected: Vec<(usize, usize, i64)> = (1..=200).map(|v| (owner(v), 16, v)).collect();
+    assert_eq!(sorted(collect(&env, stream)), sorted(expected));
+}
+
 /// `(receiving subtask, key)` for each key sent through `key_by` at `parallelism`.
 fn key_by_destinations<K>(keys: Vec<K>, parallelism: usize) -> Vec<(usize, K)>
 where
@@ -152,6 +180,15 @@ proptest! {
     #[test]
     fn key_by_routes_string_keys_to_the_owner_of_their_key_group(
         keys in proptest::collection::vec("[a-zA-Z0-9 ]{0,12}", 1..200),
+        parallelism in 1usize..=4,
+    ) {
+        let expected = sorted(keys.iter().map(|k| (owner_of(k, parallelism), k.clone())).collect::<Vec<_>>());
+        prop_assert_eq!(key_by_destinations(keys, parallelism), expected);
+    }
+
+    #[test]
+    fn key_by_routes_tuple_keys_to_the_owner_of_their_key_group(
+        keys in proptest::collection::vec(("[a-z]{0,4}", any::<i32>()), 1..100),
         parallelism in 1usize..=4,
     ) {
         let expected = sorted(keys.iter().map(|k| (owner_of(k, parallelism), k.clone())).collect::<Vec<_>>());

@@ -177,3 +177,15 @@ fn getting_the_plan_does_not_consume_the_program() {
     crate::support::run(&env, "after plan").unwrap();
     assert_eq!(sorted(handle.take()), vec![1, 4, 9, 16, 25]);
 }
+
+#[test]
+fn a_different_slot_sharing_group_breaks_the_chain() {
+    let env = env(2);
+    env.generate_sequence(1, 10).map(|x: i64| x).name("m").slot_sharing_group("other").discard();
+    let plan = plan(&env);
+    // The sink inherits the group of its input, so it chains to the map.
+    assert_eq!(chains(&plan), vec![names(&["Source: Sequence Source"]), names(&["m", "Sink: Discard"])]);
+    let m = vertex(&plan, "m");
+    assert_eq!(m["slot_sharing_group"], "other");
+    assert_eq!(input_strategies(m), vec!["FORWARD"]);
+}

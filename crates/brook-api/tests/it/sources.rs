@@ -73,6 +73,10 @@ fn generate_sequence_handles_negative_and_empty_ranges() {
     assert_eq!(sequence(3, -2, 2).into_iter().map(|(_, v)| v).collect::<Vec<_>>(), vec![-2, -1, 0, 1, 2]);
     assert_eq!(sequence(2, 5, 4), vec![]);
     assert_eq!(sequence(3, 7, 7).into_iter().map(|(_, v)| v).collect::<Vec<_>>(), vec![7]);
+    let top: Vec<i64> = sequence(2, i64::MAX - 4, i64::MAX).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(top, (i64::MAX - 4..=i64::MAX).collect::<Vec<_>>());
+    let bottom: Vec<i64> = sequence(3, i64::MIN, i64::MIN + 2).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(bottom, vec![i64::MIN, i64::MIN + 1, i64::MIN + 2]);
 }
 
 fn read_lines(path: &Path, parallelism: usize) -> Vec<String> {

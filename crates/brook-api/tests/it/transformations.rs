@@ -181,3 +181,37 @@ fn union_of_a_stream_with_a_transformed_copy_of_itself() {
     let stream = source.union([doubled]);
     assert_eq!(sorted(collect(&env, stream)), vec![1, 2, 3, 10, 20, 30]);
 }
+
+#[test]
+fn union_of_a_main_output_with_its_own_side_output() {
+    let env = env(1);
+    let tenfold: OutputTag<i64> = OutputTag::new("tenfold");
+    let tag = tenfold.clone();
+    let main = env.from_collection(vec![1i64, 2, 3]).process(
+        move |v: i64, ctx: &mut Context<'_>, out: &mut Collector<i64>| {
+            out.collect(v);
+            ctx.output(&tag, v * 10);
+        },
+    );
+    let side = main.get_side_output(&tenfold);
+    let stream = main.union([side]).map(|x: i64| x + 1);
+    assert_eq!(sorted(collect(&env, stream)), vec![2, 3, 4, 11, 21, 31]);
+}
+
+#[test]
+#[ignore = "BUG: the union of a stream with itself never finishes (both edges are wired to the first job edge)"]
+fn union_of_a_stream_with_itself_has_every_record_twice() {
+    // Flink: "if you union a data stream with itself you get each element twice".
+    let env = env(1);
+    let source = env.from_collection(vec![1i64, 2, 3]);
+    let handle = source.clone().union([source]).map(|x: i64| x).collect();
+    let client = env.execute_async("self union").unwrap();
+    let ended =
+        crate::support::eventually(&client, std::time::Duration::from_secs(10), |s| s.status.is_globally_terminal());
+    if !ended {
+        client.cancel();
+    }
+    assert!(ended, "the job did not end: {:?}", client.snapshot());
+    client.wait_for_result().unwrap();
+    assert_eq!(sorted(handle.take()), vec![1, 1, 2, 2, 3, 3]);
+}
