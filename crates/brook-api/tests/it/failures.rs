@@ -199,7 +199,6 @@ impl ProcessFunction<i64, i64> for FailsToOpen {
 }
 
 #[test]
-#[ignore = "BUG: a panic in ProcessFunction::open is reported as \"task 'deployment' panicked\", without the operator or task"]
 fn a_panic_in_open_names_the_operator() {
     let env = env(1);
     env.generate_sequence(1, 3).process(FailsToOpen).name("Opener").discard();

@@ -41,6 +41,15 @@ fn batch_emits_each_keys_final_value_once() {
 }
 
 #[test]
+fn batch_emits_the_final_values_in_the_order_keys_were_first_seen() {
+    let env = env(1);
+    env.set_runtime_mode(RuntimeMode::Batch);
+    let words = "pear fig apple fig pear kiwi fig".split(' ').map(str::to_string).collect();
+    let out = word_counts(&env, env.from_collection(words));
+    assert_eq!(out, vec![("pear".into(), 2), ("fig".into(), 3), ("apple".into(), 1), ("kiwi".into(), 1)]);
+}
+
+#[test]
 fn batch_reduce_over_a_parallel_source_emits_one_total_per_key() {
     let env = env(2);
     env.set_runtime_mode(RuntimeMode::Batch);

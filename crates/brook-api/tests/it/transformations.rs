@@ -199,7 +199,6 @@ fn union_of_a_main_output_with_its_own_side_output() {
 }
 
 #[test]
-#[ignore = "BUG: the union of a stream with itself never finishes (both edges are wired to the first job edge)"]
 fn union_of_a_stream_with_itself_has_every_record_twice() {
     // Flink: "if you union a data stream with itself you get each element twice".
     let env = env(1);
@@ -214,4 +213,19 @@ fn union_of_a_stream_with_itself_has_every_record_twice() {
     assert!(ended, "the job did not end: {:?}", client.snapshot());
     client.wait_for_result().unwrap();
     assert_eq!(sorted(handle.take()), vec![1, 1, 2, 2, 3, 3]);
+}
+
+#[test]
+fn side_outputs_of_operators_that_emit_none_are_empty_and_end() {
+    let env = env(2);
+    let tag: OutputTag<i64> = OutputTag::new("never");
+    let source = env.generate_sequence(1, 10);
+    let from_source = source.get_side_output(&tag).collect();
+    let mapped = source.map(|x: i64| x + 1);
+    let from_map = mapped.get_side_output(&tag).rebalance().collect();
+    let main = mapped.collect();
+    crate::support::run(&env, "empty side outputs").unwrap();
+    assert_eq!(sorted(main.take()), (2..=11).collect::<Vec<_>>());
+    assert_eq!(from_source.take(), Vec::<i64>::new());
+    assert_eq!(from_map.take(), Vec::<i64>::new());
 }
