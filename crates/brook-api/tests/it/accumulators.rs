@@ -1,8 +1,9 @@
 //! User accumulators: added to from any subtask, reported in the job result.
 
 use crate::support::{env, run};
-use brook_api::{Collector, Context, ProcessFunction, RuntimeContext};
+use brook_api::{Collector, Context, ProcessFunction, RuntimeContext, SinkFunction};
 use brook_runtime::metrics::Accumulator;
+use brook_types::Batch;
 
 /// Counts its openings and sums the records it sees in accumulators.
 #[derive(Clone, Default)]
@@ -42,4 +43,31 @@ fn accumulators_belong_to_one_job() {
     assert_eq!(run(&env, "first").unwrap().accumulator("sum"), Some(55));
     env.generate_sequence(1, 3).process(Summing::default()).discard();
     assert_eq!(run(&env, "second").unwrap().accumulator("sum"), Some(6));
+}
+
+/// A sink that counts what it writes in an accumulator.
+#[derive(Clone, Default)]
+struct CountingSink {
+    written: Option<Accumulator>,
+}
+
+impl SinkFunction<i64> for CountingSink {
+    fn open(&mut self, ctx: &RuntimeContext) -> brook_api::Result<()> {
+        self.written = Some(ctx.accumulator("written"));
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: Batch<i64>) -> brook_api::Result<()> {
+        self.written.as_ref().expect("open runs first").add(batch.len() as i64);
+        Ok(())
+    }
+}
+
+#[test]
+fn sinks_can_add_to_accumulators() {
+    let env = env(2);
+    env.generate_sequence(1, 777).sink_to(CountingSink::default(), "Counting Sink");
+    let result = run(&env, "sink accumulator").unwrap();
+    assert_eq!(result.accumulator("written"), Some(777));
+    assert_eq!(result.operator_records["Counting Sink"], (777, 0));
 }

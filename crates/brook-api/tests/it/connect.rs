@@ -1,7 +1,7 @@
 //! Connected streams: co_map, co_flat_map, a CoProcessFunction, and key_by on both inputs.
 
 use crate::support::{collect, env, owner_of, sorted};
-use brook_api::{CoProcessFunction, Collector, Context, RuntimeContext};
+use brook_api::{CoProcessFunction, Collector, Context, OutputTag, RuntimeContext};
 use std::collections::HashMap;
 
 #[test]
@@ -117,4 +117,32 @@ fn two_input_operators_count_the_records_of_both_inputs() {
     let result = crate::support::run(&env, "two-input metrics").unwrap();
     assert_eq!(result.operator_records["Sink: Discard"], (5, 0));
     assert_eq!(result.operator_records["Merge"], (5, 5));
+}
+
+/// Passes numbers on and sends words to a side output.
+#[derive(Clone)]
+struct WordsAside(OutputTag<String>);
+
+impl CoProcessFunction<i64, String, i64> for WordsAside {
+    fn process_element1(&mut self, value: i64, _ctx: &mut Context<'_>, out: &mut Collector<i64>) {
+        out.collect(value);
+    }
+
+    fn process_element2(&mut self, value: String, ctx: &mut Context<'_>, _out: &mut Collector<i64>) {
+        ctx.output(&self.0, value);
+    }
+}
+
+#[test]
+fn co_process_emits_to_side_outputs() {
+    let env = env(2);
+    let words: OutputTag<String> = OutputTag::new("words");
+    let numbers = env.generate_sequence(1, 5);
+    let text = env.from_collection(vec!["x".to_string(), "y".to_string()]);
+    let main = numbers.connect(text).process(WordsAside(words.clone()));
+    let side = main.get_side_output(&words).collect();
+    let handle = main.collect();
+    crate::support::run(&env, "co-process side output").unwrap();
+    assert_eq!(sorted(handle.take()), vec![1, 2, 3, 4, 5]);
+    assert_eq!(sorted(side.take()), vec!["x", "y"]);
 }

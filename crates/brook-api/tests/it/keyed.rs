@@ -5,7 +5,7 @@
 //! sends a key's records in order over one channel.
 
 use crate::support::{collect, env, owner_of, per_key, sorted};
-use brook_api::{Collector, KeyedContext};
+use brook_api::{Collector, KeyedContext, OutputTag};
 
 type Row = (String, i64, String);
 
@@ -164,4 +164,28 @@ fn key_by_then_into_data_stream_partitions_without_aggregating() {
     let out = collect(&env, stream);
     let expected: Vec<(usize, i64)> = (1..=50).map(|x| (owner_of(&(x % 5), 2), x)).collect();
     assert_eq!(sorted(out), sorted(expected));
+}
+
+#[test]
+fn keyed_process_emits_to_side_outputs() {
+    let env = env(2);
+    let rare: OutputTag<String> = OutputTag::new("rare");
+    let tag = rare.clone();
+    let main = env.generate_sequence(1, 30).key_by(|x: &i64| x % 3).process(
+        move |x: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<i64>| {
+            if *ctx.current_key() == 0 {
+                ctx.output(&tag, format!("three divides {x}"));
+            } else {
+                out.collect(x);
+            }
+        },
+    );
+    let side = main.get_side_output(&rare).collect();
+    let handle = main.collect();
+    crate::support::run(&env, "keyed side output").unwrap();
+    assert_eq!(sorted(handle.take()), (1..=30).filter(|x| x % 3 != 0).collect::<Vec<_>>());
+    assert_eq!(
+        sorted(side.take()),
+        sorted((1..=30).filter(|x| x % 3 == 0).map(|x| format!("three divides {x}")).collect())
+    );
 }

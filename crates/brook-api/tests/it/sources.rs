@@ -120,6 +120,25 @@ fn read_text_file_of_a_directory_reads_its_visible_files() {
 }
 
 #[test]
+fn read_text_file_replaces_invalid_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.txt");
+    std::fs::write(&path, b"ok\ncaf\xe9\n").unwrap();
+    assert_eq!(read_lines(&path, 1), vec!["caf\u{fffd}", "ok"]);
+}
+
+#[test]
+fn read_text_file_of_an_empty_file_or_directory_yields_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let empty_file = dir.path().join("empty.txt");
+    std::fs::write(&empty_file, "").unwrap();
+    assert_eq!(read_lines(&empty_dir, 2), Vec::<String>::new());
+    assert_eq!(read_lines(&empty_file, 2), Vec::<String>::new());
+}
+
+#[test]
 fn read_text_file_splits_a_large_file_between_readers_without_losing_lines() {
     // Above 1 MiB a file is cut into byte ranges; lines crossing a cut are read once.
     let dir = tempfile::tempdir().unwrap();
@@ -151,4 +170,24 @@ fn socket_text_stream_reads_lines_until_the_server_closes() {
     let out = collect(&env, stream);
     server.join().unwrap();
     assert_eq!(out, vec!["hello", "world", "", "last without newline"]);
+}
+
+#[test]
+fn socket_text_stream_keeps_the_order_of_many_lines() {
+    let lines: Vec<String> = (0..20_000).map(|i| format!("{i}:{}", "y".repeat(i % 50))).collect();
+    let text = lines.join("\n") + "\n";
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        // Odd-sized writes, so lines are cut between reads.
+        for chunk in text.as_bytes().chunks(4093) {
+            conn.write_all(chunk).unwrap();
+        }
+    });
+    let env = env(1);
+    env.set_batch_size(100);
+    let out = collect(&env, env.socket_text_stream("127.0.0.1", port));
+    server.join().unwrap();
+    assert!(out == lines, "{} lines instead of {}", out.len(), lines.len());
 }

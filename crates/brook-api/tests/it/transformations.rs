@@ -229,3 +229,19 @@ fn side_outputs_of_operators_that_emit_none_are_empty_and_end() {
     assert_eq!(from_source.take(), Vec::<i64>::new());
     assert_eq!(from_map.take(), Vec::<i64>::new());
 }
+
+#[test]
+fn a_huge_flat_map_output_crosses_a_channel_complete_and_in_order() {
+    // One input record becomes far more records than a buffer holds; the writer
+    // cuts them into buffers, and one channel keeps their order.
+    let env = env(1);
+    let stream = env
+        .from_collection(vec![30_000i64, 3, 20_000])
+        .flat_map(|n: i64| (0..n).map(move |i| (n, i)).collect::<Vec<_>>())
+        .map(|r: (i64, i64)| r)
+        .disable_chaining();
+    let expected: Vec<(i64, i64)> =
+        [30_000i64, 3, 20_000].into_iter().flat_map(|n| (0..n).map(move |i| (n, i))).collect();
+    let out = collect(&env, stream);
+    assert!(out == expected, "{} records instead of {}", out.len(), expected.len());
+}
