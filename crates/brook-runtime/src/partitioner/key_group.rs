@@ -41,7 +41,11 @@ where
     fn partition(&mut self, batch: Batch<T>, buffers: &mut [Vec<StreamRecord<T>>]) {
         let n = buffers.len();
         if n == 1 {
-            buffers[0].extend(batch);
+            if buffers[0].is_empty() {
+                buffers[0] = batch;
+            } else {
+                buffers[0].extend(batch);
+            }
             return;
         }
         for record in batch {

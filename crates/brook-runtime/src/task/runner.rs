@@ -82,11 +82,11 @@ impl Task {
     /// Runs the task to its end.
     pub async fn run(mut self, mailbox: &mut mpsc::UnboundedReceiver<TaskMessage>) -> TaskOutcome {
         let flush_each = self.buffer_timeout.is_some_and(|d| d.is_zero());
-        let mut ticker = self.buffer_timeout.filter(|d| !d.is_zero()).map(|d| {
-            let mut t = tokio::time::interval(d);
-            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            t
-        });
+        // Partly filled buffers are flushed when `timeout` passed since the last
+        // flush: checked after every element (a busy task never waits in `select!`)
+        // and by a timer while the task is idle.
+        let timeout = self.buffer_timeout.filter(|d| !d.is_zero());
+        let mut next_flush = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut finished = false;
         loop {
             // Send what the chain queued; this waits for credits (backpressure).
@@ -127,8 +127,13 @@ impl Task {
                     Ok(Err(e)) => return TaskOutcome::Failed(format!("task '{}' failed: {e}", self.name)),
                     Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
                 },
-                _ = async { match ticker.as_mut() { Some(t) => { t.tick().await; } None => std::future::pending::<()>().await } } => {
+                _ = async { match next_flush { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending::<()>().await } } => {}
+            }
+            if let (Some(t), Some(at)) = (timeout, next_flush) {
+                let now = tokio::time::Instant::now();
+                if now >= at {
                     self.writers.iter().for_each(|w| w.flush());
+                    next_flush = Some(now + t);
                 }
             }
             // Let other subtasks on this worker thread run.
