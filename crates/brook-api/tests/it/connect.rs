@@ -108,7 +108,7 @@ fn keyed_connected_streams_bring_equal_keys_to_one_subtask() {
 }
 
 #[test]
-#[ignore = "BUG: two-input operators report numRecordsIn = 0 (TwoInputTaskInput never counts its inputs)"]
+
 fn two_input_operators_count_the_records_of_both_inputs() {
     let env = env(1);
     let first = env.from_collection(vec![1i64, 2, 3]);
