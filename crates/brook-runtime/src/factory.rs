@@ -168,6 +168,7 @@ where
         let out = WithUnusedSideOutputs::wrap(counted, side);
         Ok(Box::new(TwoInputTaskInput::new(
             ctx.runtime.operator_name.clone(),
+            ctx.metrics.num_records_in.clone(),
             unerase_gate::<I1>(gate1),
             unerase_gate::<I2>(gate2),
             op,

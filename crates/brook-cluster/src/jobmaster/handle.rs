@@ -33,6 +33,8 @@ pub struct JobSnapshot {
 }
 
 struct JobState {
+    /// Increases with every change, so that waiters do not miss one.
+    version: u64,
     status: JobStatus,
     failure_cause: Option<String>,
     tasks: BTreeMap<(VertexId, usize), ExecutionState>,
@@ -66,7 +68,13 @@ impl JobHandle {
             metrics,
             started: Instant::now(),
             start_time_ms,
-            state: Mutex::new(JobState { status: JobStatus::Created, failure_cause: None, tasks, ended: None }),
+            state: Mutex::new(JobState {
+                version: 0,
+                status: JobStatus::Created,
+                failure_cause: None,
+                tasks,
+                ended: None,
+            }),
             changed: Condvar::new(),
             notify: tokio::sync::Notify::new(),
         }
@@ -87,6 +95,7 @@ impl JobHandle {
     pub(crate) fn set_status(&self, status: JobStatus, cause: Option<String>) {
         {
             let mut s = self.state.lock();
+            s.version += 1;
             s.status = status;
             if cause.is_some() && s.failure_cause.is_none() {
                 s.failure_cause = cause;
@@ -102,6 +111,7 @@ impl JobHandle {
     pub(crate) fn set_task_state(&self, vertex: VertexId, subtask: usize, state: ExecutionState) {
         {
             let mut s = self.state.lock();
+            s.version += 1;
             let entry = s.tasks.entry((vertex, subtask)).or_insert(state);
             if !entry.is_terminal() {
                 *entry = state;
@@ -124,11 +134,13 @@ impl JobHandle {
     pub fn wait_until(&self, timeout: Duration, mut pred: impl FnMut(&JobSnapshot) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
+            let seen = self.state.lock().version;
             if pred(&self.snapshot()) {
                 return true;
             }
             let mut s = self.state.lock();
-            if self.changed.wait_until(&mut s, deadline).timed_out() {
+            // Sleep only if nothing changed since the predicate looked.
+            if s.version == seen && self.changed.wait_until(&mut s, deadline).timed_out() {
                 drop(s);
                 return pred(&self.snapshot());
             }

@@ -79,6 +79,7 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
 /// A task whose head operator has two inputs (`connect`).
 pub struct TwoInputTaskInput<A, B, O, Op> {
     name: String,
+    records_in: crate::metrics::Counter,
     gate1: InputGate<A>,
     gate2: InputGate<B>,
     op: Op,
@@ -91,11 +92,19 @@ pub struct TwoInputTaskInput<A, B, O, Op> {
 }
 
 impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
-    pub fn new(name: String, gate1: InputGate<A>, gate2: InputGate<B>, op: Op, out: Box<dyn Output<O>>) -> Self {
+    pub fn new(
+        name: String,
+        records_in: crate::metrics::Counter,
+        gate1: InputGate<A>,
+        gate2: InputGate<B>,
+        op: Op,
+        out: Box<dyn Output<O>>,
+    ) -> Self {
         let n1 = gate1.num_channels();
         let n = n1 + gate2.num_channels();
         Self {
             name,
+            records_in,
             gate1,
             gate2,
             op,
@@ -146,6 +155,7 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                 match self.gate2.poll_next(cx) {
                     Poll::Ready((ch, el)) => match el {
                         StreamElement::Records(batch) => {
+                            self.records_in.add(batch.len() as u64);
                             let (op, out) = (&mut self.op, &mut *self.out);
                             attribute_panic(&self.name, || op.process_batch2(batch, out));
                             return Poll::Ready(Ok(InputStatus::MoreAvailable));
@@ -161,6 +171,7 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                 match self.gate1.poll_next(cx) {
                     Poll::Ready((ch, el)) => match el {
                         StreamElement::Records(batch) => {
+                            self.records_in.add(batch.len() as u64);
                             let (op, out) = (&mut self.op, &mut *self.out);
                             attribute_panic(&self.name, || op.process_batch1(batch, out));
                             return Poll::Ready(Ok(InputStatus::MoreAvailable));
