@@ -108,7 +108,9 @@ pub mod options {
         ty: OptionType::Duration,
         default: "100 ms",
         computed_default: None,
-        description: "Longest time a record waits in a partly filled output buffer; 0 flushes after every record.",
+        description: "Longest time a record waits in a partly filled output buffer. 0 flushes after every \
+                      batch a task processes (a socket source's batch is what arrived at once; set \
+                      execution.batch-size=1 for record-by-record flushing).",
     };
     pub const OPERATOR_CHAINING: ConfigOption = ConfigOption {
         key: "pipeline.operator-chaining.enabled",
@@ -117,14 +119,6 @@ pub mod options {
         default: "true",
         computed_default: None,
         description: "Whether operators connected by forward edges with equal parallelism are fused into one task.",
-    };
-    pub const AUTO_WATERMARK_INTERVAL: ConfigOption = ConfigOption {
-        key: "pipeline.auto-watermark-interval",
-        fallback_keys: &[],
-        ty: OptionType::Duration,
-        default: "200 ms",
-        computed_default: None,
-        description: "Interval of periodic watermark emission.",
     };
     pub const NUMBER_OF_TASK_SLOTS: ConfigOption = ConfigOption {
         key: "taskmanager.numberOfTaskSlots",
@@ -177,7 +171,6 @@ pub mod options {
         &BUFFER_TIMEOUT,
         &BATCH_SIZE,
         &OPERATOR_CHAINING,
-        &AUTO_WATERMARK_INTERVAL,
         &NUMBER_OF_TASK_SLOTS,
         &LOCAL_NUMBER_TASK_MANAGER,
         &BUFFERS_PER_CHANNEL,

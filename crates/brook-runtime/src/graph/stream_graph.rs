@@ -162,6 +162,13 @@ impl StreamGraph {
             }
             let max_p =
                 node.max_parallelism.or(self.config.max_parallelism).unwrap_or_else(|| default_max_parallelism(p));
+            if max_p == 0 || max_p > brook_types::key_group::UPPER_BOUND_MAX_PARALLELISM {
+                return Err(BrookError::InvalidProgram(format!(
+                    "max parallelism {max_p} of '{}' is out of range; it must be between 1 and {}",
+                    node.name,
+                    brook_types::key_group::UPPER_BOUND_MAX_PARALLELISM
+                )));
+            }
             if p > max_p {
                 return Err(BrookError::InvalidProgram(format!(
                     "parallelism {p} of '{}' exceeds its max parallelism {max_p}; raise pipeline.max-parallelism",
