@@ -54,11 +54,9 @@ pub fn run(env: &StreamExecutionEnvironment, job_name: &str) -> Result<JobExecut
 }
 
 /// Whether `pred` holds for the job within `timeout`, checked whenever the job
-/// changes and at least every 20 ms (`pred` may look at more than the job's state).
-///
-/// A single long `JobClient::wait_until` can sleep through the last change of a
-/// job (see `job_client::wait_until_wakes_up_for_changes_made_while_the_predicate_runs`),
-/// so this waits in short slices.
+/// changes and at least every 20 ms: `pred` may look at more than the job's state
+/// (what a sink has received), and `JobClient::wait_until` wakes up only when the
+/// job's state changes.
 pub fn eventually(client: &JobClient, timeout: Duration, mut pred: impl FnMut(&JobSnapshot) -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
