@@ -4,6 +4,7 @@ use crate::builder::{NewNode, Port};
 use crate::data_stream::DataStream;
 use brook_runtime::factory::TwoInputFactory;
 use brook_runtime::functions::{CoProcessFunction, Collector, Context};
+use brook_runtime::key_selector::OwnedKey;
 use brook_runtime::operators::CoProcessOperator;
 use brook_runtime::partitioner::{KeyGroupPartitioner, PartitionerSpec, ShipStrategy};
 use brook_runtime::record_type::record_type;
@@ -31,12 +32,14 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
         K2: Fn(&B) -> K + Clone + Send + Sync + 'static,
     {
         Self {
-            first: self
-                .first
-                .with_partitioner(PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key1))),
-            second: self
-                .second
-                .with_partitioner(PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key2))),
+            first: self.first.with_partitioner(PartitionerSpec::typed(
+                ShipStrategy::Hash,
+                KeyGroupPartitioner::factory(OwnedKey::new(key1)),
+            )),
+            second: self.second.with_partitioner(PartitionerSpec::typed(
+                ShipStrategy::Hash,
+                KeyGroupPartitioner::factory(OwnedKey::new(key2)),
+            )),
         }
     }
 

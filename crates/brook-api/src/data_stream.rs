@@ -8,6 +8,7 @@ use crate::sink::DataStreamSink;
 use brook_runtime::factory::OneInputFactory;
 use brook_runtime::functions::{ProcessFunction, RuntimeContext};
 use brook_runtime::graph::{ChainingStrategy, StreamNode};
+use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 use brook_runtime::operators::{FilterOperator, FlatMapOperator, MapOperator, ProcessOperator};
 use brook_runtime::output::OneInputOperator;
 use brook_runtime::partitioner::{CustomPartitioner, KeyGroupPartitioner, PartitionerSpec, ShipStrategy};
@@ -179,11 +180,26 @@ impl<T: Data> DataStream<T> {
     }
 
     /// Partitions by key: records with equal keys go to the same subtask.
-    pub fn key_by<K, KF>(self, key_selector: KF) -> KeyedStream<T, K, KF>
+    pub fn key_by<K, KF>(self, key_selector: KF) -> KeyedStream<T, OwnedKey<KF, K>>
     where
         K: Data + Hash + Eq + KeyHash,
         KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
     {
+        self.key_by_selector(OwnedKey::new(key_selector))
+    }
+
+    /// Partitions by a key borrowed from the record (`key_by_ref(|t| &t.0)`): the
+    /// same as `key_by`, without cloning the key for every record.
+    pub fn key_by_ref<K, KF>(self, key_selector: KF) -> KeyedStream<T, BorrowedKey<KF, K>>
+    where
+        K: Data + Hash + Eq + KeyHash,
+        KF: for<'a> Fn(&'a T) -> &'a K + Clone + Send + Sync + 'static,
+    {
+        self.key_by_selector(BorrowedKey::new(key_selector))
+    }
+
+    /// Partitions by any [`KeySelector`].
+    pub fn key_by_selector<S: KeySelector<T>>(self, key_selector: S) -> KeyedStream<T, S> {
         let spec = PartitionerSpec::typed(ShipStrategy::Hash, KeyGroupPartitioner::factory(key_selector.clone()));
         KeyedStream::new(self.with_partitioner(spec), key_selector)
     }

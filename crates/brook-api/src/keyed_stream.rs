@@ -2,28 +2,24 @@
 
 use crate::data_stream::DataStream;
 use brook_runtime::functions::KeyedProcessFunction;
+use brook_runtime::key_selector::KeySelector;
 use brook_runtime::operators::{KeyedProcessOperator, KeyedReduceOperator};
 use brook_types::Data;
-use brook_types::key_group::KeyHash;
-use std::hash::Hash;
-use std::marker::PhantomData;
 use std::ops::AddAssign;
 
-/// A stream whose records are partitioned by the key `KF` extracts.
-pub struct KeyedStream<T, K, KF> {
+/// A stream whose records are partitioned by the key its [`KeySelector`] extracts.
+pub struct KeyedStream<T, S> {
     stream: DataStream<T>,
-    key_selector: KF,
-    _key: PhantomData<fn() -> K>,
+    key_selector: S,
 }
 
-impl<T, K, KF> KeyedStream<T, K, KF>
+impl<T, S> KeyedStream<T, S>
 where
     T: Data,
-    K: Data + Hash + Eq + KeyHash,
-    KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    S: KeySelector<T>,
 {
-    pub(crate) fn new(stream: DataStream<T>, key_selector: KF) -> Self {
-        Self { stream, key_selector, _key: PhantomData }
+    pub(crate) fn new(stream: DataStream<T>, key_selector: S) -> Self {
+        Self { stream, key_selector }
     }
 
     /// Rolling reduce: per key, `f(accumulated, new)`. STREAMING emits every new
@@ -107,7 +103,7 @@ where
     }
 
     /// A [`KeyedProcessFunction`], which sees the current key.
-    pub fn process<O: Data, P: KeyedProcessFunction<K, T, O>>(self, function: P) -> DataStream<O> {
+    pub fn process<O: Data, P: KeyedProcessFunction<S::Key, T, O>>(self, function: P) -> DataStream<O> {
         let kf = self.key_selector;
         self.stream.transform("KeyedProcess", move |ctx, side| {
             Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), std::mem::take(side)))

@@ -43,6 +43,7 @@ pub use brook_runtime::functions::{
     CoProcessFunction, Collector, Context, KeyedContext, KeyedProcessFunction, ProcessFunction, RuntimeContext,
     RuntimeMode,
 };
+pub use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 pub use brook_runtime::side_output::OutputTag;
 pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction};
 pub use brook_runtime::source::{Boundedness, Source, SourceReader, SourceSplit, SplitEnumerator};

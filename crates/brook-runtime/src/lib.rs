@@ -26,6 +26,7 @@ pub mod channel;
 pub mod factory;
 pub mod functions;
 pub mod graph;
+pub mod key_selector;
 pub mod metrics;
 pub mod operators;
 pub mod output;

@@ -29,13 +29,13 @@ where
     I: Send,
     O: Send,
     K: Send,
-    KF: Fn(&I) -> K + Send,
+    KF: crate::key_selector::KeySelector<I, Key = K>,
     P: KeyedProcessFunction<K, I, O>,
 {
     fn process_batch(&mut self, batch: Batch<I>, out: &mut dyn Output<O>) {
         let mut collector = Collector::new();
         for r in batch {
-            let key = (self.key_selector)(&r.value);
+            let key = self.key_selector.key(&r.value);
             collector.timestamp = r.timestamp;
             let mut ctx = KeyedContext {
                 inner: Context {

@@ -1,42 +1,41 @@
 //! Key-based partitioners: by key group (`key_by`) and user-defined (`partition_custom`).
 
 use super::{Partitioner, PartitionerContext, PartitionerFactory};
-use brook_types::key_group::{KeyHash, assign_to_key_group, operator_index_for_key_group};
+use crate::key_selector::KeySelector;
+use brook_types::key_group::{assign_to_key_group, operator_index_for_key_group};
 use brook_types::{Batch, StreamRecord};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// Sends each record to the subtask owning its key's key group:
 /// `murmur(hashCode(key)) % maxParallelism * n / maxParallelism`.
-pub struct KeyGroupPartitioner<T, K, F> {
-    key_selector: F,
+pub struct KeyGroupPartitioner<T, S> {
+    key_selector: S,
     max_parallelism: usize,
-    _types: PhantomData<fn(&T) -> K>,
+    _type: PhantomData<fn(&T)>,
 }
 
-impl<T, K, F> KeyGroupPartitioner<T, K, F>
+impl<T, S> KeyGroupPartitioner<T, S>
 where
     T: Send + 'static,
-    K: KeyHash + 'static,
-    F: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    S: KeySelector<T>,
 {
     /// The factory for an edge; each upstream subtask gets its own instance.
-    pub fn factory(key_selector: F) -> PartitionerFactory<T> {
+    pub fn factory(key_selector: S) -> PartitionerFactory<T> {
         Arc::new(move |ctx: PartitionerContext| {
             Box::new(KeyGroupPartitioner {
                 key_selector: key_selector.clone(),
                 max_parallelism: ctx.max_parallelism,
-                _types: PhantomData,
+                _type: PhantomData,
             }) as Box<dyn Partitioner<T>>
         })
     }
 }
 
-impl<T, K, F> Partitioner<T> for KeyGroupPartitioner<T, K, F>
+impl<T, S> Partitioner<T> for KeyGroupPartitioner<T, S>
 where
     T: Send,
-    K: KeyHash,
-    F: Fn(&T) -> K + Send,
+    S: KeySelector<T>,
 {
     fn partition(&mut self, batch: Batch<T>, buffers: &mut [Vec<StreamRecord<T>>]) {
         let n = buffers.len();
@@ -48,10 +47,10 @@ where
             }
             return;
         }
+        let max_p = self.max_parallelism;
         for record in batch {
-            let key = (self.key_selector)(&record.value);
-            let kg = assign_to_key_group(&key, self.max_parallelism);
-            buffers[operator_index_for_key_group(self.max_parallelism, n, kg)].push(record);
+            let kg = self.key_selector.with_key(&record.value, |k| assign_to_key_group(k, max_p));
+            buffers[operator_index_for_key_group(max_p, n, kg)].push(record);
         }
     }
 }
@@ -108,7 +107,7 @@ mod tests {
         #[test]
         fn records_go_to_the_owner_of_their_key_group(keys in proptest::collection::vec(any::<i64>(), 0..300), n in 1usize..9, max_p in 8usize..300) {
             prop_assume!(n <= max_p);
-            let factory = KeyGroupPartitioner::<i64, i64, _>::factory(|x: &i64| *x);
+            let factory = KeyGroupPartitioner::factory(crate::key_selector::OwnedKey::new(|x: &i64| *x));
             let mut p = factory(PartitionerContext { num_channels: n, max_parallelism: max_p, subtask_index: 0 });
             let mut buffers: Vec<Vec<StreamRecord<i64>>> = (0..n).map(|_| Vec::new()).collect();
             p.partition(keys.iter().map(|&k| StreamRecord::new(k)).collect(), &mut buffers);

@@ -144,7 +144,7 @@ fn run_word_count(parallelism: usize, text: &Path, csv: &Path) -> anyhow::Result
     env.read_text_file(text)
         .process(|line: String, _ctx: &mut Context<'_>, out: &mut Collector<(String, i64)>| tokenize(&line, out))
         .name("Tokenizer")
-        .key_by(|(word, _): &(String, i64)| word.clone())
+        .key_by_ref(|(word, _): &(String, i64)| word)
         .sum(|(_, n): &mut (String, i64)| n)
         .name("Counter")
         .write_as_csv(csv)

@@ -71,7 +71,7 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
     let counts = text
         .process(|line: String, _ctx: &mut Context<'_>, out: &mut Collector<(String, i64)>| tokenize(&line, out))
         .name("Tokenizer")
-        .key_by(|(word, _): &(String, i64)| word.clone())
+        .key_by_ref(|(word, _): &(String, i64)| word)
         .sum(|(_, n): &mut (String, i64)| n)
         .name("Counter");
     match &args.output {
