@@ -133,3 +133,19 @@ fn without_a_buffer_timeout_partly_filled_buffers_wait() {
     // -1: only full buffers (or end of input) are sent.
     assert!(!lines_arrive_within(-1, Duration::from_millis(700)));
 }
+
+#[test]
+fn a_busy_task_still_flushes_on_the_buffer_timeout() {
+    // The source is never idle (a huge sequence) and only its first record passes
+    // the filter, so the buffer after the filter never fills: only the timeout,
+    // checked between batches of a busy task, can send it.
+    let env = env(1);
+    env.set_buffer_timeout(50);
+    let seen = env.generate_sequence(1, i64::MAX / 2).filter(|x| *x == 1).rebalance().collect();
+    let client = env.execute_async("busy source").unwrap();
+    let arrived = eventually(&client, Duration::from_secs(20), |_| seen.len() == 1);
+    client.cancel();
+    assert!(client.wait_for_result().is_err(), "the job was canceled");
+    assert!(arrived, "the one record passing the filter reached the sink while the source was busy");
+    assert_eq!(seen.take(), vec![1]);
+}

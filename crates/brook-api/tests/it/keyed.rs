@@ -189,3 +189,33 @@ fn keyed_process_emits_to_side_outputs() {
         sorted((1..=30).filter(|x| x % 3 == 0).map(|x| format!("three divides {x}")).collect())
     );
 }
+
+#[test]
+fn key_by_ref_aggregates_exactly_like_key_by() {
+    // Same job twice: the key cloned out of the record, and borrowed from it.
+    let words: Vec<(String, i64)> =
+        "b a c a b a d a".split(' ').enumerate().map(|(i, w)| (w.to_string(), i as i64)).collect();
+    let owned = {
+        let env = env(2);
+        let out = env
+            .from_collection(words.clone())
+            .key_by(|(w, _): &(String, i64)| w.clone())
+            .sum(|(_, n): &mut (String, i64)| n)
+            .execute_and_collect("owned keys")
+            .unwrap();
+        per_key(out)
+    };
+    let borrowed = {
+        let env = env(2);
+        let out = env
+            .from_collection(words)
+            .key_by_ref(|(w, _): &(String, i64)| w)
+            .sum(|(_, n): &mut (String, i64)| n)
+            .execute_and_collect("borrowed keys")
+            .unwrap();
+        per_key(out)
+    };
+    assert_eq!(borrowed, owned);
+    // "a" is at positions 1, 3, 5, 7: its running sums are 1, 4, 9, 16.
+    assert_eq!(borrowed.get("a"), Some(&vec![1, 4, 9, 16]));
+}
