@@ -28,6 +28,11 @@ pub struct RunReport {
     /// of the repetition with the median wall time.
     #[serde(default)]
     pub wall_secs_samples: Vec<f64>,
+    /// CPU seconds the rest of the machine used while the child process ran
+    /// (busy time in /proc/stat minus the child's own CPU time). Well above 0
+    /// means other work competed for the cores and the figures are contaminated.
+    #[serde(default)]
+    pub other_cpu_secs: Option<f64>,
 }
 
 /// The machine the figures come from.
@@ -77,12 +82,12 @@ pub struct BenchReport {
 /// The runs as a Markdown table.
 pub fn markdown_table(runs: &[RunReport]) -> String {
     let mut s = String::from(
-        "| scenario | job | p | records | wall s | CPU s | records/s | records/CPU-s | peak RSS MiB |\n\
-         |---|---|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| scenario | job | p | records | wall s | CPU s | records/s | records/CPU-s | peak RSS MiB | other CPU s |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for r in runs {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} | {:.2} | {} | {} | {:.0} |\n",
+            "| {} | {} | {} | {} | {:.2} | {:.2} | {} | {} | {:.0} | {} |\n",
             r.scenario,
             r.job,
             r.parallelism,
@@ -92,6 +97,7 @@ pub fn markdown_table(runs: &[RunReport]) -> String {
             thousands(r.records_per_sec.round() as u64),
             thousands(r.records_per_cpu_sec.round() as u64),
             r.peak_rss_mib,
+            r.other_cpu_secs.map_or("–".to_string(), |s| format!("{s:.2}")),
         ));
     }
     s

@@ -2,6 +2,7 @@
 //! their figures; `brook bench gen-text` writes scenario b's input.
 
 use anyhow::Context as _;
+use brook::bench::rusage::{ResourceUsage, machine_busy_cpu};
 use brook::bench::{BenchReport, Machine, RunReport, Workload, markdown_table, text};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -11,8 +12,9 @@ use std::time::Instant;
 const DEFAULT_PIPELINE_RECORDS: u64 = 50_000_000;
 const DEFAULT_KEYED_SUM_RECORDS: u64 = 10_000_000;
 const DEFAULT_PARALLELISMS: [usize; 2] = [1, 2];
-/// A 1-minute load average above this before the runs means someone else is using the CPU.
-const LOAD_WARNING: f64 = 0.5;
+/// Cores busy (averaged over a second) before the runs above which the figures
+/// cannot be trusted.
+const BUSY_WARNING: f64 = 0.1;
 
 #[derive(Args, Debug)]
 #[command(
@@ -123,10 +125,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let scenarios = args.scenario.scenarios();
     let text = if scenarios.contains(&ScenarioChoice::B) { Some(BenchText::prepare(&args)?) } else { None };
     let load_average = load_average();
-    if load_average > LOAD_WARNING {
-        eprintln!(
-            "bench: warning: load average {load_average:.2}: other processes use the CPU, the figures will be noisy"
-        );
+    if let Some(busy) = busy_cores_now()
+        && busy > BUSY_WARNING
+    {
+        eprintln!("bench: warning: {busy:.2} cores busy before the runs: the figures will be noisy");
     }
     let mut runs = Vec::new();
     for &scenario in &scenarios {
@@ -136,8 +138,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 eprintln!("bench: scenario {} at parallelism {p} ({i}/{})", scenario.letter(), args.repeat);
                 let report = spawn_child(&args, scenario, p, text.as_ref())?;
                 eprintln!(
-                    "bench:   {:.2} s wall, {:.2} s CPU, {:.0} records/s; check: {}",
-                    report.wall_secs, report.cpu_secs, report.records_per_sec, report.check
+                    "bench:   {:.2} s wall, {:.2} s CPU, {:.0} records/s, {:.2} CPU-s of other work; check: {}",
+                    report.wall_secs,
+                    report.cpu_secs,
+                    report.records_per_sec,
+                    report.other_cpu_secs.unwrap_or(0.0),
+                    report.check
                 );
                 samples.push(report);
             }
@@ -167,6 +173,13 @@ fn median_by_wall(mut samples: Vec<RunReport>) -> RunReport {
     let mut median = samples.swap_remove(samples.len() / 2);
     median.wall_secs_samples = walls;
     median
+}
+
+/// How many cores the machine keeps busy, averaged over one second.
+fn busy_cores_now() -> Option<f64> {
+    let before = machine_busy_cpu().ok()?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    Some((machine_busy_cpu().ok()? - before).as_secs_f64())
 }
 
 /// The 1-minute load average, or 0 if /proc/loadavg cannot be read.
@@ -239,11 +252,15 @@ fn spawn_child(
             command.args(["--records", &records(args, scenario).to_string(), "--keys", &args.keys.to_string()]);
         }
     }
+    let children_before = ResourceUsage::of_waited_children().context("getrusage")?;
+    let machine_before = machine_busy_cpu().ok();
     let output = command
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
         .with_context(|| format!("cannot start {}", exe.display()))?;
+    let machine_after = machine_busy_cpu().ok();
+    let child_cpu = ResourceUsage::of_waited_children().context("getrusage")?.cpu - children_before.cpu;
     anyhow::ensure!(
         output.status.success(),
         "scenario {} at parallelism {parallelism} failed ({}); see the error above",
@@ -252,7 +269,12 @@ fn spawn_child(
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().rfind(|l| l.starts_with('{')).context("the benchmark child printed no report")?;
-    serde_json::from_str(line).with_context(|| format!("cannot read the benchmark child's report {line:?}"))
+    let mut report: RunReport =
+        serde_json::from_str(line).with_context(|| format!("cannot read the benchmark child's report {line:?}"))?;
+    report.other_cpu_secs = machine_before
+        .zip(machine_after)
+        .map(|(before, after)| ((after - before).as_secs_f64() - child_cpu.as_secs_f64()).max(0.0));
+    Ok(report)
 }
 
 /// `--child`: one run in this process, its report as one JSON line on stdout.
