@@ -46,6 +46,8 @@ pub use brook_runtime::functions::{
 pub use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 pub use brook_runtime::side_output::OutputTag;
 pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction};
-pub use brook_runtime::source::{Boundedness, Source, SourceReader, SourceSplit, SplitEnumerator};
+pub use brook_runtime::source::{
+    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
+};
 pub use brook_types::config::Configuration;
-pub use brook_types::{BrookError, Data, Result};
+pub use brook_types::{BrookError, Data, Result, StreamRecord};

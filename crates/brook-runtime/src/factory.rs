@@ -127,7 +127,7 @@ impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
         let counted = Box::new(CountingOutput::new(unerase_output::<T>(output), ctx.metrics.num_records_out.clone()));
         let out = WithUnusedSideOutputs::wrap(counted, side);
         let name = ctx.runtime.operator_name.clone();
-        Ok(Box::new(attribute_panic(&name, || SourceTaskInput::new(&self.source, reader_ctx, out))?))
+        Ok(Box::new(attribute_panic(&name, || SourceTaskInput::new(name.clone(), &self.source, reader_ctx, out))?))
     }
 }
 

@@ -29,5 +29,4 @@ pub use brook_types as types;
 /// Everything a typical program needs.
 pub mod prelude {
     pub use brook_api::*;
-    pub use brook_types::StreamRecord;
 }

@@ -227,3 +227,69 @@ fn slot_sharing_groups_need_slots_of_their_own() {
     let stream = env.generate_sequence(1, 10).map(|x: i64| x).slot_sharing_group("other");
     assert_eq!(sorted(collect(&env, stream)), (1..=10).collect::<Vec<_>>());
 }
+
+/// A source whose reader panics after its first batch.
+#[derive(Clone)]
+struct ExplodingSource;
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct OnlySplit;
+
+impl brook_api::SourceSplit for OnlySplit {
+    fn split_id(&self) -> String {
+        "only".into()
+    }
+}
+
+struct OneSplit(bool);
+
+impl brook_api::SplitEnumerator<OnlySplit> for OneSplit {
+    fn discover_splits(&mut self) -> brook_api::Result<Vec<OnlySplit>> {
+        Ok(if std::mem::replace(&mut self.0, false) { vec![OnlySplit] } else { vec![] })
+    }
+}
+
+struct ExplodingReader(u32);
+
+impl brook_api::SourceReader<i64, OnlySplit> for ExplodingReader {
+    fn add_splits(&mut self, _splits: Vec<OnlySplit>) {}
+    fn no_more_splits(&mut self) {}
+    fn poll_next(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+        out: &mut Vec<brook_types::StreamRecord<i64>>,
+    ) -> std::task::Poll<brook_api::Result<brook_runtime::source::ReaderStatus>> {
+        self.0 += 1;
+        assert!(self.0 < 2, "the device is gone");
+        out.push(brook_types::StreamRecord::new(1));
+        std::task::Poll::Ready(Ok(brook_runtime::source::ReaderStatus::MoreAvailable))
+    }
+    fn snapshot_splits(&self) -> Vec<OnlySplit> {
+        vec![OnlySplit]
+    }
+}
+
+impl brook_api::Source<i64> for ExplodingSource {
+    type Split = OnlySplit;
+    fn boundedness(&self) -> brook_api::Boundedness {
+        brook_api::Boundedness::Bounded
+    }
+    fn create_enumerator(&self, _p: usize) -> brook_api::Result<Box<dyn brook_api::SplitEnumerator<OnlySplit>>> {
+        Ok(Box::new(OneSplit(true)))
+    }
+    fn create_reader(
+        &self,
+        _ctx: &brook_runtime::source::ReaderContext,
+    ) -> brook_api::Result<Box<dyn brook_api::SourceReader<i64, OnlySplit>>> {
+        Ok(Box::new(ExplodingReader(0)))
+    }
+}
+
+#[test]
+fn a_panic_in_a_source_reader_names_the_source() {
+    let env = env(1);
+    env.from_source(ExplodingSource, "Exploding Source").discard();
+    let message = run(&env, "reader fails").unwrap_err().to_string();
+    assert!(message.contains("the device is gone"), "{message}");
+    assert!(message.contains("operator 'Source: Exploding Source'"), "names the source operator: {message}");
+}

@@ -1,11 +1,13 @@
 use super::{Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, assigned_subtask};
-use crate::output::Output;
+use crate::output::{Output, attribute_panic};
 use crate::task::{InputStatus, TaskInput};
 use brook_types::{Result, StreamRecord, Watermark};
 use std::task::{Context, Poll};
 
 /// Drives a source task: reads batches from the reader and pushes them down the chain.
 pub struct SourceTaskInput<T, S> {
+    /// The source operator's name, for failures raised by the reader.
+    name: String,
     reader: Box<dyn SourceReader<T, S>>,
     head: Box<dyn Output<T>>,
     buffer: Vec<StreamRecord<T>>,
@@ -14,7 +16,12 @@ pub struct SourceTaskInput<T, S> {
 
 impl<T: Send + 'static, S: Send + 'static> SourceTaskInput<T, S> {
     /// Creates the reader of subtask `ctx.subtask_index` and assigns its splits.
-    pub fn new<Src: Source<T, Split = S>>(source: &Src, ctx: ReaderContext, head: Box<dyn Output<T>>) -> Result<Self> {
+    pub fn new<Src: Source<T, Split = S>>(
+        name: String,
+        source: &Src,
+        ctx: ReaderContext,
+        head: Box<dyn Output<T>>,
+    ) -> Result<Self> {
         let mut enumerator = source.create_enumerator(ctx.parallelism)?;
         let splits = enumerator.discover_splits()?;
         let mine: Vec<S> = splits
@@ -28,13 +35,14 @@ impl<T: Send + 'static, S: Send + 'static> SourceTaskInput<T, S> {
         if source.boundedness() == Boundedness::Bounded {
             reader.no_more_splits();
         }
-        Ok(Self { reader, head, buffer: Vec::with_capacity(ctx.batch_size), batch_size: ctx.batch_size })
+        Ok(Self { name, reader, head, buffer: Vec::with_capacity(ctx.batch_size), batch_size: ctx.batch_size })
     }
 }
 
 impl<T: Send, S: Send> TaskInput for SourceTaskInput<T, S> {
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
-        match self.reader.poll_next(cx, &mut self.buffer) {
+        let (reader, buffer) = (&mut self.reader, &mut self.buffer);
+        match attribute_panic(&self.name, || reader.poll_next(cx, buffer)) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Ready(Ok(status)) => {
