@@ -136,8 +136,10 @@ impl Task {
                     next_flush = Some(now + t);
                 }
             }
-            // Let other subtasks on this worker thread run.
-            tokio::task::yield_now().await;
+            // Let other subtasks on this worker thread run once this task used up its
+            // cooperative budget (yielding after every batch would wake idle workers
+            // for nothing).
+            tokio::task::consume_budget().await;
         }
     }
 }
