@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 mod cli;
 
-/// Records are small, short-lived allocations; mimalloc handles them several times
-/// faster than glibc's malloc (see docs/benchmarks.md).
+/// Records are small, short-lived allocations; with mimalloc the word-count job
+/// needs about 45 % less CPU than with glibc's malloc (docs/benchmarks.md,
+/// performance log).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
