@@ -294,17 +294,22 @@ mod tests {
 
     #[test]
     fn murmur_matches_flink() {
-        // Values printed by Flink's MathUtils.murmurHash algorithm run on Java 17.
+        // Values printed by Flink 2.3's own classes (flink-dist-2.3.0.jar, Java 17):
+        // MathUtils.murmurHash and KeyGroupRangeAssignment.
         assert_eq!(murmur_hash(0), 593_689_054);
         assert_eq!(murmur_hash(1), 68_075_478);
         assert_eq!(murmur_hash(42), 1_134_849_565);
         assert_eq!(murmur_hash(-1), 1_982_413_648);
-        // "hello".hashCode() = 99162322 lands in key group 35 of 128.
         assert_eq!(assign_to_key_group("hello", 128), 35);
+        assert_eq!(assign_to_key_group(&42i64, 128), 29);
+        assert_eq!(assign_to_key_group(&("a", 1i32), 128), 29);
+        // assignKeyToParallelOperator("hello", 128, 3)
+        assert_eq!(operator_index_for_key_group(128, 3, assign_to_key_group("hello", 128)), 0);
     }
 
     #[test]
     fn key_group_ranges_partition_all_groups() {
+        // computeKeyGroupRangeForOperatorIndex(128, 3, i) in Flink 2.3: [0,42], [43,85], [86,127].
         let r = KeyGroupRange::for_operator_index(128, 3, 0);
         assert_eq!((r.start, r.end), (0, 42));
         let r = KeyGroupRange::for_operator_index(128, 3, 1);
