@@ -43,6 +43,8 @@ pub struct RuntimeContext {
     /// BATCH or STREAMING (AUTOMATIC is resolved before tasks start).
     pub runtime_mode: RuntimeMode,
     pub metrics: MetricRegistry,
+    /// The task's clock and timer deadlines.
+    pub processing_time: crate::processing_time::ProcessingTimeService,
 }
 
 impl RuntimeContext {

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod operators;
 pub mod output;
 pub mod partitioner;
+pub mod processing_time;
 pub mod record_type;
 pub mod side_output;
 pub mod sink;

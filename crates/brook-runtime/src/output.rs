@@ -6,7 +6,7 @@
 //! synchronously, one batch at a time.
 
 use crate::metrics::Counter;
-use brook_types::{Batch, Watermark, WatermarkStatus};
+use brook_types::{Batch, Timestamp, Watermark, WatermarkStatus};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -20,6 +20,9 @@ pub trait Output<T>: Send {
     fn emit_watermark_status(&mut self, status: WatermarkStatus);
     /// No more input: operators run `finish`, writers flush and send end of input.
     fn end_input(&mut self);
+    /// The task's clock reached a deadline some operator registered; every operator
+    /// of the chain fires its due processing-time timers.
+    fn on_processing_time(&mut self, _now: Timestamp) {}
 }
 
 /// Type-erased `Box<dyn Output<T>>`, as passed between graph-building code that
@@ -99,6 +102,9 @@ pub trait OneInputOperator<In, Out>: Send {
 
     /// End of input: emit what is still held (final aggregates, buffered data).
     fn finish(&mut self, _out: &mut dyn Output<Out>) {}
+
+    /// Processing time reached `now`: fire due processing-time timers.
+    fn on_processing_time(&mut self, _now: Timestamp, _out: &mut dyn Output<Out>) {}
 }
 
 /// Links operator `op` to its output and counts what passes.
@@ -146,6 +152,12 @@ where
         attribute_panic(&self.name, || op.finish(out));
         self.out.end_input();
     }
+
+    fn on_processing_time(&mut self, now: Timestamp) {
+        let (op, out) = (&mut self.op, &mut *self.out);
+        attribute_panic(&self.name, || op.on_processing_time(now, out));
+        self.out.on_processing_time(now);
+    }
 }
 
 /// Sends every element to several outputs (an operator with several consumers).
@@ -179,6 +191,10 @@ impl<T: Clone + Send> Output<T> for FanOut<T> {
 
     fn end_input(&mut self) {
         self.outputs.iter_mut().for_each(|o| o.end_input());
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.outputs.iter_mut().for_each(|o| o.on_processing_time(now));
     }
 }
 
@@ -218,5 +234,8 @@ impl<T: Send> Output<T> for CountingOutput<T> {
     }
     fn end_input(&mut self) {
         self.inner.end_input();
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.inner.on_processing_time(now);
     }
 }

@@ -35,6 +35,7 @@ pub trait ErasedSideOutput: Send {
     fn emit_watermark(&mut self, watermark: Watermark);
     fn emit_watermark_status(&mut self, status: WatermarkStatus);
     fn end_input(&mut self);
+    fn on_processing_time(&mut self, now: Timestamp);
 }
 
 /// Buffers side records of one tag and hands them on per batch.
@@ -68,6 +69,9 @@ impl<T: Send + 'static> ErasedSideOutput for SideOutput<T> {
     fn end_input(&mut self) {
         self.flush();
         self.output.end_input();
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.output.on_processing_time(now);
     }
 }
 
@@ -116,6 +120,10 @@ impl SideOutputs {
     pub fn end_input(&mut self) {
         self.outputs.iter_mut().for_each(|(_, o)| o.end_input());
     }
+
+    pub fn on_processing_time(&mut self, now: Timestamp) {
+        self.outputs.iter_mut().for_each(|(_, o)| o.on_processing_time(now));
+    }
 }
 
 /// The main output of an operator that emits nothing to the side outputs someone
@@ -151,5 +159,9 @@ impl<T: Send> Output<T> for WithUnusedSideOutputs<T> {
     fn end_input(&mut self) {
         self.sides.end_input();
         self.main.end_input();
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.sides.on_processing_time(now);
+        self.main.on_processing_time(now);
     }
 }

@@ -1,7 +1,7 @@
 use crate::functions::{CoProcessFunction, Collector, Context, RuntimeContext};
 use crate::output::Output;
 use crate::side_output::SideOutputs;
-use brook_types::{Batch, Watermark};
+use brook_types::{Batch, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// An operator with two inputs (`connect`). The task combines the watermarks of
@@ -13,6 +13,8 @@ pub trait TwoInputOperator<I1, I2, O>: Send {
         out.emit_watermark(watermark);
     }
     fn finish(&mut self, _out: &mut dyn Output<O>) {}
+    /// Processing time reached `now`: fire due processing-time timers.
+    fn on_processing_time(&mut self, _now: Timestamp, _out: &mut dyn Output<O>) {}
 }
 
 /// `co_process` (and `co_map`, `co_flat_map`, which are built on it).
@@ -73,6 +75,10 @@ where
         self.watermark = watermark;
         self.side_outputs.emit_watermark(watermark);
         out.emit_watermark(watermark);
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp, _out: &mut dyn Output<O>) {
+        self.side_outputs.on_processing_time(now);
     }
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {

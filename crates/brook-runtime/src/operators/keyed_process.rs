@@ -1,7 +1,7 @@
 use crate::functions::{Collector, Context, KeyedContext, KeyedProcessFunction, RuntimeContext};
 use crate::output::{OneInputOperator, Output};
 use crate::side_output::SideOutputs;
-use brook_types::{Batch, Watermark};
+use brook_types::{Batch, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// `KeyedStream::process`: a [`KeyedProcessFunction`] that sees the current key.
@@ -58,6 +58,10 @@ where
         self.watermark = watermark;
         self.side_outputs.emit_watermark(watermark);
         out.emit_watermark(watermark);
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp, _out: &mut dyn Output<O>) {
+        self.side_outputs.on_processing_time(now);
     }
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {

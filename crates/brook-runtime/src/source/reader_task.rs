@@ -40,6 +40,10 @@ impl<T: Send + 'static, S: Send + 'static> SourceTaskInput<T, S> {
 }
 
 impl<T: Send, S: Send> TaskInput for SourceTaskInput<T, S> {
+    fn on_processing_time(&mut self, now: brook_types::Timestamp) {
+        self.head.on_processing_time(now);
+    }
+
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
         let (reader, buffer) = (&mut self.reader, &mut self.buffer);
         match attribute_panic(&self.name, || reader.poll_next(cx, buffer)) {

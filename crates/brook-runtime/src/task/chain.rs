@@ -74,10 +74,12 @@ impl DeployedTask {
             self.descriptor.subtask_index + 1,
             self.descriptor.parallelism
         );
-        let mut builder = ChainBuilder { task: &self, handles, writers: Vec::new(), gates };
+        let processing_time = crate::processing_time::ProcessingTimeService::new();
+        let mut builder =
+            ChainBuilder { task: &self, handles, writers: Vec::new(), gates, processing_time: processing_time.clone() };
         let input = builder.build_head()?;
         let writers = builder.writers;
-        Ok(Task { name, input, writers, buffer_timeout: self.graph.config.buffer_timeout })
+        Ok(Task { name, input, writers, buffer_timeout: self.graph.config.buffer_timeout, processing_time })
     }
 }
 
@@ -101,6 +103,7 @@ pub struct ChainBuilder<'a> {
     handles: HashMap<GateKey, AnyGateHandle>,
     writers: Vec<Arc<dyn PendingSends>>,
     gates: Vec<Option<AnyGate>>,
+    processing_time: crate::processing_time::ProcessingTimeService,
 }
 
 impl ChainBuilder<'_> {
@@ -121,6 +124,7 @@ impl ChainBuilder<'_> {
             attempt_number: t.descriptor.attempt,
             runtime_mode: t.graph.config.runtime_mode,
             metrics: t.metrics.clone(),
+            processing_time: self.processing_time.clone(),
         };
         OperatorContext {
             metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),

@@ -4,7 +4,7 @@ use crate::channel::InputGate;
 use crate::operators::TwoInputOperator;
 use crate::output::{Output, attribute_panic};
 use crate::watermark_valve::{ValveOutput, WatermarkValve};
-use brook_types::{Result, StreamElement, Watermark};
+use brook_types::{Result, StreamElement, Timestamp, Watermark};
 use std::task::{Context, Poll};
 
 /// Whether a task has more input.
@@ -18,6 +18,9 @@ pub enum InputStatus {
 /// The driver of a task: processes one input element per call.
 pub trait TaskInput: Send {
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>>;
+
+    /// Processing time reached `now`: pass it down the chain.
+    fn on_processing_time(&mut self, now: Timestamp);
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -46,6 +49,10 @@ impl<T> OneInputTaskInput<T> {
 }
 
 impl<T: Send> TaskInput for OneInputTaskInput<T> {
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.head.on_processing_time(now);
+    }
+
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
         if self.remaining == 0 {
             self.head.end_input();
@@ -141,6 +148,12 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
 }
 
 impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for TwoInputTaskInput<A, B, O, Op> {
+    fn on_processing_time(&mut self, now: Timestamp) {
+        let (op, out) = (&mut self.op, &mut *self.out);
+        attribute_panic(&self.name, || op.on_processing_time(now, out));
+        self.out.on_processing_time(now);
+    }
+
     fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
         if self.remaining == 0 {
             self.finish();

@@ -67,6 +67,8 @@ pub struct Task {
     pub(crate) writers: Vec<Arc<dyn PendingSends>>,
     /// `None`: flush only full buffers; zero: flush after every element.
     pub(crate) buffer_timeout: Option<Duration>,
+    /// Deadlines the chain's operators registered.
+    pub(crate) processing_time: crate::processing_time::ProcessingTimeService,
 }
 
 /// Formats a caught panic as a task failure cause.
@@ -105,6 +107,10 @@ impl Task {
             if finished {
                 return TaskOutcome::Finished;
             }
+            let timer_at = self.processing_time.next_deadline().map(|deadline| {
+                let wait = deadline.saturating_sub(self.processing_time.now()).max(0) as u64;
+                tokio::time::Instant::now() + Duration::from_millis(wait)
+            });
             let input = &mut self.input;
             tokio::select! {
                 biased;
@@ -128,6 +134,18 @@ impl Task {
                     Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
                 },
                 _ = async { match next_flush { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending::<()>().await } } => {}
+                _ = async { match timer_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending::<()>().await } } => {}
+            }
+            // Processing-time timers that are due fire now, between elements.
+            let now = self.processing_time.now();
+            if !finished && self.processing_time.take_due(now) {
+                let input = &mut self.input;
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_processing_time(now))) {
+                    return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));
+                }
+                if flush_each {
+                    self.writers.iter().for_each(|w| w.flush());
+                }
             }
             if let (Some(t), Some(at)) = (timeout, next_flush) {
                 let now = tokio::time::Instant::now();
