@@ -41,7 +41,7 @@ pub use sink::DataStreamSink;
 pub use brook_cluster::{JobClient, JobExecutionResult, JobStatus};
 pub use brook_runtime::functions::{
     CoProcessFunction, Collector, Context, KeyedContext, KeyedProcessFunction, ProcessFunction, RuntimeContext,
-    RuntimeMode,
+    RuntimeMode, TimerService,
 };
 pub use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 pub use brook_runtime::side_output::OutputTag;
@@ -49,5 +49,6 @@ pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction}
 pub use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
 };
+pub use brook_runtime::timer::TimeDomain;
 pub use brook_types::config::Configuration;
 pub use brook_types::{BrookError, Data, Result, StreamRecord};

@@ -8,7 +8,9 @@
 
 use crate::metrics::{Accumulator, MetricRegistry};
 use crate::side_output::{OutputTag, SideOutputs};
+use crate::timer::{InternalTimerService, TimeDomain};
 use brook_types::{JobId, NO_TIMESTAMP, StreamRecord, Timestamp, Watermark};
+use std::hash::Hash;
 
 /// STREAMING emits results continuously; BATCH processes bounded input and emits
 /// keyed aggregations once, at the end.
@@ -151,10 +153,14 @@ where
     }
 }
 
-/// The context of a keyed `process_element` call: the current key as well.
+/// The context of a keyed `process_element` or `on_timer` call: the current key
+/// and its timers as well.
 pub struct KeyedContext<'a, K> {
     pub(crate) inner: Context<'a>,
     pub(crate) key: &'a K,
+    pub(crate) timers: &'a mut InternalTimerService<K, ()>,
+    /// Set in `on_timer`: which clock fired.
+    pub(crate) time_domain: Option<TimeDomain>,
 }
 
 impl<K> KeyedContext<'_, K> {
@@ -162,12 +168,18 @@ impl<K> KeyedContext<'_, K> {
         self.key
     }
 
+    /// The record's timestamp; in `on_timer`, an event-time timer's time.
     pub fn timestamp(&self) -> Option<Timestamp> {
         self.inner.timestamp()
     }
 
     pub fn current_watermark(&self) -> Watermark {
         self.inner.watermark
+    }
+
+    /// In `on_timer`, the clock of the timer that fired.
+    pub fn time_domain(&self) -> Option<TimeDomain> {
+        self.time_domain
     }
 
     pub fn output<U: 'static>(&mut self, tag: &OutputTag<U>, value: U) {
@@ -177,12 +189,56 @@ impl<K> KeyedContext<'_, K> {
     pub fn runtime_context(&self) -> &RuntimeContext {
         self.inner.runtime
     }
+
+    /// Timers of the current key (Flink's `ctx.timerService()`).
+    pub fn timer_service(&mut self) -> TimerService<'_, K> {
+        TimerService { timers: self.timers, key: self.key }
+    }
 }
 
-/// A process function on a keyed stream.
+/// Registers and deletes timers of the current key.
+pub struct TimerService<'a, K> {
+    timers: &'a mut InternalTimerService<K, ()>,
+    key: &'a K,
+}
+
+impl<K: Clone + Hash + Eq> TimerService<'_, K> {
+    /// `on_timer` is called once the watermark reaches `time`.
+    pub fn register_event_time_timer(&mut self, time: Timestamp) {
+        self.timers.register_event_time_timer(self.key, &(), time);
+    }
+
+    /// `on_timer` is called once the task's clock reaches `time` (ms since the epoch).
+    pub fn register_processing_time_timer(&mut self, time: Timestamp) {
+        self.timers.register_processing_time_timer(self.key, &(), time);
+    }
+
+    pub fn delete_event_time_timer(&mut self, time: Timestamp) {
+        self.timers.delete_event_time_timer(self.key, &(), time);
+    }
+
+    pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
+        self.timers.delete_processing_time_timer(self.key, &(), time);
+    }
+
+    pub fn current_watermark(&self) -> Timestamp {
+        self.timers.current_watermark()
+    }
+
+    pub fn current_processing_time(&self) -> Timestamp {
+        self.timers.current_processing_time()
+    }
+}
+
+/// A process function on a keyed stream, with timers.
 pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
     fn open(&mut self, _ctx: &RuntimeContext) {}
+
     fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>);
+
+    /// A timer of `ctx.current_key()` fired at `timestamp` (`ctx.time_domain()`
+    /// says which clock). Results of an event-time timer carry its timestamp.
+    fn on_timer(&mut self, _timestamp: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Collector<O>) {}
 }
 
 impl<K, I, O, F> KeyedProcessFunction<K, I, O> for F

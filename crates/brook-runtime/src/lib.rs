@@ -37,5 +37,6 @@ pub mod side_output;
 pub mod sink;
 pub mod source;
 pub mod task;
+pub mod timer;
 pub mod watermark_valve;
 pub mod writer;

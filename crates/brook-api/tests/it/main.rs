@@ -35,4 +35,5 @@ mod runtime_mode;
 mod sinks;
 mod sources;
 mod support;
+mod timers;
 mod transformations;
