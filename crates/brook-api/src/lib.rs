@@ -32,7 +32,7 @@ mod environment;
 mod keyed_stream;
 mod sink;
 
-pub use connected_streams::ConnectedStreams;
+pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::DataStream;
 pub use environment::StreamExecutionEnvironment;
 pub use keyed_stream::KeyedStream;
@@ -40,8 +40,8 @@ pub use sink::DataStreamSink;
 
 pub use brook_cluster::{JobClient, JobExecutionResult, JobStatus};
 pub use brook_runtime::functions::{
-    CoProcessFunction, Collector, Context, KeyedContext, KeyedProcessFunction, ProcessFunction, RuntimeContext,
-    RuntimeMode, TimerService,
+    CoProcessFunction, Collector, Context, KeyedCoProcessFunction, KeyedContext, KeyedProcessFunction, ProcessFunction,
+    RuntimeContext, RuntimeMode, TimerService,
 };
 pub use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 pub use brook_runtime::side_output::OutputTag;

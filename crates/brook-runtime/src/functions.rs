@@ -250,6 +250,30 @@ where
     }
 }
 
+/// A function over two connected streams partitioned by the same key, with timers
+/// (Flink's `KeyedCoProcessFunction`). Every [`CoProcessFunction`] is one too.
+pub trait KeyedCoProcessFunction<K, I1, I2, O>: Clone + Send + Sync + 'static {
+    fn open(&mut self, _ctx: &RuntimeContext) {}
+    fn process_element1(&mut self, value: I1, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>);
+    fn process_element2(&mut self, value: I2, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>);
+    /// A timer of `ctx.current_key()` fired at `timestamp`.
+    fn on_timer(&mut self, _timestamp: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Collector<O>) {}
+}
+
+impl<K, I1, I2, O, P: CoProcessFunction<I1, I2, O>> KeyedCoProcessFunction<K, I1, I2, O> for P {
+    fn open(&mut self, ctx: &RuntimeContext) {
+        CoProcessFunction::open(self, ctx);
+    }
+
+    fn process_element1(&mut self, value: I1, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>) {
+        CoProcessFunction::process_element1(self, value, &mut ctx.inner, out);
+    }
+
+    fn process_element2(&mut self, value: I2, ctx: &mut KeyedContext<'_, K>, out: &mut Collector<O>) {
+        CoProcessFunction::process_element2(self, value, &mut ctx.inner, out);
+    }
+}
+
 /// A function over two connected streams.
 pub trait CoProcessFunction<I1, I2, O>: Clone + Send + Sync + 'static {
     fn open(&mut self, _ctx: &RuntimeContext) {}

@@ -149,3 +149,48 @@ fn a_panic_in_on_timer_fails_the_job_naming_the_operator() {
     assert!(message.contains("timer 1 cannot be handled"), "{message}");
     assert!(message.contains("Alarm"), "{message}");
 }
+
+/// Orders (id, due time) and shipments (id): an order's timer at its due time is
+/// deleted when its shipment arrives; the timers that still fire are late orders.
+/// A shipment may overtake its order (the two inputs race), so shipped ids are
+/// remembered (in the function's own per-subtask set, until keyed state exists).
+#[derive(Clone, Default)]
+struct LateOrders {
+    shipped: std::collections::HashSet<i64>,
+}
+
+impl brook_api::KeyedCoProcessFunction<i64, (i64, i64), i64, String> for LateOrders {
+    fn process_element1(
+        &mut self,
+        (id, due): (i64, i64),
+        ctx: &mut KeyedContext<'_, i64>,
+        _out: &mut Collector<String>,
+    ) {
+        if !self.shipped.contains(&id) {
+            ctx.timer_service().register_event_time_timer(due);
+        }
+    }
+
+    fn process_element2(&mut self, id: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<String>) {
+        assert_eq!(*ctx.current_key(), id);
+        self.shipped.insert(id);
+        ctx.timer_service().delete_event_time_timer(100 + id);
+        out.collect(format!("shipped {id}"));
+    }
+
+    fn on_timer(&mut self, timestamp: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<String>) {
+        assert_eq!(ctx.time_domain(), Some(TimeDomain::EventTime));
+        out.collect(format!("late {} at {timestamp}", ctx.current_key()));
+    }
+}
+
+#[test]
+fn keyed_co_process_functions_share_the_keys_timers() {
+    let env = env(2);
+    let orders = env.from_collection((0..6i64).map(|id| (id, 100 + id)).collect::<Vec<_>>());
+    let shipments = env.from_collection(vec![0i64, 2, 4]);
+    let out = orders.connect(shipments).key_by(|o: &(i64, i64)| o.0, |s: &i64| *s).process(LateOrders::default());
+    let mut result = collect(&env, out);
+    result.sort();
+    assert_eq!(result, vec!["late 1 at 101", "late 3 at 103", "late 5 at 105", "shipped 0", "shipped 2", "shipped 4"]);
+}

@@ -6,6 +6,7 @@
 mod co_process;
 mod filter;
 mod flat_map;
+mod keyed_co_process;
 mod keyed_process;
 mod keyed_reduce;
 mod map;
@@ -14,6 +15,7 @@ mod process;
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
 pub use flat_map::FlatMapOperator;
+pub use keyed_co_process::KeyedCoProcessOperator;
 pub use keyed_process::KeyedProcessOperator;
 pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
