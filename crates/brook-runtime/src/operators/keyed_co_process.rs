@@ -29,16 +29,7 @@ where
     pub fn new(key1: S1, key2: S2, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         function.open(&runtime);
         let timers = InternalTimerService::new(runtime.processing_time.clone());
-        Self {
-            key1,
-            key2,
-            function,
-            runtime,
-            side_outputs,
-            watermark: Watermark::MIN,
-            timers,
-            _types: PhantomData,
-        }
+        Self { key1, key2, function, runtime, side_outputs, watermark: Watermark::MIN, timers, _types: PhantomData }
     }
 
     fn run<I>(
