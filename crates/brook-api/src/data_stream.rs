@@ -6,10 +6,13 @@ use crate::environment::{StreamExecutionEnvironment, record_misuse};
 use crate::keyed_stream::KeyedStream;
 use crate::sink::DataStreamSink;
 use brook_runtime::factory::OneInputFactory;
+use brook_runtime::factory::OperatorKind;
 use brook_runtime::functions::{ProcessFunction, RuntimeContext};
 use brook_runtime::graph::{ChainingStrategy, StreamNode};
 use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
-use brook_runtime::operators::{FilterOperator, FlatMapOperator, MapOperator, ProcessOperator};
+use brook_runtime::operators::{
+    FilterOperator, FlatMapOperator, MapOperator, ProcessOperator, TimestampsAndWatermarksOperator,
+};
 use brook_runtime::output::OneInputOperator;
 use brook_runtime::partitioner::{CustomPartitioner, KeyGroupPartitioner, PartitionerSpec, ShipStrategy};
 use brook_runtime::record_type::record_type;
@@ -17,6 +20,7 @@ use brook_runtime::side_output::{OutputTag, SideOutputs};
 use brook_runtime::sink::{
     CollectHandle, CollectSink, DiscardingSink, FileFormat, FileSink, PrintSink, Printable, SinkFunction, SinkOperator,
 };
+use brook_runtime::watermark::WatermarkStrategy;
 use brook_types::key_group::KeyHash;
 use brook_types::{Data, Result};
 use std::hash::Hash;
@@ -147,6 +151,46 @@ impl<T: Data> DataStream<T> {
         self.transform("Process", move |ctx, side| {
             Ok(ProcessOperator::new(function.clone(), ctx.clone(), std::mem::take(side)))
         })
+    }
+
+    /// Gives records event timestamps and generates watermarks with `strategy`
+    /// (Flink's `assignTimestampsAndWatermarks`); upstream watermarks are replaced,
+    /// except end of input. The operator takes its input's parallelism, so it
+    /// chains to it, and asks for periodic watermarks every
+    /// `pipeline.auto-watermark-interval` (200 ms).
+    ///
+    /// ```
+    /// use brook_api::{StreamExecutionEnvironment, WatermarkStrategy};
+    /// use std::time::Duration;
+    ///
+    /// let env = StreamExecutionEnvironment::get_execution_environment();
+    /// let events = env.from_collection(vec![("a".to_string(), 1_000i64), ("b".to_string(), 800)]);
+    /// let stamped = events.assign_timestamps_and_watermarks(
+    ///     WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(500))
+    ///         .with_timestamp_assigner(|(_, ts): &(String, i64), _| *ts),
+    /// );
+    /// # let _ = stamped;
+    /// ```
+    pub fn assign_timestamps_and_watermarks(self, strategy: WatermarkStrategy<T>) -> DataStream<T> {
+        // Flink gives the operator the parallelism of its input.
+        let input_parallelism = match self.ports.as_slice() {
+            [p] => {
+                let builder = self.env.builder.lock();
+                let input = &builder.nodes[&p.node];
+                match input.factory.kind() {
+                    OperatorKind::Source { parallel: false, .. } => Some(1),
+                    _ => input.parallelism,
+                }
+            }
+            _ => None,
+        };
+        let stream = self.transform("Timestamps/Watermarks", move |ctx, _| {
+            Ok(TimestampsAndWatermarksOperator::from_context(&strategy, ctx))
+        });
+        match input_parallelism {
+            Some(p) => stream.set_parallelism(p),
+            None => stream,
+        }
     }
 
     /// The records the producing operator emitted to `tag`.

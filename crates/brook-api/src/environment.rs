@@ -60,6 +60,7 @@ impl StreamExecutionEnvironment {
                 .expect("runtime mode is validated when set"),
             buffers_per_channel: configuration.get_usize(&options::BUFFERS_PER_CHANNEL),
             floating_buffers_per_gate: configuration.get_usize(&options::FLOATING_BUFFERS_PER_GATE),
+            auto_watermark_interval: configuration.get_duration(&options::AUTO_WATERMARK_INTERVAL),
         };
         Self {
             builder: Arc::new(Mutex::new(GraphBuilder::default())),
@@ -104,6 +105,18 @@ impl StreamExecutionEnvironment {
     pub fn set_runtime_mode(&self, mode: RuntimeMode) -> &Self {
         self.state.lock().config.runtime_mode = mode;
         self
+    }
+
+    /// How often watermark generators are asked for a watermark (Flink's
+    /// `setAutoWatermarkInterval`; default 200 ms, zero disables periodic
+    /// watermarks). Read when the job is submitted, so it applies to the whole job.
+    pub fn set_auto_watermark_interval(&self, interval: Duration) -> &Self {
+        self.state.lock().config.auto_watermark_interval = interval;
+        self
+    }
+
+    pub fn get_auto_watermark_interval(&self) -> Duration {
+        self.state.lock().config.auto_watermark_interval
     }
 
     /// The configuration this environment was created with.

@@ -50,5 +50,7 @@ pub use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
 };
 pub use brook_runtime::timer::TimeDomain;
+pub use brook_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkSignal, WatermarkStrategy};
+pub use brook_types::Watermark;
 pub use brook_types::config::Configuration;
 pub use brook_types::{BrookError, Data, Result, StreamRecord};

@@ -47,6 +47,8 @@ pub struct RuntimeContext {
     pub metrics: MetricRegistry,
     /// The task's clock and timer deadlines.
     pub processing_time: crate::processing_time::ProcessingTimeService,
+    /// How often watermark generators are asked for a watermark (`pipeline.auto-watermark-interval`).
+    pub auto_watermark_interval: std::time::Duration,
 }
 
 impl RuntimeContext {

@@ -20,6 +20,7 @@
 //! - [`partitioner`]: forward, rebalance, rescale, shuffle, hash (key groups), broadcast, global, custom.
 //! - [`operators`], [`source`], [`sink`]: what runs inside a chain.
 //! - [`functions`]: user function traits and their contexts.
+//! - [`watermark`]: watermark strategies and generators (timestamp assignment).
 //! - [`watermark_valve`]: combining watermarks of input channels.
 
 pub mod channel;
@@ -38,5 +39,6 @@ pub mod sink;
 pub mod source;
 pub mod task;
 pub mod timer;
+pub mod watermark;
 pub mod watermark_valve;
 pub mod writer;

@@ -120,6 +120,16 @@ pub mod options {
         computed_default: None,
         description: "Whether operators connected by forward edges with equal parallelism are fused into one task.",
     };
+    pub const AUTO_WATERMARK_INTERVAL: ConfigOption = ConfigOption {
+        key: "pipeline.auto-watermark-interval",
+        fallback_keys: &[],
+        ty: OptionType::Duration,
+        default: "200 ms",
+        computed_default: None,
+        description: "How often assign_timestamps_and_watermarks asks its watermark generator for a watermark \
+                      (on_periodic_emit) and checks for idleness. 0 disables periodic watermarks; \
+                      punctuated generators still emit from on_event.",
+    };
     pub const NUMBER_OF_TASK_SLOTS: ConfigOption = ConfigOption {
         key: "taskmanager.numberOfTaskSlots",
         fallback_keys: &[],
@@ -171,6 +181,7 @@ pub mod options {
         &BUFFER_TIMEOUT,
         &BATCH_SIZE,
         &OPERATOR_CHAINING,
+        &AUTO_WATERMARK_INTERVAL,
         &NUMBER_OF_TASK_SLOTS,
         &LOCAL_NUMBER_TASK_MANAGER,
         &BUFFERS_PER_CHANNEL,

@@ -37,3 +37,4 @@ mod sources;
 mod support;
 mod timers;
 mod transformations;
+mod watermarks;

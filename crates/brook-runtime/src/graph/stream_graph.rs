@@ -82,6 +82,9 @@ pub struct ExecutionConfig {
     pub runtime_mode: RuntimeMode,
     pub buffers_per_channel: usize,
     pub floating_buffers_per_gate: usize,
+    /// How often watermark generators are asked for a watermark; zero disables
+    /// periodic watermarks (punctuated generators still emit).
+    pub auto_watermark_interval: Duration,
 }
 
 impl Default for ExecutionConfig {
@@ -95,6 +98,7 @@ impl Default for ExecutionConfig {
             runtime_mode: RuntimeMode::Streaming,
             buffers_per_channel: 2,
             floating_buffers_per_gate: 8,
+            auto_watermark_interval: Duration::from_millis(200),
         }
     }
 }

@@ -1,9 +1,9 @@
-use crate::functions::{Collector, Context, KeyedContext, KeyedProcessFunction, RuntimeContext};
+use super::keyed_timers::KeyedTimers;
+use crate::functions::{Collector, KeyedProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::{OneInputOperator, Output};
 use crate::side_output::SideOutputs;
-use crate::timer::{InternalTimerService, TimeDomain, Timer};
-use brook_types::{Batch, NO_TIMESTAMP, Timestamp, Watermark};
+use brook_types::{Batch, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// `KeyedStream::process`: a [`KeyedProcessFunction`] that sees the current key and
@@ -16,10 +16,7 @@ use std::marker::PhantomData;
 pub struct KeyedProcessOperator<I, O, S: KeySelector<I>, P> {
     key_selector: S,
     function: P,
-    runtime: RuntimeContext,
-    side_outputs: SideOutputs,
-    watermark: Watermark,
-    timers: InternalTimerService<S::Key, ()>,
+    state: KeyedTimers<S::Key>,
     _types: PhantomData<fn(I) -> O>,
 }
 
@@ -30,32 +27,7 @@ where
 {
     pub fn new(key_selector: S, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         function.open(&runtime);
-        let timers = InternalTimerService::new(runtime.processing_time.clone());
-        Self { key_selector, function, runtime, side_outputs, watermark: Watermark::MIN, timers, _types: PhantomData }
-    }
-
-    fn fire(&mut self, timer: Timer<S::Key, ()>, domain: TimeDomain, collector: &mut Collector<O>) {
-        let timestamp = if domain == TimeDomain::EventTime { timer.timestamp } else { NO_TIMESTAMP };
-        collector.timestamp = timestamp;
-        let mut ctx = KeyedContext {
-            inner: Context {
-                timestamp,
-                watermark: self.watermark,
-                side_outputs: &mut self.side_outputs,
-                runtime: &self.runtime,
-            },
-            key: &timer.key,
-            timers: &mut self.timers,
-            time_domain: Some(domain),
-        };
-        self.function.on_timer(timer.timestamp, &mut ctx, collector);
-    }
-
-    fn emit(&mut self, collector: Collector<O>, out: &mut dyn Output<O>) {
-        self.side_outputs.flush();
-        if !collector.buffer.is_empty() {
-            out.collect(collector.buffer);
-        }
+        Self { key_selector, function, state: KeyedTimers::new(runtime, side_outputs), _types: PhantomData }
     }
 }
 
@@ -71,44 +43,23 @@ where
         for r in batch {
             let key = self.key_selector.key(&r.value);
             collector.timestamp = r.timestamp;
-            let mut ctx = KeyedContext {
-                inner: Context {
-                    timestamp: r.timestamp,
-                    watermark: self.watermark,
-                    side_outputs: &mut self.side_outputs,
-                    runtime: &self.runtime,
-                },
-                key: &key,
-                timers: &mut self.timers,
-                time_domain: None,
-            };
+            let mut ctx = self.state.context(&key, r.timestamp, None);
             self.function.process_element(r.value, &mut ctx, &mut collector);
         }
-        self.emit(collector, out);
+        self.state.emit(collector, out);
     }
 
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {
-        self.watermark = watermark;
-        self.timers.advance_watermark(watermark.0);
-        let mut collector = Collector::new();
-        while let Some(timer) = self.timers.pop_event_time_timer() {
-            self.fire(timer, TimeDomain::EventTime, &mut collector);
-        }
-        self.emit(collector, out);
-        self.side_outputs.emit_watermark(watermark);
-        out.emit_watermark(watermark);
+        let function = &mut self.function;
+        self.state.advance_watermark(watermark, out, |t, ctx, c| function.on_timer(t, ctx, c));
     }
 
     fn on_processing_time(&mut self, now: Timestamp, out: &mut dyn Output<O>) {
-        let mut collector = Collector::new();
-        while let Some(timer) = self.timers.pop_processing_time_timer(now) {
-            self.fire(timer, TimeDomain::ProcessingTime, &mut collector);
-        }
-        self.emit(collector, out);
-        self.side_outputs.on_processing_time(now);
+        let function = &mut self.function;
+        self.state.advance_processing_time(now, out, |t, ctx, c| function.on_timer(t, ctx, c));
     }
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {
-        self.side_outputs.end_input();
+        self.state.side_outputs.end_input();
     }
 }

@@ -9,6 +9,7 @@ mod flat_map;
 mod keyed_co_process;
 mod keyed_process;
 mod keyed_reduce;
+mod keyed_timers;
 mod map;
 mod process;
 

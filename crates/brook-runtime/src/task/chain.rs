@@ -125,6 +125,7 @@ impl ChainBuilder<'_> {
             runtime_mode: t.graph.config.runtime_mode,
             metrics: t.metrics.clone(),
             processing_time: self.processing_time.clone(),
+            auto_watermark_interval: t.graph.config.auto_watermark_interval,
         };
         OperatorContext {
             metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),

@@ -1,0 +1,94 @@
+//! What keyed operators with timers share: the parts of a [`KeyedContext`] and the
+//! timer service, and the one place where due timers fire.
+//!
+//! Firing rules (docs/design/event-time.md): on a watermark, every event-time timer
+//! at or before it fires in order — including timers that firing timers register —
+//! before the watermark goes downstream; results of an event-time timer carry its
+//! time, those of a processing-time timer no timestamp.
+
+use crate::functions::{Collector, Context, KeyedContext, RuntimeContext};
+use crate::output::Output;
+use crate::side_output::SideOutputs;
+use crate::timer::{InternalTimerService, TimeDomain};
+use brook_types::{NO_TIMESTAMP, Timestamp, Watermark};
+use std::hash::Hash;
+
+/// The timer-related state of a keyed operator.
+pub(crate) struct KeyedTimers<K> {
+    pub runtime: RuntimeContext,
+    pub side_outputs: SideOutputs,
+    pub watermark: Watermark,
+    pub timers: InternalTimerService<K, ()>,
+}
+
+impl<K: Clone + Hash + Eq> KeyedTimers<K> {
+    pub fn new(runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
+        let timers = InternalTimerService::new(runtime.processing_time.clone());
+        Self { runtime, side_outputs, watermark: Watermark::MIN, timers }
+    }
+
+    /// The context of one call for `key`.
+    pub fn context<'a>(
+        &'a mut self,
+        key: &'a K,
+        timestamp: Timestamp,
+        time_domain: Option<TimeDomain>,
+    ) -> KeyedContext<'a, K> {
+        KeyedContext {
+            inner: Context {
+                timestamp,
+                watermark: self.watermark,
+                side_outputs: &mut self.side_outputs,
+                runtime: &self.runtime,
+            },
+            key,
+            timers: &mut self.timers,
+            time_domain,
+        }
+    }
+
+    /// Fires due event-time timers through `on_timer`, then forwards the watermark.
+    pub fn advance_watermark<O>(
+        &mut self,
+        watermark: Watermark,
+        out: &mut dyn Output<O>,
+        mut on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Collector<O>),
+    ) {
+        self.watermark = watermark;
+        self.timers.advance_watermark(watermark.0);
+        let mut collector = Collector::new();
+        while let Some(timer) = self.timers.pop_event_time_timer() {
+            collector.timestamp = timer.timestamp;
+            let mut ctx = self.context(&timer.key, timer.timestamp, Some(TimeDomain::EventTime));
+            on_timer(timer.timestamp, &mut ctx, &mut collector);
+        }
+        self.emit(collector, out);
+        self.side_outputs.emit_watermark(watermark);
+        out.emit_watermark(watermark);
+    }
+
+    /// Fires processing-time timers due at `now` through `on_timer`.
+    pub fn advance_processing_time<O>(
+        &mut self,
+        now: Timestamp,
+        out: &mut dyn Output<O>,
+        mut on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Collector<O>),
+    ) {
+        let mut collector = Collector::new();
+        while let Some(timer) = self.timers.pop_processing_time_timer(now) {
+            collector.timestamp = NO_TIMESTAMP;
+            let mut ctx = self.context(&timer.key, NO_TIMESTAMP, Some(TimeDomain::ProcessingTime));
+            on_timer(timer.timestamp, &mut ctx, &mut collector);
+        }
+        self.emit(collector, out);
+        self.side_outputs.on_processing_time(now);
+    }
+
+    /// Sends what a batch or timer produced: side outputs first, then the main output.
+    pub fn emit<O>(&mut self, collector: Collector<O>, out: &mut dyn Output<O>) {
+        self.side_outputs.flush();
+        if !collector.buffer.is_empty() {
+            out.collect(collector.buffer);
+        }
+    }
+}
