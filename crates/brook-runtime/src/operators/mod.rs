@@ -13,6 +13,7 @@ mod keyed_timers;
 mod map;
 mod process;
 mod timestamps_and_watermarks;
+mod timestamps_and_watermarks;
 
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
@@ -22,4 +23,5 @@ pub use keyed_process::KeyedProcessOperator;
 pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
 pub use process::ProcessOperator;
+pub use timestamps_and_watermarks::TimestampsAndWatermarksOperator;
 pub use timestamps_and_watermarks::TimestampsAndWatermarksOperator;
