@@ -13,7 +13,6 @@ mod keyed_timers;
 mod map;
 mod process;
 mod timestamps_and_watermarks;
-mod timestamps_and_watermarks;
 
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
@@ -23,5 +22,4 @@ pub use keyed_process::KeyedProcessOperator;
 pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
 pub use process::ProcessOperator;
-pub use timestamps_and_watermarks::TimestampsAndWatermarksOperator;
 pub use timestamps_and_watermarks::TimestampsAndWatermarksOperator;
