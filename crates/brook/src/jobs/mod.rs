@@ -1,6 +1,7 @@
 //! Built-in jobs: programs every `brook` process carries, runnable by name
 //! (`brook run --local wordcount …`).
 
+pub mod fraud_detection;
 pub mod wordcount;
 
 use brook_api::StreamExecutionEnvironment;
@@ -14,11 +15,18 @@ pub struct BuiltinJob {
 }
 
 /// All built-in jobs.
-pub const JOBS: &[BuiltinJob] = &[BuiltinJob {
-    name: "wordcount",
-    description: "count words of a text file (Flink's WordCount example)",
-    build: wordcount::build,
-}];
+pub const JOBS: &[BuiltinJob] = &[
+    BuiltinJob {
+        name: "wordcount",
+        description: "count words of a text file (Flink's WordCount example)",
+        build: wordcount::build,
+    },
+    BuiltinJob {
+        name: "fraud-detection",
+        description: "flag a payment over 500.00 right after one under 1.00 (Flink's fraud-detection walkthrough)",
+        build: fraud_detection::build,
+    },
+];
 
 /// The job named `name`, or an error listing the known ones.
 pub fn find(name: &str) -> anyhow::Result<&'static BuiltinJob> {

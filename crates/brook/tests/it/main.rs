@@ -10,6 +10,7 @@
 mod cli;
 mod config;
 mod errors;
+mod fraud_detection;
 mod plan;
 mod text;
 mod wordcount;

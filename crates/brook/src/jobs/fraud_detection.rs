@@ -1,0 +1,192 @@
+//! `fraud-detection`: Flink's payment fraud-detection walkthrough, in event time.
+//!
+//! Input: CSV lines `account_id,timestamp_ms,amount`. Event time is `timestamp_ms`,
+//! with watermarks allowing 5 s of out-of-orderness. Output: the input line
+//! (`account_id,timestamp_ms,amount`) of every transaction over 500.00 whose
+//! previous transaction on the same account — in event-time order — was under 1.00
+//! and at most 60 s earlier.
+//!
+//! Per account, the function holds transactions until the watermark passes them
+//! (an event-time timer at each one's timestamp), then examines them in timestamp
+//! order (ties in arrival order). A small transaction arms the pattern and an
+//! event-time timer 60 s later disarms it, as the walkthrough's flag and timer do.
+//! The per-account data lives in the function's own map until keyed state exists
+//! (issue "State"); it is not checkpointed.
+
+use anyhow::Context as _;
+use brook_api::{Collector, KeyedContext, KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy};
+use clap::Parser;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Amounts strictly above this many cents are large.
+const LARGE_CENTS: i64 = 50_000;
+/// Amounts strictly below this many cents are small.
+const SMALL_CENTS: i64 = 100;
+/// A large transaction counts if the small one was at most this long before.
+const PATTERN_MS: i64 = 60_000;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fraud-detection",
+    bin_name = "brook run fraud-detection",
+    about = "Flags a transaction over 500.00 that follows one under 1.00 on the same account within 60 s"
+)]
+struct Args {
+    /// CSV file (or directory) of `account_id,timestamp_ms,amount` lines.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output file of flagged `account_id,timestamp_ms,amount` lines.
+    #[arg(long)]
+    output: PathBuf,
+    /// Parallelism of the job.
+    #[arg(short = 'p', long)]
+    parallelism: Option<usize>,
+}
+
+/// One parsed transaction; `line` is the input line as it was.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Transaction {
+    pub account: String,
+    pub timestamp: i64,
+    pub cents: i64,
+    pub line: String,
+}
+
+/// Parses `account_id,timestamp_ms,amount` (amount with at most two decimals).
+pub fn parse(line: &str) -> Result<Transaction, String> {
+    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    let [account, timestamp, amount] = fields.as_slice() else {
+        return Err(format!("expected 3 fields 'account_id,timestamp_ms,amount', got {}", fields.len()));
+    };
+    if account.is_empty() {
+        return Err("the account id is empty".into());
+    }
+    let timestamp: i64 = timestamp.parse().map_err(|_| format!("timestamp '{timestamp}' is not an integer"))?;
+    let cents = parse_cents(amount).ok_or_else(|| format!("amount '{amount}' is not a number like 12.34"))?;
+    Ok(Transaction { account: account.to_string(), timestamp, cents, line: line.trim().to_string() })
+}
+
+fn parse_cents(amount: &str) -> Option<i64> {
+    let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let negative = whole.starts_with('-');
+    let digits = whole.trim_start_matches(['-', '+']);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    let cents = whole.checked_mul(100)?.checked_add(frac)?;
+    Some(if negative { -cents } else { cents })
+}
+
+/// Per account: transactions waiting for the watermark, and the armed pattern.
+#[derive(Default, Clone)]
+struct Account {
+    pending: BTreeMap<(i64, u64), Transaction>,
+    /// Timestamp of the last transaction if it was small.
+    armed_at: Option<i64>,
+}
+
+/// The detector (one instance per subtask).
+#[derive(Clone, Default)]
+pub struct FraudDetector {
+    accounts: HashMap<String, Account>,
+    arrivals: u64,
+}
+
+impl KeyedProcessFunction<String, Transaction, String> for FraudDetector {
+    fn process_element(&mut self, tx: Transaction, ctx: &mut KeyedContext<'_, String>, _out: &mut Collector<String>) {
+        ctx.timer_service().register_event_time_timer(tx.timestamp);
+        self.arrivals += 1;
+        let account = self.accounts.entry(tx.account.clone()).or_default();
+        account.pending.insert((tx.timestamp, self.arrivals), tx);
+    }
+
+    fn on_timer(&mut self, timestamp: i64, ctx: &mut KeyedContext<'_, String>, out: &mut Collector<String>) {
+        let key = ctx.current_key().clone();
+        let Some(account) = self.accounts.get_mut(&key) else { return };
+        // The pattern's 60 s are over (this timer was armed at small + 60 s + 1).
+        if account.armed_at.is_some_and(|at| timestamp > at + PATTERN_MS) {
+            account.armed_at = None;
+        }
+        // Every transaction at or before this time, in event-time order.
+        while let Some(entry) = account.pending.first_entry() {
+            if entry.key().0 > timestamp {
+                break;
+            }
+            let tx = entry.remove();
+            if tx.cents > LARGE_CENTS && account.armed_at.is_some_and(|at| tx.timestamp - at <= PATTERN_MS) {
+                out.collect(tx.line.clone());
+            }
+            if tx.cents < SMALL_CENTS {
+                account.armed_at = Some(tx.timestamp);
+                ctx.timer_service().register_event_time_timer(tx.timestamp + PATTERN_MS + 1);
+            } else {
+                account.armed_at = None;
+            }
+        }
+        if account.pending.is_empty() && account.armed_at.is_none() {
+            self.accounts.remove(&key);
+        }
+    }
+}
+
+pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Result<String> {
+    let args = Args::try_parse_from(std::iter::once("fraud-detection".to_string()).chain(args.iter().cloned()))?;
+    if let Some(p) = args.parallelism {
+        env.set_parallelism(p);
+    }
+    brook_runtime::source::TextFileSource::files(&args.input).with_context(|| "fraud-detection --input".to_string())?;
+    let strategy = WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(5))
+        .with_timestamp_assigner(|tx: &Transaction, _| tx.timestamp);
+    env.read_text_file(&args.input)
+        .filter(|line: &String| !line.trim().is_empty())
+        .map(|line: String| match parse(&line) {
+            Ok(tx) => tx,
+            // A bad line fails the job with the line and what is wrong with it.
+            Err(why) => brook_runtime::output::fail_operator(format!("bad transaction line '{line}': {why}")),
+        })
+        .name("Parse Transactions")
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by_ref(|tx: &Transaction| &tx.account)
+        .process(FraudDetector::default())
+        .name("Fraud Detector")
+        .write_as_text(&args.output)
+        .set_parallelism(1)
+        .name("Sink: Alerts");
+    Ok("Fraud Detection".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_parsed_to_cents() {
+        assert_eq!(parse_cents("500.00"), Some(50_000));
+        assert_eq!(parse_cents("500.01"), Some(50_001));
+        assert_eq!(parse_cents("0.5"), Some(50));
+        assert_eq!(parse_cents("7"), Some(700));
+        assert_eq!(parse_cents("-1.25"), Some(-125));
+        assert_eq!(parse_cents("1.234"), None);
+        assert_eq!(parse_cents("abc"), None);
+        assert_eq!(parse_cents("."), None);
+    }
+
+    #[test]
+    fn lines_parse_or_say_what_is_wrong() {
+        let tx = parse("acc1, 1000, 0.99").unwrap();
+        assert_eq!(
+            (tx.account.as_str(), tx.timestamp, tx.cents, tx.line.as_str()),
+            ("acc1", 1000, 99, "acc1, 1000, 0.99")
+        );
+        assert_eq!(parse("acc1,1000").unwrap_err(), "expected 3 fields 'account_id,timestamp_ms,amount', got 2");
+        assert_eq!(parse("acc1,soon,1.00").unwrap_err(), "timestamp 'soon' is not an integer");
+        assert_eq!(parse("acc1,5,lots").unwrap_err(), "amount 'lots' is not a number like 12.34");
+    }
+}
