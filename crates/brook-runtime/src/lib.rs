@@ -41,4 +41,5 @@ pub mod task;
 pub mod timer;
 pub mod watermark;
 pub mod watermark_valve;
+pub mod window;
 pub mod writer;

@@ -13,6 +13,7 @@ mod keyed_timers;
 mod map;
 mod process;
 mod timestamps_and_watermarks;
+mod window;
 
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
@@ -23,3 +24,4 @@ pub use keyed_reduce::KeyedReduceOperator;
 pub use map::MapOperator;
 pub use process::ProcessOperator;
 pub use timestamps_and_watermarks::TimestampsAndWatermarksOperator;
+pub use window::{WindowOperator, late_records_dropped_name};

@@ -1,0 +1,645 @@
+//! The window operator (Flink's `WindowOperator`).
+//!
+//! Invariants (docs/design/windows.md):
+//! - the contents of a window live under its *state window* (itself, unless a
+//!   merging assigner merged it), its trigger state and timers under the window;
+//! - an element is added to a window only if the window is not late
+//!   (`max_timestamp + allowed_lateness > watermark`, event time only); an
+//!   element that no window took and whose own timestamp is that late is
+//!   counted in `numLateRecordsDropped` or sent to the late-data side output;
+//! - every window with contents has a cleanup timer at `max_timestamp +
+//!   allowed_lateness` (event time) or `max_timestamp` (processing time), unless
+//!   that is the end of time; when it fires, contents, trigger state, per-window
+//!   state and the merging-set entry are all removed;
+//! - results of a firing carry the window's max timestamp and precede the
+//!   watermark that caused them.
+
+use crate::functions::{Collector, RuntimeContext};
+use crate::key_selector::KeySelector;
+use crate::metrics::Accumulator;
+use crate::output::{OneInputOperator, Output};
+use crate::side_output::{OutputTag, SideOutputs};
+use crate::timer::{InternalTimerService, TimeDomain, Timer};
+use crate::window::{
+    InternalWindowFunction, MergingWindowSet, OnMergeContext, ProcessWindowContext, StateStore, Trigger,
+    TriggerContext, TriggerResult, TriggerTimers, Window, WindowAssigner, WindowAssignerContext, WindowMerge,
+};
+use brook_types::{Batch, StreamRecord, Timestamp, Watermark};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Results are handed downstream in batches of at most this many records while
+/// a watermark fires many windows.
+const EMIT_BATCH: usize = 1024;
+
+/// The windows of one key.
+struct KeyWindows<W, Acc, TS> {
+    /// Contents by state window.
+    contents: FastMap<W, Acc>,
+    /// Trigger state by window; values are always `Some`.
+    trigger_states: FastMap<W, Option<TS>>,
+    /// ProcessWindowFunction per-window state by window.
+    window_states: FastMap<W, StateStore>,
+    /// In-flight windows (merging assigners only).
+    merging: MergingWindowSet<W>,
+}
+
+impl<W, Acc, TS> Default for KeyWindows<W, Acc, TS> {
+    fn default() -> Self {
+        Self {
+            contents: FastMap::default(),
+            trigger_states: FastMap::default(),
+            window_states: FastMap::default(),
+            merging: MergingWindowSet::default(),
+        }
+    }
+}
+
+impl<W: Window, Acc, TS> KeyWindows<W, Acc, TS> {
+    fn is_empty(&self) -> bool {
+        self.contents.is_empty()
+            && self.trigger_states.is_empty()
+            && self.window_states.is_empty()
+            && self.merging.is_empty()
+    }
+}
+
+/// The timers of one key, as a trigger sees them.
+struct KeyTimers<'a, K, W> {
+    service: &'a mut InternalTimerService<K, W>,
+    key: &'a K,
+}
+
+impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> TriggerTimers<W> for KeyTimers<'_, K, W> {
+    fn current_processing_time(&self) -> Timestamp {
+        self.service.current_processing_time()
+    }
+    fn register_event_time_timer(&mut self, window: &W, time: Timestamp) {
+        self.service.register_event_time_timer(self.key, window, time);
+    }
+    fn register_processing_time_timer(&mut self, window: &W, time: Timestamp) {
+        self.service.register_processing_time_timer(self.key, window, time);
+    }
+    fn delete_event_time_timer(&mut self, window: &W, time: Timestamp) {
+        self.service.delete_event_time_timer(self.key, window, time);
+    }
+    fn delete_processing_time_timer(&mut self, window: &W, time: Timestamp) {
+        self.service.delete_processing_time_timer(self.key, window, time);
+    }
+}
+
+/// Everything but the per-key windows, borrowed together so that the windows of
+/// one key can be changed while triggers, timers and functions run.
+struct Parts<'a, K, W, T, O, A, Tr, F> {
+    assigner: &'a A,
+    trigger: &'a Tr,
+    function: &'a mut F,
+    timers: &'a mut InternalTimerService<K, W>,
+    runtime: &'a RuntimeContext,
+    side_outputs: &'a mut SideOutputs,
+    global_states: &'a mut FastMap<K, StateStore>,
+    allowed_lateness: i64,
+    is_event_time: bool,
+    is_merging: bool,
+    _types: PhantomData<fn(T) -> O>,
+}
+
+impl<K, W, T, O, A, Tr, F> Parts<'_, K, W, T, O, A, Tr, F>
+where
+    K: Clone + Hash + Eq,
+    W: Window,
+    T: Clone,
+    A: WindowAssigner<T, Window = W>,
+    Tr: Trigger<T, W>,
+    F: InternalWindowFunction<K, W, T, O>,
+{
+    fn watermark(&self) -> Timestamp {
+        self.timers.current_watermark()
+    }
+
+    /// Flink's `cleanupTime`: event time allows lateness (saturating at the end
+    /// of time); processing time does not.
+    fn cleanup_time(&self, window: &W) -> Timestamp {
+        if self.is_event_time {
+            window.max_timestamp().checked_add(self.allowed_lateness).unwrap_or(i64::MAX)
+        } else {
+            window.max_timestamp()
+        }
+    }
+
+    /// Flink's `isWindowLate`.
+    fn is_window_late(&self, window: &W) -> bool {
+        self.is_event_time && self.cleanup_time(window) <= self.watermark()
+    }
+
+    fn register_cleanup_timer(&mut self, key: &K, window: &W) {
+        let time = self.cleanup_time(window);
+        if time == i64::MAX {
+            return; // no cleanup timer for the end of time
+        }
+        if self.is_event_time {
+            self.timers.register_event_time_timer(key, window, time);
+        } else {
+            self.timers.register_processing_time_timer(key, window, time);
+        }
+    }
+
+    fn delete_cleanup_timer(&mut self, key: &K, window: &W) {
+        let time = self.cleanup_time(window);
+        if time == i64::MAX {
+            return;
+        }
+        if self.is_event_time {
+            self.timers.delete_event_time_timer(key, window, time);
+        } else {
+            self.timers.delete_processing_time_timer(key, window, time);
+        }
+    }
+
+    /// Calls the trigger for `window` with its state slot; stores a state the
+    /// trigger created and drops one it cleared.
+    fn with_trigger<R>(
+        &mut self,
+        key: &K,
+        window: &W,
+        states: &mut FastMap<W, Option<Tr::State>>,
+        call: impl FnOnce(&Tr, &mut TriggerContext<'_, W, Tr::State>) -> R,
+    ) -> R {
+        let watermark = self.watermark();
+        let mut timers = KeyTimers { service: self.timers, key };
+        match states.get_mut(window) {
+            Some(slot) => {
+                let result = call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, slot));
+                let cleared = slot.is_none();
+                if cleared {
+                    states.remove(window);
+                }
+                result
+            }
+            None => {
+                let mut slot = None;
+                let result = call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, &mut slot));
+                if slot.is_some() {
+                    states.insert(window.clone(), slot);
+                }
+                result
+            }
+        }
+    }
+
+    /// Evaluates a window and emits its result with the window's max timestamp;
+    /// false if the contents became empty.
+    fn emit(
+        &mut self,
+        key: &K,
+        window: &W,
+        acc: &mut F::Acc,
+        window_states: &mut FastMap<W, StateStore>,
+        out: &mut Collector<O>,
+    ) -> bool {
+        out.timestamp = window.max_timestamp();
+        let watermark = self.watermark();
+        let mut ctx = ProcessWindowContext {
+            key,
+            window,
+            watermark,
+            runtime: self.runtime,
+            side_outputs: self.side_outputs,
+            window_states: if self.is_merging { None } else { Some(window_states) },
+            global_states: self.global_states,
+        };
+        self.function.process(key, acc, &mut ctx, out)
+    }
+
+    /// Flink's `clearAllState`: contents, trigger state and timers, per-window
+    /// state, and the merging-set entry of `window`.
+    fn clear_all_state(&mut self, key: &K, window: &W, state_window: &W, ks: &mut KeyWindows<W, F::Acc, Tr::State>) {
+        ks.contents.remove(state_window);
+        self.with_trigger(key, window, &mut ks.trigger_states, |t, ctx| t.clear(window, ctx));
+        ks.trigger_states.remove(window);
+        let watermark = self.watermark();
+        let mut ctx = ProcessWindowContext {
+            key,
+            window,
+            watermark,
+            runtime: self.runtime,
+            side_outputs: self.side_outputs,
+            window_states: if self.is_merging { None } else { Some(&mut ks.window_states) },
+            global_states: self.global_states,
+        };
+        self.function.clear(&mut ctx);
+        ks.window_states.remove(window);
+        if self.is_merging {
+            ks.merging.retire_window(window);
+        }
+    }
+
+    /// The merge function of Flink's `processElement`: the trigger merges into
+    /// the result, the merged windows' triggers and cleanup timers are cleared,
+    /// and the merged state windows' contents move into the result's state
+    /// window.
+    fn apply_merge(&mut self, key: &K, merge: WindowMerge<W>, ks: &mut KeyWindows<W, F::Acc, Tr::State>) {
+        let WindowMerge { result, merged_windows, state_window, merged_state_windows } = merge;
+        if self.is_event_time && result.max_timestamp().saturating_add(self.allowed_lateness) <= self.watermark() {
+            panic!(
+                "the end timestamp of an event-time window cannot become earlier than the current watermark by \
+                 merging (current watermark: {}, window: {result:?})",
+                self.watermark()
+            );
+        } else if !self.is_event_time && result.max_timestamp() <= self.timers.current_processing_time() {
+            panic!(
+                "the end timestamp of a processing-time window cannot become earlier than the current processing \
+                 time by merging (current processing time: {}, window: {result:?})",
+                self.timers.current_processing_time()
+            );
+        }
+
+        let merged_states: Vec<Tr::State> =
+            merged_windows.iter().filter_map(|w| ks.trigger_states.remove(w).flatten()).collect();
+        {
+            let watermark = self.watermark();
+            let mut timers = KeyTimers { service: &mut *self.timers, key };
+            let mut slot = ks.trigger_states.remove(&result).flatten();
+            let ctx = TriggerContext::new(&result, &mut timers, watermark, &mut slot);
+            self.trigger.on_merge(&result, &mut OnMergeContext::new(ctx, merged_states));
+            if slot.is_some() {
+                ks.trigger_states.insert(result.clone(), slot);
+            }
+        }
+        for w in &merged_windows {
+            self.with_trigger(key, w, &mut ks.trigger_states, |t, ctx| t.clear(w, ctx));
+            self.delete_cleanup_timer(key, w);
+        }
+
+        // Flink's mergeNamespaces: fold the sources, then into the target.
+        let mut merged: Option<F::Acc> = None;
+        for source in &merged_state_windows {
+            if let Some(acc) = ks.contents.remove(source) {
+                match &mut merged {
+                    None => merged = Some(acc),
+                    Some(m) => self.function.merge(m, acc),
+                }
+            }
+        }
+        if let Some(m) = merged {
+            match ks.contents.get_mut(&state_window) {
+                Some(target) => self.function.merge(target, m),
+                None => {
+                    ks.contents.insert(state_window, m);
+                }
+            }
+        }
+    }
+
+    /// Evaluates `window` if it has contents.
+    fn fire(
+        &mut self,
+        key: &K,
+        window: &W,
+        state_window: &W,
+        ks: &mut KeyWindows<W, F::Acc, Tr::State>,
+        out: &mut Collector<O>,
+    ) {
+        if let Some(acc) = ks.contents.get_mut(state_window)
+            && !self.emit(key, window, acc, &mut ks.window_states, out)
+        {
+            ks.contents.remove(state_window);
+        }
+    }
+
+    /// After `on_element`: fire, purge, and (re-)register the cleanup timer.
+    fn react(
+        &mut self,
+        key: &K,
+        window: &W,
+        state_window: &W,
+        result: TriggerResult,
+        ks: &mut KeyWindows<W, F::Acc, Tr::State>,
+        out: &mut Collector<O>,
+    ) {
+        if result.is_fire() {
+            self.fire(key, window, state_window, ks, out);
+        }
+        if result.is_purge() {
+            ks.contents.remove(state_window);
+        }
+        self.register_cleanup_timer(key, window);
+    }
+}
+
+/// `KeyedStream::window(..)`: keyed windows with a trigger, a window function,
+/// allowed lateness and a late-data side output.
+pub struct WindowOperator<T, O, S, A, Tr, F>
+where
+    S: KeySelector<T>,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::Window>,
+    F: InternalWindowFunction<S::Key, A::Window, T, O>,
+{
+    key_selector: S,
+    assigner: A,
+    trigger: Tr,
+    function: F,
+    allowed_lateness: i64,
+    late_data_tag: Option<OutputTag<T>>,
+    runtime: RuntimeContext,
+    side_outputs: SideOutputs,
+    num_late_records_dropped: Accumulator,
+    timers: InternalTimerService<S::Key, A::Window>,
+    keys: FastMap<S::Key, KeyWindows<A::Window, F::Acc, Tr::State>>,
+    global_states: FastMap<S::Key, StateStore>,
+    /// Reused buffers.
+    windows: Vec<A::Window>,
+    merges: Vec<WindowMerge<A::Window>>,
+    _types: PhantomData<fn(T) -> O>,
+}
+
+impl<T, O, S, A, Tr, F> WindowOperator<T, O, S, A, Tr, F>
+where
+    T: Clone + Send + 'static,
+    O: Send,
+    S: KeySelector<T>,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::Window>,
+    F: InternalWindowFunction<S::Key, A::Window, T, O>,
+{
+    /// A window operator without allowed lateness or late-data side output.
+    /// Counts dropped late elements in the accumulator
+    /// `"<operator name>.numLateRecordsDropped"`.
+    pub fn new(
+        key_selector: S,
+        assigner: A,
+        trigger: Tr,
+        mut function: F,
+        runtime: RuntimeContext,
+        side_outputs: SideOutputs,
+    ) -> Self {
+        function.open(&runtime);
+        let timers = InternalTimerService::new(runtime.processing_time.clone());
+        let num_late_records_dropped = runtime.accumulator(&late_records_dropped_name(&runtime.operator_name));
+        Self {
+            key_selector,
+            assigner,
+            trigger,
+            function,
+            allowed_lateness: 0,
+            late_data_tag: None,
+            runtime,
+            side_outputs,
+            num_late_records_dropped,
+            timers,
+            keys: FastMap::default(),
+            global_states: FastMap::default(),
+            windows: Vec::new(),
+            merges: Vec::new(),
+            _types: PhantomData,
+        }
+    }
+
+    /// Event-time windows keep their state this long (ms) after their end.
+    pub fn with_allowed_lateness(mut self, allowed_lateness: i64) -> Self {
+        assert!(allowed_lateness >= 0, "the allowed lateness cannot be negative");
+        self.allowed_lateness = allowed_lateness;
+        self
+    }
+
+    /// Late elements go to the side output `tag` instead of being counted.
+    pub fn with_late_data_tag(mut self, tag: Option<OutputTag<T>>) -> Self {
+        self.late_data_tag = tag;
+        self
+    }
+
+    /// The number of keys with windows in flight (for tests).
+    pub fn num_keys_with_windows(&self) -> usize {
+        self.keys.len()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn parts(
+        &mut self,
+    ) -> (Parts<'_, S::Key, A::Window, T, O, A, Tr, F>, &mut FastMap<S::Key, KeyWindows<A::Window, F::Acc, Tr::State>>)
+    {
+        let parts = Parts {
+            assigner: &self.assigner,
+            trigger: &self.trigger,
+            function: &mut self.function,
+            timers: &mut self.timers,
+            runtime: &self.runtime,
+            side_outputs: &mut self.side_outputs,
+            global_states: &mut self.global_states,
+            allowed_lateness: self.allowed_lateness,
+            is_event_time: self.assigner.is_event_time(),
+            is_merging: self.assigner.is_merging(),
+            _types: PhantomData,
+        };
+        (parts, &mut self.keys)
+    }
+
+    /// Flink's `processElement`.
+    fn process_element(&mut self, record: StreamRecord<T>, out: &mut Collector<O>) {
+        let key = self.key_selector.key(&record.value);
+        let mut windows = std::mem::take(&mut self.windows);
+        let mut merges = std::mem::take(&mut self.merges);
+        windows.clear();
+        {
+            let clock = || self.runtime.processing_time.now();
+            let ctx = WindowAssignerContext::new(&clock);
+            self.assigner.assign_windows(&record.value, record.timestamp, &ctx, &mut windows);
+        }
+        let timestamp = record.timestamp;
+        let mut value = Some(record.value);
+        let mut skipped = true;
+        let (mut p, keys) = self.parts();
+
+        if p.is_merging {
+            let n = windows.len();
+            for (i, window) in windows.drain(..).enumerate() {
+                let ks = key_windows(keys, &key);
+                let actual = ks.merging.add_window::<T, A>(p.assigner, window, &mut merges);
+                for merge in merges.drain(..) {
+                    p.apply_merge(&key, merge, ks);
+                }
+                if p.is_window_late(&actual) {
+                    ks.merging.retire_window(&actual);
+                    continue;
+                }
+                skipped = false;
+                let state_window =
+                    ks.merging.state_window(&actual).expect("a window just added is in the in-flight set").clone();
+                let v = if i + 1 == n { value.take() } else { value.clone() }.expect("taken only at the last window");
+                let result = p.with_trigger(&key, &actual, &mut ks.trigger_states, |t, ctx| {
+                    t.on_element(&v, timestamp, &actual, ctx)
+                });
+                add_to_window(p.function, &mut ks.contents, &state_window, StreamRecord { value: v, timestamp });
+                p.react(&key, &actual, &state_window, result, ks, out);
+            }
+        } else {
+            windows.retain(|w| !p.is_window_late(w));
+            let n = windows.len();
+            if n > 0 {
+                skipped = false;
+                let ks = key_windows(keys, &key);
+                for (i, window) in windows.drain(..).enumerate() {
+                    let v =
+                        if i + 1 == n { value.take() } else { value.clone() }.expect("taken only at the last window");
+                    let result = p.with_trigger(&key, &window, &mut ks.trigger_states, |t, ctx| {
+                        t.on_element(&v, timestamp, &window, ctx)
+                    });
+                    add_to_window(p.function, &mut ks.contents, &window, StreamRecord { value: v, timestamp });
+                    p.react(&key, &window, &window, result, ks, out);
+                }
+            }
+        }
+
+        // An element no window took, whose own timestamp is late: Flink's isElementLate.
+        let late = skipped && p.is_event_time && timestamp.saturating_add(p.allowed_lateness) <= p.watermark();
+        if late {
+            let value = value.expect("no window took the element");
+            match &self.late_data_tag {
+                Some(tag) => self.side_outputs.emit(tag, value, timestamp),
+                None => self.num_late_records_dropped.add(1),
+            }
+        }
+        if keys_is_empty_for(&self.keys, &key) {
+            self.keys.remove(&key);
+        }
+        self.windows = windows;
+        self.merges = merges;
+    }
+
+    /// Flink's `onEventTime` / `onProcessingTime`.
+    fn on_timer(&mut self, timer: Timer<S::Key, A::Window>, domain: TimeDomain, out: &mut Collector<O>) {
+        let Timer { timestamp, key, namespace: window } = timer;
+        let (mut p, keys) = self.parts();
+        let ks = key_windows(keys, &key);
+        let state_window = if p.is_merging {
+            match ks.merging.state_window(&window) {
+                Some(s) => s.clone(),
+                // A timer of a window that is gone (a trigger did not delete it): nothing to do.
+                None => {
+                    if ks.is_empty() {
+                        keys.remove(&key);
+                    }
+                    return;
+                }
+            }
+        } else {
+            window.clone()
+        };
+        let result = p.with_trigger(&key, &window, &mut ks.trigger_states, |t, ctx| match domain {
+            TimeDomain::EventTime => t.on_event_time(timestamp, &window, ctx),
+            TimeDomain::ProcessingTime => t.on_processing_time(timestamp, &window, ctx),
+        });
+        if result.is_fire() {
+            p.fire(&key, &window, &state_window, ks, out);
+        }
+        if result.is_purge() {
+            ks.contents.remove(&state_window);
+        }
+        let cleanup_domain = if p.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
+        if domain == cleanup_domain && timestamp == p.cleanup_time(&window) {
+            p.clear_all_state(&key, &window, &state_window, ks);
+        }
+        if ks.is_empty() {
+            keys.remove(&key);
+        }
+    }
+
+    fn flush(&mut self, collector: &mut Collector<O>, out: &mut dyn Output<O>) {
+        self.side_outputs.flush();
+        if !collector.buffer.is_empty() {
+            out.collect(std::mem::take(&mut collector.buffer));
+        }
+    }
+}
+
+/// The name of the accumulator counting the late elements an operator dropped.
+pub fn late_records_dropped_name(operator_name: &str) -> String {
+    format!("{operator_name}.numLateRecordsDropped")
+}
+
+fn key_windows<'m, K: Clone + Hash + Eq, V: Default>(keys: &'m mut FastMap<K, V>, key: &K) -> &'m mut V {
+    if !keys.contains_key(key) {
+        keys.insert(key.clone(), V::default());
+    }
+    keys.get_mut(key).expect("inserted above")
+}
+
+fn keys_is_empty_for<K: Hash + Eq, W: Window, Acc, TS>(keys: &FastMap<K, KeyWindows<W, Acc, TS>>, key: &K) -> bool {
+    keys.get(key).is_some_and(KeyWindows::is_empty)
+}
+
+fn add_to_window<K, W: Window, T, O, F: InternalWindowFunction<K, W, T, O>>(
+    function: &mut F,
+    contents: &mut FastMap<W, F::Acc>,
+    state_window: &W,
+    record: StreamRecord<T>,
+) {
+    match contents.get_mut(state_window) {
+        Some(acc) => function.add(acc, record),
+        None => {
+            let acc = function.create(record);
+            contents.insert(state_window.clone(), acc);
+        }
+    }
+}
+
+impl<T, O, S, A, Tr, F> OneInputOperator<T, O> for WindowOperator<T, O, S, A, Tr, F>
+where
+    T: Clone + Send + 'static,
+    O: Send,
+    S: KeySelector<T>,
+    A: WindowAssigner<T>,
+    Tr: Trigger<T, A::Window>,
+    F: InternalWindowFunction<S::Key, A::Window, T, O>,
+{
+    fn process_batch(&mut self, batch: Batch<T>, out: &mut dyn Output<O>) {
+        let mut collector = Collector::new();
+        for record in batch {
+            self.process_element(record, &mut collector);
+            if collector.buffer.len() >= EMIT_BATCH {
+                self.flush(&mut collector, out);
+            }
+        }
+        self.flush(&mut collector, out);
+    }
+
+    fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {
+        self.timers.advance_watermark(watermark.0);
+        let mut collector = Collector::new();
+        while let Some(timer) = self.timers.pop_event_time_timer() {
+            self.on_timer(timer, TimeDomain::EventTime, &mut collector);
+            if collector.buffer.len() >= EMIT_BATCH {
+                self.flush(&mut collector, out);
+            }
+        }
+        self.flush(&mut collector, out);
+        self.side_outputs.emit_watermark(watermark);
+        out.emit_watermark(watermark);
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp, out: &mut dyn Output<O>) {
+        let mut collector = Collector::new();
+        while let Some(timer) = self.timers.pop_processing_time_timer(now) {
+            self.on_timer(timer, TimeDomain::ProcessingTime, &mut collector);
+            if collector.buffer.len() >= EMIT_BATCH {
+                self.flush(&mut collector, out);
+            }
+        }
+        self.flush(&mut collector, out);
+        self.side_outputs.on_processing_time(now);
+    }
+
+    /// Pending processing-time windows are not fired at end of input (as
+    /// Flink's streaming mode); event-time windows all fired at `Watermark::MAX`.
+    fn finish(&mut self, _out: &mut dyn Output<O>) {
+        self.side_outputs.end_input();
+    }
+}
+
+#[cfg(test)]
+#[path = "window_tests.rs"]
+mod tests;

@@ -1,0 +1,215 @@
+//! How a window operator keeps a window's contents and evaluates them: Flink's
+//! window state descriptor (list, reducing, aggregating) and its
+//! `InternalWindowFunction` in one trait, so the operator is generic over both.
+
+use crate::functions::{Collector, RuntimeContext};
+use crate::window::{AggregateFunction, ProcessWindowContext, ProcessWindowFunction, WindowElements};
+use brook_types::StreamRecord;
+use std::marker::PhantomData;
+
+/// The contents of one window (`Acc`) and how they are built, merged and emitted.
+pub trait InternalWindowFunction<K, W, T, O>: Send + 'static {
+    /// A window's contents (never empty: a window without contents has none).
+    type Acc: Send + 'static;
+
+    fn open(&mut self, ctx: &RuntimeContext);
+
+    /// The contents of a window whose first element is `value`.
+    fn create(&mut self, value: StreamRecord<T>) -> Self::Acc;
+
+    fn add(&mut self, acc: &mut Self::Acc, value: StreamRecord<T>);
+
+    /// Folds `source` into `target` (merging windows), as Flink's merging state.
+    fn merge(&mut self, target: &mut Self::Acc, source: Self::Acc);
+
+    /// Evaluates the window; false if its contents became empty (an evictor
+    /// removed everything).
+    fn process(
+        &mut self,
+        key: &K,
+        acc: &mut Self::Acc,
+        ctx: &mut ProcessWindowContext<'_, K, W>,
+        out: &mut Collector<O>,
+    ) -> bool;
+
+    /// The window is cleaned up.
+    fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>);
+}
+
+/// All elements, handed to a [`ProcessWindowFunction`] (Flink's list state with
+/// `InternalIterableProcessWindowFunction`).
+#[derive(Clone)]
+pub struct ListWindowFunction<P, I> {
+    process: P,
+    _input: PhantomData<fn(I)>,
+}
+
+impl<P, I> ListWindowFunction<P, I> {
+    pub fn new(process: P) -> Self {
+        Self { process, _input: PhantomData }
+    }
+}
+
+impl<K, W, T, O, P> InternalWindowFunction<K, W, T, O> for ListWindowFunction<P, T>
+where
+    T: Send + 'static,
+    P: ProcessWindowFunction<K, W, T, O>,
+{
+    type Acc = Vec<StreamRecord<T>>;
+
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.process.open(ctx)
+    }
+
+    #[inline]
+    fn create(&mut self, value: StreamRecord<T>) -> Self::Acc {
+        vec![value]
+    }
+
+    #[inline]
+    fn add(&mut self, acc: &mut Self::Acc, value: StreamRecord<T>) {
+        acc.push(value)
+    }
+
+    fn merge(&mut self, target: &mut Self::Acc, mut source: Self::Acc) {
+        target.append(&mut source)
+    }
+
+    fn process(
+        &mut self,
+        key: &K,
+        acc: &mut Self::Acc,
+        ctx: &mut ProcessWindowContext<'_, K, W>,
+        out: &mut Collector<O>,
+    ) -> bool {
+        self.process.process(key, ctx, WindowElements::from_records(acc), out);
+        true
+    }
+
+    fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>) {
+        self.process.clear(ctx)
+    }
+}
+
+/// One value, reduced per element by `reduce(acc, new)`, handed to a
+/// [`ProcessWindowFunction`] (Flink's reducing state; `PassThrough` for plain
+/// `reduce`).
+#[derive(Clone)]
+pub struct ReducingWindowFunction<R, P, T> {
+    reduce: R,
+    process: P,
+    _input: PhantomData<fn(T)>,
+}
+
+impl<R, P, T> ReducingWindowFunction<R, P, T> {
+    pub fn new(reduce: R, process: P) -> Self {
+        Self { reduce, process, _input: PhantomData }
+    }
+}
+
+impl<K, W, T, O, R, P> InternalWindowFunction<K, W, T, O> for ReducingWindowFunction<R, P, T>
+where
+    T: Send + 'static,
+    R: FnMut(T, T) -> T + Send + 'static,
+    P: ProcessWindowFunction<K, W, T, O>,
+{
+    /// Always `Some`; an `Option` so that `reduce` can take the value by move.
+    type Acc = Option<T>;
+
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.process.open(ctx)
+    }
+
+    #[inline]
+    fn create(&mut self, value: StreamRecord<T>) -> Option<T> {
+        Some(value.value)
+    }
+
+    #[inline]
+    fn add(&mut self, acc: &mut Option<T>, value: StreamRecord<T>) {
+        let current = acc.take().expect("reduce contents are never empty");
+        *acc = Some((self.reduce)(current, value.value));
+    }
+
+    fn merge(&mut self, target: &mut Option<T>, source: Option<T>) {
+        let current = target.take().expect("reduce contents are never empty");
+        let source = source.expect("reduce contents are never empty");
+        *target = Some((self.reduce)(current, source));
+    }
+
+    fn process(
+        &mut self,
+        key: &K,
+        acc: &mut Option<T>,
+        ctx: &mut ProcessWindowContext<'_, K, W>,
+        out: &mut Collector<O>,
+    ) -> bool {
+        let value = acc.as_ref().expect("reduce contents are never empty");
+        self.process.process_one(key, ctx, value, out);
+        true
+    }
+
+    fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>) {
+        self.process.clear(ctx)
+    }
+}
+
+/// An [`AggregateFunction`] accumulator; its result handed to a
+/// [`ProcessWindowFunction`] (Flink's aggregating state).
+#[derive(Clone)]
+pub struct AggregatingWindowFunction<A, P, T> {
+    aggregate: A,
+    process: P,
+    _input: PhantomData<fn(T)>,
+}
+
+impl<A, P, T> AggregatingWindowFunction<A, P, T> {
+    pub fn new(aggregate: A, process: P) -> Self {
+        Self { aggregate, process, _input: PhantomData }
+    }
+}
+
+impl<K, W, T, O, A, P> InternalWindowFunction<K, W, T, O> for AggregatingWindowFunction<A, P, T>
+where
+    T: Send + 'static,
+    A: AggregateFunction<T>,
+    P: ProcessWindowFunction<K, W, A::Out, O>,
+{
+    type Acc = A::Acc;
+
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.process.open(ctx)
+    }
+
+    #[inline]
+    fn create(&mut self, value: StreamRecord<T>) -> A::Acc {
+        let mut acc = self.aggregate.create_accumulator();
+        self.aggregate.add(&mut acc, value.value);
+        acc
+    }
+
+    #[inline]
+    fn add(&mut self, acc: &mut A::Acc, value: StreamRecord<T>) {
+        self.aggregate.add(acc, value.value)
+    }
+
+    fn merge(&mut self, target: &mut A::Acc, source: A::Acc) {
+        self.aggregate.merge(target, source)
+    }
+
+    fn process(
+        &mut self,
+        key: &K,
+        acc: &mut A::Acc,
+        ctx: &mut ProcessWindowContext<'_, K, W>,
+        out: &mut Collector<O>,
+    ) -> bool {
+        let result = self.aggregate.get_result(acc);
+        self.process.process_owned(key, ctx, result, out);
+        true
+    }
+
+    fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>) {
+        self.process.clear(ctx)
+    }
+}
