@@ -1,5 +1,6 @@
 //! `DataStream<T>`: a typed stream and its transformations.
 
+use crate::all_windowed_stream::{AllWindowedStream, null_key};
 use crate::builder::{NewNode, Port};
 use crate::connected_streams::ConnectedStreams;
 use crate::environment::{StreamExecutionEnvironment, record_misuse};
@@ -21,6 +22,7 @@ use brook_runtime::sink::{
     CollectHandle, CollectSink, DiscardingSink, FileFormat, FileSink, PrintSink, Printable, SinkFunction, SinkOperator,
 };
 use brook_runtime::watermark::WatermarkStrategy;
+use brook_runtime::window::WindowAssigner;
 use brook_types::key_group::KeyHash;
 use brook_types::{Data, Result};
 use std::hash::Hash;
@@ -221,6 +223,13 @@ impl<T: Data> DataStream<T> {
     /// This stream and `other` as inputs of one two-input operator.
     pub fn connect<U: Data>(self, other: DataStream<U>) -> ConnectedStreams<T, U> {
         ConnectedStreams::new(self, other)
+    }
+
+    /// Groups the whole stream into windows, evaluated by one subtask (Flink's
+    /// `windowAll`); see [`AllWindowedStream`].
+    pub fn window_all<A: WindowAssigner<T>>(self, assigner: A) -> AllWindowedStream<T, A, A::DefaultTrigger> {
+        let keyed = self.key_by_selector(OwnedKey::new(null_key::<T> as fn(&T)));
+        AllWindowedStream::new(keyed.window(assigner))
     }
 
     /// Partitions by key: records with equal keys go to the same subtask.

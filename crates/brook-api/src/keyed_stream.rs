@@ -1,9 +1,11 @@
 //! `KeyedStream`: a stream partitioned by key, and its keyed operators.
 
 use crate::data_stream::DataStream;
+use crate::windowed_stream::WindowedStream;
 use brook_runtime::functions::KeyedProcessFunction;
 use brook_runtime::key_selector::KeySelector;
 use brook_runtime::operators::{KeyedProcessOperator, KeyedReduceOperator};
+use brook_runtime::window::{CountTrigger, GlobalWindows, PurgingTrigger, WindowAssigner};
 use brook_types::Data;
 use std::ops::AddAssign;
 
@@ -108,6 +110,19 @@ where
         self.stream.transform("KeyedProcess", move |ctx, side| {
             Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), std::mem::take(side)))
         })
+    }
+
+    /// Groups each key's records into windows (Flink's `window`): the assigner's
+    /// default trigger fires them; see [`WindowedStream`].
+    pub fn window<A: WindowAssigner<T>>(self, assigner: A) -> WindowedStream<T, S, A, A::DefaultTrigger> {
+        WindowedStream::new(self.stream, self.key_selector, assigner)
+    }
+
+    /// Tumbling count windows: fires and purges every `size` records of a key
+    /// (Flink's `countWindow(size)`: global windows with a purging count trigger).
+    /// A last incomplete window never fires.
+    pub fn count_window(self, size: u64) -> WindowedStream<T, S, GlobalWindows, PurgingTrigger<CountTrigger>> {
+        self.window(GlobalWindows::create()).trigger(PurgingTrigger::of(CountTrigger::of(size)))
     }
 
     /// The key-partitioned stream as a plain stream (e.g. to `map` after `key_by`).

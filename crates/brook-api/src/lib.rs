@@ -25,18 +25,22 @@
 //! assert_eq!(last, vec![1, 2, 3]);
 //! ```
 
+mod all_windowed_stream;
 mod builder;
 mod connected_streams;
 mod data_stream;
 mod environment;
 mod keyed_stream;
 mod sink;
+mod windowed_stream;
 
+pub use all_windowed_stream::AllWindowedStream;
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::DataStream;
 pub use environment::StreamExecutionEnvironment;
 pub use keyed_stream::KeyedStream;
 pub use sink::DataStreamSink;
+pub use windowed_stream::WindowedStream;
 
 pub use brook_cluster::{JobClient, JobExecutionResult, JobStatus};
 pub use brook_runtime::functions::{
@@ -51,6 +55,7 @@ pub use brook_runtime::source::{
 };
 pub use brook_runtime::timer::TimeDomain;
 pub use brook_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkSignal, WatermarkStrategy};
+pub use brook_runtime::window;
 pub use brook_types::Watermark;
 pub use brook_types::config::Configuration;
 pub use brook_types::{BrookError, Data, Result, StreamRecord};

@@ -38,3 +38,4 @@ mod support;
 mod timers;
 mod transformations;
 mod watermarks;
+mod windows;
