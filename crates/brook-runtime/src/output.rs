@@ -100,6 +100,11 @@ pub trait OneInputOperator<In, Out>: Send {
         out.emit_watermark(watermark);
     }
 
+    /// The input became idle or active; the default forwards the status.
+    fn process_watermark_status(&mut self, status: WatermarkStatus, out: &mut dyn Output<Out>) {
+        out.emit_watermark_status(status);
+    }
+
     /// End of input: emit what is still held (final aggregates, buffered data).
     fn finish(&mut self, _out: &mut dyn Output<Out>) {}
 
@@ -144,7 +149,8 @@ where
     }
 
     fn emit_watermark_status(&mut self, status: WatermarkStatus) {
-        self.out.emit_watermark_status(status);
+        let (op, out) = (&mut self.op, &mut *self.out);
+        attribute_panic(&self.name, || op.process_watermark_status(status, out));
     }
 
     fn end_input(&mut self) {

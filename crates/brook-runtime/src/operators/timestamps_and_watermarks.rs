@@ -164,6 +164,9 @@ impl<T: Send + 'static> OneInputOperator<T, T> for TimestampsAndWatermarksOperat
         }
     }
 
+    /// Upstream idleness is replaced by this strategy's own, as upstream watermarks are.
+    fn process_watermark_status(&mut self, _status: brook_types::WatermarkStatus, _out: &mut dyn Output<T>) {}
+
     fn on_processing_time(&mut self, now: Timestamp, out: &mut dyn Output<T>) {
         let Some(interval) = self.interval else { return };
         // The task calls every operator of the chain when any deadline is due.
