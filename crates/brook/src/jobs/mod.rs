@@ -2,6 +2,7 @@
 //! (`brook run --local wordcount …`).
 
 pub mod fraud_detection;
+pub mod socket_window_wordcount;
 pub mod wordcount;
 
 use brook_api::StreamExecutionEnvironment;
@@ -25,6 +26,11 @@ pub const JOBS: &[BuiltinJob] = &[
         name: "fraud-detection",
         description: "flag a payment over 500.00 right after one under 1.00 (Flink's fraud-detection walkthrough)",
         build: fraud_detection::build,
+    },
+    BuiltinJob {
+        name: "socket-window-wordcount",
+        description: "count words from a socket in 5-second windows (Flink's SocketWindowWordCount)",
+        build: socket_window_wordcount::build,
     },
 ];
 
