@@ -25,7 +25,10 @@ fn missing_input_file_names_the_path() {
 fn unknown_job_lists_the_known_jobs() {
     let run = brook(["run", "--local", "wordcuont"]);
     let error = run.assert_only_error();
-    assert_eq!(error, "error: unknown job 'wordcuont'; built-in jobs are: wordcount, fraud-detection, socket-window-wordcount");
+    assert_eq!(
+        error,
+        "error: unknown job 'wordcuont'; built-in jobs are: wordcount, fraud-detection, socket-window-wordcount"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod cli;
 mod config;
 mod errors;
 mod fraud_detection;
-mod socket_window_wordcount;
 mod plan;
+mod socket_window_wordcount;
 mod text;
 mod wordcount;
