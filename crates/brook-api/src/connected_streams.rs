@@ -84,7 +84,7 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
     }
 
     /// Adds a two-input operator made per subtask by `make`.
-    fn add_operator<O, Op, M>(self, name: &str, make: M) -> DataStream<O>
+    pub(crate) fn add_operator<O, Op, M>(self, name: &str, make: M) -> DataStream<O>
     where
         O: Data,
         Op: TwoInputOperator<A, B, O> + 'static,

@@ -1,6 +1,7 @@
 //! `KeyedStream`: a stream partitioned by key, and its keyed operators.
 
 use crate::data_stream::DataStream;
+use crate::interval_join::IntervalJoin;
 use crate::windowed_stream::WindowedStream;
 use brook_runtime::functions::KeyedProcessFunction;
 use brook_runtime::key_selector::KeySelector;
@@ -123,6 +124,16 @@ where
     /// A last incomplete window never fires.
     pub fn count_window(self, size: u64) -> WindowedStream<T, S, GlobalWindows, PurgingTrigger<CountTrigger>> {
         self.window(GlobalWindows::create()).trigger(PurgingTrigger::of(CountTrigger::of(size)))
+    }
+
+    /// Joins with `other` (keyed alike) by time interval: records of equal keys whose
+    /// timestamps lie within the bounds given to [`IntervalJoin::between`].
+    pub fn interval_join<U, S2>(self, other: KeyedStream<U, S2>) -> IntervalJoin<T, U, S, S2>
+    where
+        U: Data,
+        S2: KeySelector<U, Key = S::Key>,
+    {
+        IntervalJoin::new(self.stream, self.key_selector, other.stream, other.key_selector)
     }
 
     /// The key-partitioned stream as a plain stream (e.g. to `map` after `key_by`).

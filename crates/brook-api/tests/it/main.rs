@@ -28,6 +28,7 @@ mod backpressure;
 mod connect;
 mod failures;
 mod job_client;
+mod joins;
 mod keyed;
 mod partitioners;
 mod plan;

@@ -6,6 +6,7 @@
 mod co_process;
 mod filter;
 mod flat_map;
+mod interval_join;
 mod keyed_co_process;
 mod keyed_process;
 mod keyed_reduce;
@@ -18,6 +19,7 @@ mod window;
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
 pub use flat_map::FlatMapOperator;
+pub use interval_join::{IntervalJoinOperator, JoinBounds, JoinContext, ProcessJoinFunction};
 pub use keyed_co_process::KeyedCoProcessOperator;
 pub use keyed_process::KeyedProcessOperator;
 pub use keyed_reduce::KeyedReduceOperator;
