@@ -8,7 +8,10 @@ use crate::data_stream::DataStream;
 use crate::windowed_stream::WindowedStream;
 use brook_runtime::key_selector::OwnedKey;
 use brook_runtime::side_output::OutputTag;
-use brook_runtime::window::{AggregateFunction, AllWindowProcess, ProcessAllWindowFunction, Trigger, WindowAssigner};
+use brook_runtime::window::{
+    AggregateFunction, AllWindowProcess, Evicting, Evictor, MaybeEvictor, NoEvictor, ProcessAllWindowFunction, Trigger,
+    WindowAssigner,
+};
 use brook_types::Data;
 use std::time::Duration;
 
@@ -17,9 +20,10 @@ pub(crate) type NullKey<T> = OwnedKey<fn(&T), ()>;
 
 pub(crate) fn null_key<T>(_: &T) {}
 
-/// A whole stream grouped into windows by `A`, fired by `Tr`; evaluated by one subtask.
-pub struct AllWindowedStream<T, A, Tr> {
-    inner: WindowedStream<T, NullKey<T>, A, Tr>,
+/// A whole stream grouped into windows by `A`, fired by `Tr`, with an evictor
+/// `Ev` if one was set; evaluated by one subtask.
+pub struct AllWindowedStream<T, A, Tr, Ev = NoEvictor> {
+    inner: WindowedStream<T, NullKey<T>, A, Tr, Ev>,
 }
 
 impl<T, A> AllWindowedStream<T, A, A::DefaultTrigger>
@@ -32,15 +36,21 @@ where
     }
 }
 
-impl<T, A, Tr> AllWindowedStream<T, A, Tr>
+impl<T, A, Tr, Ev> AllWindowedStream<T, A, Tr, Ev>
 where
     T: Data,
     A: WindowAssigner<T>,
     Tr: Trigger<T, A::Window>,
+    Ev: MaybeEvictor<(), A::Window, T>,
 {
     /// Replaces the assigner's default trigger.
-    pub fn trigger<Tr2: Trigger<T, A::Window>>(self, trigger: Tr2) -> AllWindowedStream<T, A, Tr2> {
+    pub fn trigger<Tr2: Trigger<T, A::Window>>(self, trigger: Tr2) -> AllWindowedStream<T, A, Tr2, Ev> {
         AllWindowedStream { inner: self.inner.trigger(trigger) }
+    }
+
+    /// See [`WindowedStream::evictor`].
+    pub fn evictor<E: Evictor<T, A::Window>>(self, evictor: E) -> AllWindowedStream<T, A, Tr, Evicting<E>> {
+        AllWindowedStream { inner: self.inner.evictor(evictor) }
     }
 
     /// See [`WindowedStream::allowed_lateness`].

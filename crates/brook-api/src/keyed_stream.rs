@@ -6,7 +6,7 @@ use crate::windowed_stream::WindowedStream;
 use brook_runtime::functions::KeyedProcessFunction;
 use brook_runtime::key_selector::KeySelector;
 use brook_runtime::operators::{KeyedProcessOperator, KeyedReduceOperator};
-use brook_runtime::window::{CountTrigger, GlobalWindows, PurgingTrigger, WindowAssigner};
+use brook_runtime::window::{CountEvictor, CountTrigger, Evicting, GlobalWindows, PurgingTrigger, WindowAssigner};
 use brook_types::Data;
 use std::ops::AddAssign;
 
@@ -124,6 +124,18 @@ where
     /// A last incomplete window never fires.
     pub fn count_window(self, size: u64) -> WindowedStream<T, S, GlobalWindows, PurgingTrigger<CountTrigger>> {
         self.window(GlobalWindows::create()).trigger(PurgingTrigger::of(CountTrigger::of(size)))
+    }
+
+    /// Sliding count windows: every `slide` records of a key, fires over its last
+    /// `size` records (Flink's `countWindow(size, slide)`: global windows, a
+    /// count trigger of `slide` and a count evictor of `size`).
+    pub fn count_window_slide(
+        self,
+        size: u64,
+        slide: u64,
+    ) -> WindowedStream<T, S, GlobalWindows, CountTrigger, Evicting<CountEvictor>> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        self.window(GlobalWindows::create()).evictor(CountEvictor::of(size)).trigger(CountTrigger::of(slide))
     }
 
     /// Joins with `other` (keyed alike) by time interval: records of equal keys whose

@@ -11,13 +11,14 @@ use brook_runtime::key_selector::KeySelector;
 use brook_runtime::operators::WindowOperator;
 use brook_runtime::side_output::OutputTag;
 use brook_runtime::window::{
-    AggregateFunction, AggregatingWindowFunction, InternalWindowFunction, ListWindowFunction, PassThrough,
-    ProcessWindowFunction, ReducingWindowFunction, Trigger, WindowAssigner,
+    AggregateFunction, Evicting, Evictor, InternalWindowFunction, MaybeEvictor, NoEvictor, PassThrough,
+    ProcessWindowFunction, Trigger, WindowAssigner,
 };
 use brook_types::Data;
 use std::time::Duration;
 
-/// A keyed stream grouped into windows by an assigner `A`, fired by a trigger `Tr`.
+/// A keyed stream grouped into windows by an assigner `A`, fired by a trigger
+/// `Tr`, with an evictor `Ev` if [`WindowedStream::evictor`] set one.
 ///
 /// ```
 /// use brook_api::StreamExecutionEnvironment;
@@ -42,11 +43,12 @@ use std::time::Duration;
 /// counts.sort();
 /// assert_eq!(counts, vec![("a".to_string(), 2), ("b".to_string(), 1)]);
 /// ```
-pub struct WindowedStream<T, S, A, Tr> {
+pub struct WindowedStream<T, S, A, Tr, Ev = NoEvictor> {
     stream: DataStream<T>,
     key_selector: S,
     assigner: A,
     trigger: Tr,
+    evictor: Ev,
     allowed_lateness: i64,
     late_data_tag: Option<OutputTag<T>>,
 }
@@ -60,20 +62,21 @@ where
     /// `stream` must already be partitioned by `key_selector`.
     pub(crate) fn new(stream: DataStream<T>, key_selector: S, assigner: A) -> Self {
         let trigger = assigner.default_trigger();
-        Self { stream, key_selector, assigner, trigger, allowed_lateness: 0, late_data_tag: None }
+        Self { stream, key_selector, assigner, trigger, evictor: NoEvictor, allowed_lateness: 0, late_data_tag: None }
     }
 }
 
-impl<T, S, A, Tr> WindowedStream<T, S, A, Tr>
+impl<T, S, A, Tr, Ev> WindowedStream<T, S, A, Tr, Ev>
 where
     T: Data,
     S: KeySelector<T>,
     A: WindowAssigner<T>,
     Tr: Trigger<T, A::Window>,
+    Ev: MaybeEvictor<S::Key, A::Window, T>,
 {
     /// Replaces the assigner's default trigger. A merging assigner (sessions)
     /// needs a trigger that can merge.
-    pub fn trigger<Tr2: Trigger<T, A::Window>>(self, trigger: Tr2) -> WindowedStream<T, S, A, Tr2> {
+    pub fn trigger<Tr2: Trigger<T, A::Window>>(self, trigger: Tr2) -> WindowedStream<T, S, A, Tr2, Ev> {
         if self.assigner.is_merging() && !trigger.can_merge() {
             record_misuse(
                 &self.stream.env.builder,
@@ -88,6 +91,23 @@ where
             key_selector: self.key_selector,
             assigner: self.assigner,
             trigger,
+            evictor: self.evictor,
+            allowed_lateness: self.allowed_lateness,
+            late_data_tag: self.late_data_tag,
+        }
+    }
+
+    /// Removes elements from each firing window before or after the window
+    /// function (Flink's `evictor`). The window then keeps all its elements,
+    /// even for `reduce` and `aggregate`, which run over what is left at each
+    /// firing; what the evictor removed is gone for later firings too.
+    pub fn evictor<E: Evictor<T, A::Window>>(self, evictor: E) -> WindowedStream<T, S, A, Tr, Evicting<E>> {
+        WindowedStream {
+            stream: self.stream,
+            key_selector: self.key_selector,
+            assigner: self.assigner,
+            trigger: self.trigger,
+            evictor: Evicting(evictor),
             allowed_lateness: self.allowed_lateness,
             late_data_tag: self.late_data_tag,
         }
@@ -116,7 +136,8 @@ where
     where
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
     {
-        self.build("Reduce", ReducingWindowFunction::new(f, PassThrough))
+        let function = self.evictor.reduce(f, PassThrough);
+        self.build("Reduce", function)
     }
 
     /// Reduces incrementally, then hands the single reduced value to `process`
@@ -127,7 +148,8 @@ where
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
         P: ProcessWindowFunction<S::Key, A::Window, T, O>,
     {
-        self.build("Reduce", ReducingWindowFunction::new(f, process))
+        let function = self.evictor.reduce(f, process);
+        self.build("Reduce", function)
     }
 
     /// Aggregates each window's elements into an accumulator as they arrive;
@@ -137,7 +159,8 @@ where
         G: AggregateFunction<T>,
         G::Out: Data,
     {
-        self.build("Aggregate", AggregatingWindowFunction::new(aggregate, PassThrough))
+        let function = self.evictor.aggregate(aggregate, PassThrough);
+        self.build("Aggregate", function)
     }
 
     /// Aggregates incrementally, then hands the single result to `process` with
@@ -148,7 +171,8 @@ where
         G: AggregateFunction<T>,
         P: ProcessWindowFunction<S::Key, A::Window, G::Out, O>,
     {
-        self.build("Aggregate", AggregatingWindowFunction::new(aggregate, process))
+        let function = self.evictor.aggregate(aggregate, process);
+        self.build("Aggregate", function)
     }
 
     /// Keeps all elements of each window and hands them to `process` when it fires.
@@ -157,7 +181,8 @@ where
         O: Data,
         P: ProcessWindowFunction<S::Key, A::Window, T, O>,
     {
-        self.build("Process", ListWindowFunction::new(process))
+        let function = self.evictor.process(process);
+        self.build("Process", function)
     }
 
     fn build<O, F>(self, kind: &str, function: F) -> DataStream<O>
@@ -166,7 +191,7 @@ where
         F: InternalWindowFunction<S::Key, A::Window, T, O> + Clone + Sync,
     {
         let name = format!("Window({}, {kind})", self.assigner.describe());
-        let Self { stream, key_selector, assigner, trigger, allowed_lateness, late_data_tag } = self;
+        let Self { stream, key_selector, assigner, trigger, allowed_lateness, late_data_tag, .. } = self;
         stream.transform(&name, move |ctx, side| {
             Ok(WindowOperator::new(
                 key_selector.clone(),

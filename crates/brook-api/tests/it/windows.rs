@@ -1,4 +1,4 @@
-//! Windows: golden tests with hand-checked outputs.
+//! Windows and evictors: golden tests with hand-checked outputs.
 //!
 //! Inputs are `(key, value, timestamp)` events with watermark markers among them:
 //! a `("#wm", w, w)` event makes a punctuated generator emit `Watermark(w)` and is
@@ -9,9 +9,9 @@
 
 use crate::support::{collect, env, env_with_slots, run, sorted};
 use brook_api::window::{
-    AggregateFunction, ContinuousEventTimeTrigger, CountTrigger, EventTimeSessionWindows, GlobalWindows,
-    ProcessWindowContext, SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-    WindowElements,
+    AggregateFunction, ContinuousEventTimeTrigger, CountEvictor, CountTrigger, EventTimeSessionWindows, GlobalWindows,
+    ProcessWindowContext, SlidingEventTimeWindows, TimeEvictor, TimeWindow, TumblingEventTimeWindows,
+    TumblingProcessingTimeWindows, WindowElements,
 };
 use brook_api::{
     Collector, Context, DataStream, OutputTag, StreamExecutionEnvironment, Watermark, WatermarkGenerator,
@@ -196,6 +196,52 @@ fn tumbling_count_windows_fire_every_n_records_of_a_key() {
     // a: 1+2+3, 4+5+6; 7 and b's two records never fill a window.
     let values = sorted(out.into_iter().map(|(k, v, _)| (k, v)).collect());
     assert_eq!(values, vec![("a".to_string(), 6), ("a".to_string(), 15)]);
+}
+
+#[test]
+fn sliding_count_windows_fire_every_slide_over_the_last_size_records() {
+    let env = env(2);
+    let input = "a:1@1 a:2@2 b:10@1 a:3@3 a:4@4 b:20@2 a:5@5 a:6@6 a:7@7";
+    let out = collect(&env, source(&env, input).key_by(key).count_window_slide(3, 2).reduce(sum));
+    // a: after 2 records [1,2], after 4 [2,3,4], after 6 [4,5,6]; b: [10,20].
+    let values = sorted(out.into_iter().map(|(k, v, _)| (k, v)).collect());
+    let expected = vec![("a".to_string(), 3), ("a".to_string(), 9), ("a".to_string(), 15), ("b".to_string(), 30)];
+    assert_eq!(values, expected);
+}
+
+#[test]
+fn a_time_evictor_trims_event_time_windows_before_the_function() {
+    let env = env(2);
+    let input = "a:1@1 a:2@50 a:3@55 a:4@45 b:5@90";
+    let windows = source(&env, input)
+        .key_by(key)
+        .window(TumblingEventTimeWindows::of(ms(100)))
+        .evictor(TimeEvictor::of(ms(10)))
+        .process(
+            |k: &String,
+             _: &mut ProcessWindowContext<'_, String, TimeWindow>,
+             e: WindowElements<'_, Event>,
+             out: &mut Collector<(String, Vec<i64>)>| out.collect((k.clone(), e.map(|e| e.1).collect())),
+        );
+    // a: newest 55, cutoff 45: 1@1 and 4@45 go.
+    let out = sorted(collect(&env, windows));
+    assert_eq!(out, vec![("a".to_string(), vec![2, 3]), ("b".to_string(), vec![5])]);
+}
+
+#[test]
+fn window_all_with_an_evictor_after_the_function() {
+    let env = env(2);
+    let input = "a:1@1 b:2@2 c:3@3 a:4@4 b:5@5";
+    // Every 2 records over everything so far, then keep only the newest one.
+    let totals = source(&env, input)
+        .window_all(GlobalWindows::create())
+        .trigger(CountTrigger::of(2))
+        .evictor(CountEvictor::of_after(1, true))
+        .reduce(sum);
+    let out: Vec<i64> = collect(&env, totals).into_iter().map(|e| e.1).collect();
+    // [1,2] → 3, keep [2]; [2,3,4] → 9, keep [4]; 5 waits. (The sink at
+    // parallelism 2 receives them round robin.)
+    assert_eq!(sorted(out), vec![3, 9]);
 }
 
 /// Average of the values: (sum, count).

@@ -2,6 +2,9 @@
 //! a chosen order, and the exact output (records with timestamps, watermarks)
 //! checked by hand against Flink's semantics.
 
+// ProcessWindowFunctions keyed by String take `&String`.
+#![allow(clippy::ptr_arg)]
+
 use super::*;
 use crate::functions::RuntimeMode;
 use crate::key_selector::OwnedKey;
@@ -171,7 +174,6 @@ fn ms(n: u64) -> Duration {
 }
 
 /// Emits (key, window start, window end, values in order).
-#[allow(clippy::ptr_arg)] // the signature of a ProcessWindowFunction
 fn describe_window(
     key: &String,
     ctx: &mut ProcessWindowContext<'_, String, TimeWindow>,
@@ -616,4 +618,127 @@ fn continuous_processing_time_trigger_fires_on_aligned_ticks() {
     h.element("a", 6, 0);
     h.clock(first + 1000);
     assert_eq!(h.take(), vec![recs(&[(kv("a", 5), WIDE as i64 - 1)]), recs(&[(kv("a", 11), WIDE as i64 - 1)])]);
+}
+
+fn values(
+    key: &String,
+    _: &mut ProcessWindowContext<'_, String, TimeWindow>,
+    e: WindowElements<'_, In>,
+    out: &mut Collector<(String, Vec<i64>)>,
+) {
+    out.collect((key.clone(), e.map(|e| e.1).collect()));
+}
+
+type ValuesFn = fn(
+    &String,
+    &mut ProcessWindowContext<'_, String, TimeWindow>,
+    WindowElements<'_, In>,
+    &mut Collector<(String, Vec<i64>)>,
+);
+
+fn global_values(
+    key: &String,
+    _: &mut ProcessWindowContext<'_, String, GlobalWindow>,
+    e: WindowElements<'_, In>,
+    out: &mut Collector<(String, Vec<i64>)>,
+) {
+    out.collect((key.clone(), e.map(|e| e.1).collect()));
+}
+
+type GlobalValuesFn = fn(
+    &String,
+    &mut ProcessWindowContext<'_, String, GlobalWindow>,
+    WindowElements<'_, In>,
+    &mut Collector<(String, Vec<i64>)>,
+);
+
+fn values_of(out: Vec<Seen<(String, Vec<i64>)>>) -> Vec<Vec<i64>> {
+    out.into_iter()
+        .flat_map(|s| match s {
+            Seen::Records(r) => r.into_iter().map(|((_, v), _)| v).collect::<Vec<_>>(),
+            Seen::Watermark(_) => Vec::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn count_evictor_before_the_function_keeps_the_last_elements() {
+    let f = EvictingWindowFunction::new(CountEvictor::of(2), values as ValuesFn);
+    let mut h = harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, f, 0, false);
+    for (v, ts) in [(1, 1), (2, 5), (3, 2)] {
+        h.element("a", v, ts);
+    }
+    h.watermark(9);
+    // arrival order, not timestamp order: 1 is the oldest
+    assert_eq!(h.take(), vec![recs(&[(("a".to_string(), vec![2, 3]), 9)]), Seen::Watermark(9)]);
+    assert_eq!(h.op.num_keys_with_windows(), 0);
+}
+
+#[test]
+fn count_evictor_after_the_function_shrinks_what_the_next_firing_sees() {
+    let f = EvictingWindowFunction::new(CountEvictor::of_after(1, true), global_values as GlobalValuesFn);
+    let mut h = harness(GlobalWindows::create(), CountTrigger::of(2), f, 0, false);
+    for v in 1..=5 {
+        h.element("a", v, v);
+    }
+    // fires [1, 2] then keeps [2]; fires [2, 3, 4] then keeps [4]; 5 waits
+    assert_eq!(values_of(h.take()), vec![vec![1, 2], vec![2, 3, 4]]);
+    let left: Vec<i64> = h.op.keys.values().flat_map(|k| k.contents.values().flatten().map(|r| r.value.1)).collect();
+    assert_eq!(left, vec![4, 5]);
+}
+
+#[test]
+fn sliding_count_window_is_a_count_trigger_with_a_count_evictor() {
+    let f = EvictingWindowFunction::new(CountEvictor::of(3), global_values as GlobalValuesFn);
+    let mut h = harness(GlobalWindows::create(), CountTrigger::of(2), f, 0, false);
+    for v in 1..=7 {
+        h.element("a", v, v);
+    }
+    assert_eq!(values_of(h.take()), vec![vec![1, 2], vec![2, 3, 4], vec![4, 5, 6]]);
+}
+
+#[test]
+fn time_evictor_keeps_what_is_close_to_the_newest_element() {
+    let f = EvictingWindowFunction::new(TimeEvictor::of(ms(10)), values as ValuesFn);
+    let mut h = harness(TumblingEventTimeWindows::of(ms(100)), EventTimeTrigger, f, 0, false);
+    for (v, ts) in [(1, 1), (2, 55), (3, 50), (4, 60)] {
+        h.element("a", v, ts);
+    }
+    h.watermark(99);
+    // newest 60, cutoff 50: 50 and earlier go
+    assert_eq!(values_of(h.take()), vec![vec![2, 4]]);
+}
+
+#[test]
+fn evicting_reduce_and_aggregate_run_over_what_is_left() {
+    let reduce =
+        EvictingWindowFunction::new(CountEvictor::of(2), ReduceApply::new(sum as fn(In, In) -> In, PassThrough));
+    let mut h = harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, reduce, 5, false);
+    for (v, ts) in [(1, 1), (2, 2), (4, 3)] {
+        h.element("a", v, ts);
+    }
+    h.watermark(9);
+    h.element("a", 8, 4); // late firing: [2, 4, 8] → last two
+    assert_eq!(h.take(), vec![recs(&[(kv("a", 6), 9)]), Seen::Watermark(9), recs(&[(kv("a", 12), 9)])]);
+
+    let delta = DeltaEvictor::of(5.0, |e: &In, last: &In| (last.1 - e.1).abs() as f64);
+    let aggregate = EvictingWindowFunction::new(delta, AggregateApply::new(Average, PassThrough));
+    let mut h = harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, aggregate, 0, false);
+    for (v, ts) in [(1, 1), (9, 2), (7, 3), (10, 4)] {
+        h.element("a", v, ts);
+    }
+    h.watermark(9);
+    // distances to 10: 9 (out), 1, 3, 0: average of 9, 7, 10
+    assert_eq!(h.take(), vec![recs(&[(26.0 / 3.0, 9)]), Seen::Watermark(9)]);
+}
+
+#[test]
+fn an_evictor_that_removes_everything_leaves_no_contents() {
+    let f = EvictingWindowFunction::new(CountEvictor::of_after(0, true), global_values as GlobalValuesFn);
+    let mut h = harness(GlobalWindows::create(), CountTrigger::of(2), f, 0, false);
+    for v in 1..=4 {
+        h.element("a", v, v);
+    }
+    assert_eq!(values_of(h.take()), vec![vec![1, 2], vec![3, 4]]);
+    assert!(h.op.keys.values().all(|k| k.contents.is_empty()));
 }

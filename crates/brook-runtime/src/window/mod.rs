@@ -12,6 +12,8 @@
 //! - a window function turns the contents into results: `reduce`, `aggregate`
 //!   (an [`AggregateFunction`]), a [`ProcessWindowFunction`], or an incremental
 //!   one followed by a ProcessWindowFunction ([`function`]);
+//! - optionally an [`Evictor`] that removes elements before or after the
+//!   function runs ([`evictors`]); the window then keeps all its elements;
 //! - an allowed lateness: how long after its end an event-time window keeps its
 //!   state, so that late elements update it (a "late firing"); later elements
 //!   are dropped and counted, or sent to a side output.
@@ -32,6 +34,9 @@
 
 mod assigner;
 pub mod assigners;
+mod evicting_function;
+mod evictor;
+pub mod evictors;
 pub mod function;
 mod internal_function;
 mod merging_window_set;
@@ -47,6 +52,9 @@ pub use assigners::{
     ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TumblingEventTimeWindows,
     TumblingProcessingTimeWindows,
 };
+pub use evicting_function::{AggregateApply, EvictingWindowFunction, ReduceApply};
+pub use evictor::{Evicting, Evictor, EvictorContext, MaybeEvictor, NoEvictor};
+pub use evictors::{CountEvictor, DeltaEvictor, TimeEvictor};
 pub use function::{
     AggregateFunction, AllWindowProcess, PassThrough, ProcessAllWindowFunction, ProcessWindowContext,
     ProcessWindowFunction, WindowElements,
