@@ -36,11 +36,11 @@ mod sink;
 mod windowed_stream;
 
 pub use all_windowed_stream::AllWindowedStream;
+pub use brook_runtime::operators::{JoinContext, ProcessJoinFunction};
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::DataStream;
 pub use environment::StreamExecutionEnvironment;
 pub use interval_join::{IntervalJoin, IntervalJoined};
-pub use brook_runtime::operators::{JoinContext, ProcessJoinFunction};
 pub use keyed_stream::KeyedStream;
 pub use sink::DataStreamSink;
 pub use windowed_stream::WindowedStream;
