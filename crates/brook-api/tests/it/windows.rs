@@ -7,7 +7,7 @@
 //! results — which records are late, what each firing contains — are exact.
 //! Results carry the window's max timestamp; `with_timestamps` reads it back.
 
-use crate::support::{collect, env, env_with_slots, run, sorted};
+use crate::support::{JOB_DEADLINE, collect, env, env_with_slots, run, sorted};
 use brook_api::window::{
     AggregateFunction, ContinuousEventTimeTrigger, CountEvictor, CountTrigger, EventTimeSessionWindows, GlobalWindows,
     ProcessWindowContext, SlidingEventTimeWindows, TimeEvictor, TimeWindow, TumblingEventTimeWindows,
@@ -19,8 +19,9 @@ use brook_api::{
 };
 use proptest::prelude::*;
 use std::io::Write;
-use std::net::TcpListener;
-use std::time::Duration;
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 type Event = (String, i64, i64);
 
@@ -397,6 +398,79 @@ fn processing_time_windows_fire_on_the_clock_while_the_job_runs() {
     let total = |w: &str| out.iter().filter(|((k, _), _)| k == w).map(|((_, n), _)| n).sum::<i64>();
     assert_eq!((total("x"), total("y")), (10, 20), "every record counted once: {out:?}");
     assert!(out.iter().all(|(_, ts)| ts % 20 == 19), "results carry window end - 1: {out:?}");
+}
+
+/// A TCP server for one connection that sends the lines the test passes to it
+/// and closes the connection when the sender is dropped.
+fn line_server() -> (u16, mpsc::Sender<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let (mut conn, _): (TcpStream, _) = listener.accept().unwrap();
+        for line in rx {
+            if conn.write_all(format!("{line}\n").as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    (port, tx)
+}
+
+/// Emits each record's timestamp − 1 right away.
+struct EveryEvent;
+
+impl WatermarkGenerator<(String, i64)> for EveryEvent {
+    fn on_event(&mut self, _: &(String, i64), timestamp: i64, output: &mut WatermarkOutput) {
+        output.emit_watermark(Watermark(timestamp - 1));
+    }
+}
+
+#[test]
+fn a_window_fires_once_an_idle_input_is_marked_idle_and_not_before() {
+    const IDLENESS: Duration = Duration::from_millis(300);
+    let (quiet_port, quiet) = line_server();
+    let (busy_port, busy) = line_server();
+    let env = env(1);
+    env.set_buffer_timeout(0);
+    env.set_auto_watermark_interval(ms(10));
+    let parse = |line: String| {
+        let (k, ts) = line.split_once(',').expect("key,timestamp");
+        (k.to_string(), ts.parse::<i64>().expect("a timestamp"))
+    };
+    let quiet_stream = env.socket_text_stream("127.0.0.1", quiet_port).map(parse).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_monotonous_timestamps()
+            .with_timestamp_assigner(|e: &(String, i64), _| e.1)
+            .with_idleness(IDLENESS),
+    );
+    let busy_stream = env.socket_text_stream("127.0.0.1", busy_port).map(parse).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_generator(|| EveryEvent).with_timestamp_assigner(|e: &(String, i64), _| e.1),
+    );
+    let counts = quiet_stream
+        .union([busy_stream])
+        .map(|(k, _): (String, i64)| (k, 1i64))
+        .key_by(|(k, _): &(String, i64)| k.clone())
+        .window(TumblingEventTimeWindows::of(ms(10)))
+        .reduce(|a, b| (a.0, a.1 + b.1))
+        .collect();
+    let started = Instant::now();
+    let client = env.execute_async("idle input").unwrap();
+    // The busy input's watermark reaches 11 at once; the quiet one holds event
+    // time back until it is marked idle.
+    for line in ["a,1", "a,5", "a,12"] {
+        busy.send(line.to_string()).unwrap();
+    }
+    let mut fired = Vec::new();
+    while fired.is_empty() && started.elapsed() < JOB_DEADLINE {
+        std::thread::sleep(Duration::from_millis(5));
+        fired.extend(counts.take());
+    }
+    let fired_after = started.elapsed();
+    drop((quiet, busy));
+    assert_eq!(fired, vec![("a".to_string(), 2)], "[0, 10) fired with its two records");
+    assert!(fired_after >= IDLENESS, "fired after {fired_after:?}, before the quiet input could be idle");
+    client.wait_for_result().unwrap();
+    assert_eq!(counts.take(), vec![("a".to_string(), 1)], "[10, 20) fires at end of input");
 }
 
 /// One job computing tumbling sums, sliding sums and session contents.
