@@ -90,3 +90,54 @@ fn interval_join_bounds_must_be_ordered() {
     let err = run(&env, "bad bounds").unwrap_err().to_string();
     assert!(err.contains("lower bound 5 ms is above upper bound -5 ms"), "{err}");
 }
+
+/// Window join and co-group over tumbling 10 ms event-time windows.
+///
+/// Left a@1, a@5, b@3, a@12; right a@2, b@8, a@15, c@4 (key@ms). Window [0, 10):
+/// a: {1, 5} × {2}; b: {3} × {8}; c: {} × {4}. Window [10, 20): a: {12} × {15}.
+fn windowed_inputs(env: &StreamExecutionEnvironment) -> (brook_api::DataStream<Event>, brook_api::DataStream<Event>) {
+    (stamped(env, &[("a", 1), ("a", 5), ("b", 3), ("a", 12)]), stamped(env, &[("a", 2), ("b", 8), ("a", 15), ("c", 4)]))
+}
+
+#[test]
+fn window_join_emits_each_pair_of_a_window() {
+    for p in [1, 2] {
+        let env = env(p);
+        let (left, right) = windowed_inputs(&env);
+        let joined = left
+            .join(right)
+            .where_(|e: &Event| e.0.clone())
+            .equal_to(|e: &Event| e.0.clone())
+            .window(brook_runtime::window::TumblingEventTimeWindows::of(std::time::Duration::from_millis(10)))
+            .apply(|l: Event, r: Event| (l.0, l.1, r.1));
+        let expected: Vec<(String, i64, i64)> =
+            vec![("a".into(), 1, 2), ("a".into(), 5, 2), ("a".into(), 12, 15), ("b".into(), 3, 8)];
+        assert_eq!(sorted(collect(&env, joined)), expected, "p={p}");
+    }
+}
+
+#[test]
+fn window_co_group_sees_both_sides_even_when_one_is_empty() {
+    let env = env(2);
+    let (left, right) = windowed_inputs(&env);
+    let grouped = left
+        .co_group(right)
+        .where_(|e: &Event| e.0.clone())
+        .equal_to(|e: &Event| e.0.clone())
+        .window(brook_runtime::window::TumblingEventTimeWindows::of(std::time::Duration::from_millis(10)))
+        .apply(|l: Vec<Event>, r: Vec<Event>, out: &mut Collector<(String, Vec<i64>, Vec<i64>)>| {
+            let key = l.first().or(r.first()).map(|e| e.0.clone()).unwrap_or_default();
+            let mut lt: Vec<i64> = l.iter().map(|e| e.1).collect();
+            let mut rt: Vec<i64> = r.iter().map(|e| e.1).collect();
+            lt.sort();
+            rt.sort();
+            out.collect((key, lt, rt));
+        });
+    let expected: Vec<(String, Vec<i64>, Vec<i64>)> = vec![
+        ("a".into(), vec![1, 5], vec![2]),
+        ("a".into(), vec![12], vec![15]),
+        ("b".into(), vec![3], vec![8]),
+        ("c".into(), vec![], vec![4]),
+    ];
+    assert_eq!(sorted(collect(&env, grouped)), expected);
+}
