@@ -24,7 +24,7 @@ use crate::window::{
     InternalWindowFunction, MergingWindowSet, OnMergeContext, ProcessWindowContext, StateStore, Trigger,
     TriggerContext, TriggerResult, TriggerTimers, Window, WindowAssigner, WindowAssignerContext, WindowMerge,
 };
-use brook_types::{Batch, StreamRecord, Timestamp, Watermark};
+use brook_types::{Batch, StreamRecord, Timestamp, Watermark, WatermarkStatus};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -619,6 +619,12 @@ where
         self.flush(&mut collector, out);
         self.side_outputs.emit_watermark(watermark);
         out.emit_watermark(watermark);
+    }
+
+    /// Idleness reaches the late-data side output too.
+    fn process_watermark_status(&mut self, status: WatermarkStatus, out: &mut dyn Output<O>) {
+        self.side_outputs.emit_watermark_status(status);
+        out.emit_watermark_status(status);
     }
 
     fn on_processing_time(&mut self, now: Timestamp, out: &mut dyn Output<O>) {

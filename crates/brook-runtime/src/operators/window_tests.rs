@@ -49,6 +49,7 @@ fn runtime() -> RuntimeContext {
 enum Seen<O> {
     Records(Vec<(O, Timestamp)>),
     Watermark(Timestamp),
+    Status(WatermarkStatus),
 }
 
 struct Shared<O>(Arc<Mutex<Vec<Seen<O>>>>);
@@ -66,7 +67,9 @@ impl<O: Send> Output<O> for Shared<O> {
     fn emit_watermark(&mut self, watermark: Watermark) {
         self.0.lock().push(Seen::Watermark(watermark.0));
     }
-    fn emit_watermark_status(&mut self, _: WatermarkStatus) {}
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) {
+        self.0.lock().push(Seen::Status(status));
+    }
     fn end_input(&mut self) {}
 }
 
@@ -255,6 +258,15 @@ fn late_elements_go_to_the_side_output_with_their_own_timestamp() {
     // The side output carries the watermarks too.
     assert_eq!(h.late.take(), vec![Seen::Watermark(9), recs(&[(kv("a", 2), 9)]), Seen::Watermark(20)]);
     assert_eq!(h.dropped(), 0, "side-output elements are not counted as dropped");
+}
+
+#[test]
+fn watermark_statuses_reach_the_main_and_the_late_data_output() {
+    let mut h = harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, sum_function(), 0, true);
+    let mut out = h.out.clone();
+    h.op.process_watermark_status(WatermarkStatus::Idle, &mut out);
+    assert_eq!(h.take(), vec![Seen::Status(WatermarkStatus::Idle)]);
+    assert_eq!(h.late.take(), vec![Seen::Status(WatermarkStatus::Idle)]);
 }
 
 #[test]
@@ -656,7 +668,7 @@ fn values_of(out: Vec<Seen<(String, Vec<i64>)>>) -> Vec<Vec<i64>> {
     out.into_iter()
         .flat_map(|s| match s {
             Seen::Records(r) => r.into_iter().map(|((_, v), _)| v).collect::<Vec<_>>(),
-            Seen::Watermark(_) => Vec::new(),
+            Seen::Watermark(_) | Seen::Status(_) => Vec::new(),
         })
         .collect()
 }
