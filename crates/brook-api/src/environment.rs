@@ -126,9 +126,30 @@ impl StreamExecutionEnvironment {
 
     /// Adds a split-based source.
     pub fn from_source<T: Data, S: Source<T>>(&self, source: S, name: &str) -> DataStream<T> {
+        self.add_source(Arc::new(SourceFactory::new(source)), name)
+    }
+
+    /// Adds a split-based source whose watermarks are generated per split with
+    /// `strategy` (Flink's `fromSource(source, watermarkStrategy, name)`): event
+    /// time is the minimum over the subtask's active splits, so a split that is
+    /// behind holds it back and a finished one does not.
+    pub fn from_source_with_watermarks<T: Data, S: Source<T>>(
+        &self,
+        source: S,
+        strategy: brook_runtime::watermark::WatermarkStrategy<T>,
+        name: &str,
+    ) -> DataStream<T> {
+        self.add_source(Arc::new(SourceFactory::with_watermarks(source, strategy)), name)
+    }
+
+    fn add_source<T: Data>(
+        &self,
+        factory: Arc<dyn brook_runtime::factory::OperatorFactory>,
+        name: &str,
+    ) -> DataStream<T> {
         let node = NewNode {
             name: format!("Source: {name}"),
-            factory: Arc::new(SourceFactory::new(source)),
+            factory,
             out_type: Some(record_type::<T>()),
             pact: "Data Source",
             parallelism: None,

@@ -101,12 +101,19 @@ where
 /// Factory of a source node.
 pub struct SourceFactory<T, S> {
     source: S,
+    /// Per-split watermarks generated inside the source (`from_source_with_watermarks`).
+    watermarks: Option<crate::watermark::WatermarkStrategy<T>>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T, S> SourceFactory<T, S> {
     pub fn new(source: S) -> Self {
-        Self { source, _type: PhantomData }
+        Self { source, watermarks: None, _type: PhantomData }
+    }
+
+    /// The source generates watermarks per split with `strategy`.
+    pub fn with_watermarks(source: S, strategy: crate::watermark::WatermarkStrategy<T>) -> Self {
+        Self { source, watermarks: Some(strategy), _type: PhantomData }
     }
 }
 
@@ -127,7 +134,17 @@ impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
         let counted = Box::new(CountingOutput::new(unerase_output::<T>(output), ctx.metrics.num_records_out.clone()));
         let out = WithUnusedSideOutputs::wrap(counted, side);
         let name = ctx.runtime.operator_name.clone();
-        Ok(Box::new(attribute_panic(&name, || SourceTaskInput::new(name.clone(), &self.source, reader_ctx, out))?))
+        let watermarks = self.watermarks.clone().map(|strategy| {
+            crate::source::SourceWatermarks::new(
+                strategy,
+                ctx.runtime.processing_time.clone(),
+                ctx.runtime.auto_watermark_interval,
+                ctx.runtime.runtime_mode != crate::functions::RuntimeMode::Batch,
+            )
+        });
+        Ok(Box::new(attribute_panic(&name, || {
+            SourceTaskInput::new(name.clone(), &self.source, reader_ctx, out, watermarks)
+        })?))
     }
 }
 

@@ -35,6 +35,7 @@ mod plan;
 mod runtime_mode;
 mod sinks;
 mod sources;
+mod split_watermarks;
 mod support;
 mod timers;
 mod transformations;

@@ -18,7 +18,7 @@ mod socket;
 mod text_file;
 
 pub use collection::CollectionSource;
-pub use reader_task::SourceTaskInput;
+pub use reader_task::{SourceTaskInput, SourceWatermarks};
 pub use sequence::{NumberSequenceSource, SequenceSplit};
 pub use socket::SocketTextSource;
 pub use text_file::{FileSplit, TextFileSource};
@@ -94,6 +94,18 @@ pub trait SourceReader<T, S>: Send {
 
     /// The unfinished splits with their current positions (for checkpoints).
     fn snapshot_splits(&self) -> Vec<S>;
+
+    /// The split the records of the last `poll_next` came from, for per-split
+    /// watermarks (a reader says this when it reads one split per call); `None`
+    /// treats all of the subtask's records as one stream.
+    fn last_split(&self) -> Option<String> {
+        None
+    }
+
+    /// Splits finished since the last call: they no longer hold back event time.
+    fn take_finished_splits(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Split `index` of `parallelism` readers belongs to subtask `index % parallelism`.

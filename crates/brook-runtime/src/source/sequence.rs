@@ -37,7 +37,12 @@ impl Source<i64> for NumberSequenceSource {
     }
 
     fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
-        Ok(Box::new(SequenceReader { splits: Vec::new(), batch_size: ctx.batch_size }))
+        Ok(Box::new(SequenceReader {
+            splits: Vec::new(),
+            batch_size: ctx.batch_size,
+            last_split: None,
+            finished: Vec::new(),
+        }))
     }
 }
 
@@ -69,6 +74,8 @@ impl SplitEnumerator<SequenceSplit> for SequenceEnumerator {
 struct SequenceReader {
     splits: Vec<SequenceSplit>,
     batch_size: usize,
+    last_split: Option<String>,
+    finished: Vec<String>,
 }
 
 impl SourceReader<i64, SequenceSplit> for SequenceReader {
@@ -86,8 +93,10 @@ impl SourceReader<i64, SequenceSplit> for SequenceReader {
         let n = remaining.min(self.batch_size as u128) as i64;
         let start = split.next;
         out.extend((0..n).map(|i| StreamRecord::new(start + i)));
+        self.last_split = Some(split.split_id());
         if n as u128 == remaining {
-            self.splits.remove(0);
+            let done = self.splits.remove(0);
+            self.finished.push(done.split_id());
         } else {
             split.next = start + n;
         }
@@ -96,6 +105,14 @@ impl SourceReader<i64, SequenceSplit> for SequenceReader {
 
     fn snapshot_splits(&self) -> Vec<SequenceSplit> {
         self.splits.clone()
+    }
+
+    fn last_split(&self) -> Option<String> {
+        self.last_split.clone()
+    }
+
+    fn take_finished_splits(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.finished)
     }
 }
 

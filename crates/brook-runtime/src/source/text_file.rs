@@ -75,7 +75,14 @@ impl Source<String> for TextFileSource {
     }
 
     fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<String, FileSplit>>> {
-        Ok(Box::new(TextFileReader { splits: Vec::new(), current: None, batch_size: ctx.batch_size, line: Vec::new() }))
+        Ok(Box::new(TextFileReader {
+            splits: Vec::new(),
+            current: None,
+            batch_size: ctx.batch_size,
+            line: Vec::new(),
+            last_split: None,
+            finished: Vec::new(),
+        }))
     }
 }
 
@@ -117,6 +124,8 @@ struct TextFileReader {
     current: Option<OpenSplit>,
     batch_size: usize,
     line: Vec<u8>,
+    last_split: Option<String>,
+    finished: Vec<String>,
 }
 
 impl TextFileReader {
@@ -160,10 +169,13 @@ impl SourceReader<String, FileSplit> for TextFileReader {
             }
         }
         let open = self.current.as_mut().expect("opened above");
+        let split_id = open.split.split_id();
+        self.last_split = Some(split_id.clone());
         let mut emitted = 0;
         while emitted < self.batch_size {
             if open.split.offset >= open.split.end {
                 self.current = None;
+                self.finished.push(split_id);
                 break;
             }
             self.line.clear();
@@ -175,6 +187,7 @@ impl SourceReader<String, FileSplit> for TextFileReader {
             };
             if n == 0 {
                 self.current = None;
+                self.finished.push(split_id);
                 break;
             }
             open.split.offset += n as u64;
@@ -198,6 +211,14 @@ impl SourceReader<String, FileSplit> for TextFileReader {
     fn snapshot_splits(&self) -> Vec<FileSplit> {
         self.current.iter().map(|o| o.split.clone()).chain(self.splits.iter().cloned()).collect()
     }
+
+    fn last_split(&self) -> Option<String> {
+        self.last_split.clone()
+    }
+
+    fn take_finished_splits(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.finished)
+    }
 }
 
 #[cfg(test)]
@@ -207,7 +228,14 @@ mod tests {
     use proptest::prelude::*;
 
     fn read_split(split: FileSplit) -> Vec<String> {
-        let mut reader = TextFileReader { splits: vec![split], current: None, batch_size: 7, line: Vec::new() };
+        let mut reader = TextFileReader {
+            splits: vec![split],
+            current: None,
+            batch_size: 7,
+            line: Vec::new(),
+            last_split: None,
+            finished: Vec::new(),
+        };
         let mut cx = Context::from_waker(noop_waker_ref());
         let mut out = Vec::new();
         loop {

@@ -45,10 +45,12 @@ mod bounded_out_of_orderness;
 mod generator;
 mod idleness;
 mod output;
+mod split_watermarks;
 mod strategy;
 
 pub use bounded_out_of_orderness::BoundedOutOfOrdernessWatermarks;
 pub use generator::{NoWatermarksGenerator, WatermarkGenerator};
 pub use idleness::{RelativeClock, WatermarksWithIdleness};
 pub use output::{WatermarkOutput, WatermarkSignal};
+pub use split_watermarks::SplitWatermarks;
 pub use strategy::{TimestampAssigner, WatermarkStrategy};
