@@ -25,5 +25,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!("Program execution finished");
     eprintln!("Job with JobID {} has finished.", result.job_id);
     eprintln!("Job Runtime: {} ms", result.net_runtime.as_millis());
+    if !result.accumulators.is_empty() {
+        eprintln!("Accumulator Results:");
+        for (name, value) in &result.accumulators {
+            eprintln!("- {name}: {value}");
+        }
+    }
     Ok(())
 }

@@ -12,6 +12,13 @@
 //! event-time timer 60 s later disarms it, as the walkthrough's flag and timer do.
 //! The per-account data lives in the function's own map until keyed state exists
 //! (issue "State"); it is not checkpointed.
+//!
+//! Malformed lines are skipped by default: each is reported on stderr with its
+//! line number and the reason, and counted in the `malformed-lines` accumulator
+//! that `brook run` prints at the end; `--on-error fail` fails the job at the first
+//! one instead. Line numbers count from the start of the input (the files of a
+//! directory in name order), which is why the file is read by one subtask; blank
+//! lines are ignored.
 
 use anyhow::Context as _;
 use brook_api::{Collector, KeyedContext, KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy};
@@ -43,6 +50,43 @@ struct Args {
     /// Parallelism of the job.
     #[arg(short = 'p', long)]
     parallelism: Option<usize>,
+    /// What a malformed line does: skip it (reported and counted) or fail the job.
+    #[arg(long = "on-error", value_parser = ["skip", "fail"], default_value = "skip")]
+    on_error: String,
+}
+
+/// The accumulator counting skipped lines.
+pub const MALFORMED_LINES: &str = "malformed-lines";
+
+/// Numbers the lines of the input (one subtask reads it all, in order) and parses them.
+#[derive(Clone)]
+struct ParseLines {
+    fail: bool,
+    line_number: u64,
+    malformed: brook_runtime::side_output::OutputTag<String>,
+}
+
+impl brook_api::ProcessFunction<String, Transaction> for ParseLines {
+    fn process_element(&mut self, line: String, ctx: &mut brook_api::Context<'_>, out: &mut Collector<Transaction>) {
+        self.line_number += 1;
+        if line.trim().is_empty() {
+            return;
+        }
+        match parse(&line) {
+            Ok(tx) => out.collect(tx),
+            Err(why) if self.fail => brook_runtime::output::fail_operator(format!(
+                "line {} of the input: {why}: '{line}' (use --on-error skip to skip such lines)",
+                self.line_number
+            )),
+            Err(why) => {
+                ctx.runtime_context().accumulator(MALFORMED_LINES).add(1);
+                ctx.output(
+                    &self.malformed,
+                    format!("fraud-detection: skipped line {}: {why}: '{line}'", self.line_number),
+                );
+            }
+        }
+    }
 }
 
 /// One parsed transaction; `line` is the input line as it was.
@@ -144,14 +188,15 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
     brook_runtime::source::TextFileSource::files(&args.input).with_context(|| "fraud-detection --input".to_string())?;
     let strategy = WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(5))
         .with_timestamp_assigner(|tx: &Transaction, _| tx.timestamp);
-    env.read_text_file(&args.input)
-        .filter(|line: &String| !line.trim().is_empty())
-        .map(|line: String| match parse(&line) {
-            Ok(tx) => tx,
-            // A bad line fails the job with the line and what is wrong with it.
-            Err(why) => brook_runtime::output::fail_operator(format!("bad transaction line '{line}': {why}")),
-        })
+    let malformed = brook_runtime::side_output::OutputTag::<String>::new("malformed-lines");
+    let parsed = env
+        .read_text_file(&args.input)
+        .set_parallelism(1)
+        .process(ParseLines { fail: args.on_error == "fail", line_number: 0, malformed: malformed.clone() })
         .name("Parse Transactions")
+        .set_parallelism(1);
+    parsed.get_side_output(&malformed).print_to_err().set_parallelism(1).name("Sink: Malformed Lines");
+    parsed
         .assign_timestamps_and_watermarks(strategy)
         .key_by_ref(|tx: &Transaction| &tx.account)
         .process(FraudDetector::default())

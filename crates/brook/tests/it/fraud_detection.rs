@@ -62,11 +62,46 @@ fn fraud_detection_flags_exactly_the_hand_checked_transactions() {
     }
 }
 
+/// Line 3 has a bad timestamp and line 5 too few fields; line 4 is blank.
+const LEDGER_WITH_BAD_LINES: &str = "a,1000,0.50\nb,2000,0.10\na,soon,700.00\n\nb,2500\nb,2600,900.00\n";
+
 #[test]
-fn a_malformed_ledger_line_fails_the_job_naming_it() {
+fn malformed_lines_are_skipped_reported_and_counted_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("ledger.csv");
-    std::fs::write(&input, "a,1000,0.50\na,soon,700.00\n").unwrap();
+    std::fs::write(&input, LEDGER_WITH_BAD_LINES).unwrap();
+    let output = dir.path().join("alerts.csv");
+    let run = brook([
+        "run",
+        "--local",
+        "-p",
+        "2",
+        "fraud-detection",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    run.assert_success();
+    // b@2600 900.00 follows b@2000 0.10 (the bad line b,2500 is skipped, not a transaction).
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "b,2600,900.00\n");
+    let mut skipped: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("fraud-detection: skipped")).collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        vec![
+            "fraud-detection: skipped line 3: timestamp 'soon' is not an integer: 'a,soon,700.00'",
+            "fraud-detection: skipped line 5: expected 3 fields 'account_id,timestamp_ms,amount', got 2: 'b,2500'",
+        ]
+    );
+    assert!(run.stderr.lines().any(|l| l == "- malformed-lines: 2"), "the count is reported: {}", run.stderr);
+}
+
+#[test]
+fn on_error_fail_fails_the_job_at_the_first_malformed_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ledger.csv");
+    std::fs::write(&input, LEDGER_WITH_BAD_LINES).unwrap();
     let out = dir.path().join("alerts.csv");
     let run = brook([
         "run",
@@ -76,8 +111,10 @@ fn a_malformed_ledger_line_fails_the_job_naming_it() {
         input.to_str().unwrap(),
         "--output",
         out.to_str().unwrap(),
+        "--on-error",
+        "fail",
     ]);
     let error = run.assert_error();
-    assert!(error.contains("bad transaction line 'a,soon,700.00': timestamp 'soon' is not an integer"), "{error}");
+    assert!(error.contains("line 3 of the input: timestamp 'soon' is not an integer: 'a,soon,700.00'"), "{error}");
     assert!(error.contains("Parse Transactions"), "names the operator: {error}");
 }
