@@ -39,5 +39,6 @@ mod split_watermarks;
 mod support;
 mod timers;
 mod transformations;
+mod watermark_monotonicity;
 mod watermarks;
 mod windows;
