@@ -1,4 +1,4 @@
-//! `brook bench`: throughput and cost of three reference jobs on the local MiniCluster.
+//! `brook bench`: throughput and cost of five reference jobs on the local MiniCluster.
 //!
 //! Each run builds one job in the measuring process, runs it on a local
 //! MiniCluster with `taskmanager.numberOfTaskSlots` = parallelism, and reports
@@ -11,7 +11,8 @@
 //! a benchmark of a wrong job measures nothing.
 //!
 //! - [`scenarios`]: the jobs (a: stateless pipeline, b: BATCH word count,
-//!   c: keyed rolling sum), their measurement and their checks.
+//!   c: keyed rolling sum, d: tumbling event-time window count, e: sliding
+//!   event-time window max), their measurement and their checks.
 //! - [`text`]: the deterministic Zipf text word count reads, byte-identical
 //!   with `bench/flink/gen_text.py` so Apache Flink counts the same file.
 //! - [`rusage`]: CPU time and peak RSS of the process.

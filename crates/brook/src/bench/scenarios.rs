@@ -5,6 +5,12 @@
 //! | a | `generate_sequence(1, N)` → `map(x * 3)` → `filter(even)` → discard (STREAMING) | N |
 //! | b | text file → tokenize → `key_by(word)` → `sum` → CSV file at parallelism 1 (BATCH) | words of the text |
 //! | c | `generate_sequence(0, N-1)` → `map(i % K, 1)` → `key_by` → rolling `sum` → discard (STREAMING) | N |
+//! | d | `generate_sequence(0, N-1)` → `map(i % K, ts = i / 10, v)` → monotonous watermarks → `key_by` → 10 s tumbling event-time window → count → discard | N |
+//! | e | the input of d → 10 s / 2 s sliding event-time window → max of v → discard | N |
+//!
+//! In d and e, v = (i · 7919) mod 1000 and event time advances 1 ms every 10
+//! records, so N = 10,000,000 records span 1,000 s of event time; their check
+//! replays the windows in closed loops (see [`reference_windows`]).
 //!
 //! Scenario b is the built-in `wordcount` job, built by its own `build` function
 //! exactly as `brook run --local -p P wordcount --execution-mode batch --input
@@ -18,14 +24,18 @@ use super::report::RunReport;
 use super::rusage::ResourceUsage;
 use crate::jobs::wordcount;
 use anyhow::Context as _;
-use brook_api::{JobExecutionResult, RuntimeContext, RuntimeMode, SinkFunction, StreamExecutionEnvironment};
+use brook_api::window::{AggregateFunction, SlidingEventTimeWindows, TumblingEventTimeWindows};
+use brook_api::{
+    DataStream, JobExecutionResult, RuntimeContext, RuntimeMode, SinkFunction, StreamExecutionEnvironment,
+    WatermarkStrategy,
+};
 use brook_runtime::metrics::Accumulator;
 use brook_types::Batch;
 use brook_types::config::{Configuration, options};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Which benchmark job, with its inputs.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +46,10 @@ pub enum Workload {
     WordCount { text: PathBuf, words: u64 },
     /// (c) rolling sum over `records` records spread evenly over `keys` keys.
     KeyedSum { records: u64, keys: u64 },
+    /// (d) count per key and 10 s tumbling event-time window.
+    TumblingCount { records: u64, keys: u64 },
+    /// (e) max per key and 10 s / 2 s sliding event-time window.
+    SlidingMax { records: u64, keys: u64 },
 }
 
 impl Workload {
@@ -45,6 +59,8 @@ impl Workload {
             Workload::Pipeline { .. } => "a",
             Workload::WordCount { .. } => "b",
             Workload::KeyedSum { .. } => "c",
+            Workload::TumblingCount { .. } => "d",
+            Workload::SlidingMax { .. } => "e",
         }
     }
 
@@ -54,13 +70,18 @@ impl Workload {
             Workload::Pipeline { .. } => "sequence → map → filter → discard",
             Workload::WordCount { .. } => "word count, BATCH, CSV sink",
             Workload::KeyedSum { .. } => "key_by → rolling sum → discard",
+            Workload::TumblingCount { .. } => "key_by → 10 s tumbling window → count → discard",
+            Workload::SlidingMax { .. } => "key_by → 10 s / 2 s sliding window → max → discard",
         }
     }
 
     /// The records the job processes, the denominator of the rates.
     pub fn records(&self) -> u64 {
         match self {
-            Workload::Pipeline { records } | Workload::KeyedSum { records, .. } => *records,
+            Workload::Pipeline { records }
+            | Workload::KeyedSum { records, .. }
+            | Workload::TumblingCount { records, .. }
+            | Workload::SlidingMax { records, .. } => *records,
             Workload::WordCount { words, .. } => *words,
         }
     }
@@ -81,6 +102,8 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
         Workload::Pipeline { records } => run_pipeline(parallelism, *records)?,
         Workload::WordCount { text, .. } => run_word_count(parallelism, text, &csv)?,
         Workload::KeyedSum { records, keys } => run_keyed_sum(parallelism, *records, *keys)?,
+        Workload::TumblingCount { records, keys } => run_tumbling_count(parallelism, *records, *keys)?,
+        Workload::SlidingMax { records, keys } => run_sliding_max(parallelism, *records, *keys)?,
     };
     let wall = start.elapsed();
     let after = ResourceUsage::of_this_process().context("getrusage")?;
@@ -93,6 +116,8 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
             check
         }
         Workload::KeyedSum { records, keys } => check_keyed_sum(&result, *records, *keys),
+        Workload::TumblingCount { records, keys } => check_tumbling_count(&result, *records, *keys),
+        Workload::SlidingMax { records, keys } => check_sliding_max(&result, *records, *keys),
     }
     .with_context(|| {
         format!("scenario {} at parallelism {parallelism} computed a wrong result", workload.scenario())
@@ -163,6 +188,78 @@ fn run_keyed_sum(parallelism: usize, records: u64, keys: u64) -> anyhow::Result<
         .sum(|t: &mut (i64, i64)| &mut t.1)
         .sink_to(ChecksumSink::new(|t: &(i64, i64)| t.1), "Sink: Discard");
     Ok(env.execute("bench c: keyed rolling sum")?)
+}
+
+/// Event time of d and e: 1 ms every `RECORDS_PER_MS` records.
+const RECORDS_PER_MS: i64 = 10;
+/// Window size of d and e, and the slide of e, in ms.
+const WINDOW_MS: i64 = 10_000;
+const SLIDE_MS: i64 = 2_000;
+
+/// Record i of d and e: (key, event time in ms, value).
+#[inline]
+fn window_input(i: i64, keys: i64) -> (i64, i64, i64) {
+    (i % keys, i / RECORDS_PER_MS, (i * 7919) % 1000)
+}
+
+/// Input of d and e: the sequence mapped to (key, ts, value), timestamps from
+/// `ts`, monotonous watermarks.
+fn window_source(env: &StreamExecutionEnvironment, records: u64, keys: u64) -> anyhow::Result<DataStream<Event>> {
+    anyhow::ensure!(keys >= 1, "--keys must be at least 1");
+    let k = to_i64(keys)?;
+    Ok(env
+        .generate_sequence(0, to_i64(records)? - 1)
+        .map(move |i: i64| window_input(i, k))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e: &Event, _| e.1),
+        ))
+}
+
+type Event = (i64, i64, i64);
+
+/// Counts the elements of a window.
+#[derive(Clone)]
+struct Count;
+
+impl AggregateFunction<Event> for Count {
+    type Acc = i64;
+    type Out = i64;
+    fn create_accumulator(&self) -> i64 {
+        0
+    }
+    #[inline]
+    fn add(&self, acc: &mut i64, _: Event) {
+        *acc += 1;
+    }
+    fn get_result(&self, acc: &i64) -> i64 {
+        *acc
+    }
+    fn merge(&self, acc: &mut i64, other: i64) {
+        *acc += other;
+    }
+}
+
+fn run_tumbling_count(parallelism: usize, records: u64, keys: u64) -> anyhow::Result<JobExecutionResult> {
+    let env = environment(parallelism, RuntimeMode::Streaming)?;
+    window_source(&env, records, keys)?
+        .key_by(|e: &Event| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_millis(WINDOW_MS as u64)))
+        .aggregate(Count)
+        .sink_to(ChecksumSink::new(|c: &i64| *c), "Sink: Discard");
+    Ok(env.execute("bench d: tumbling window count")?)
+}
+
+fn run_sliding_max(parallelism: usize, records: u64, keys: u64) -> anyhow::Result<JobExecutionResult> {
+    let env = environment(parallelism, RuntimeMode::Streaming)?;
+    window_source(&env, records, keys)?
+        .key_by(|e: &Event| e.0)
+        .window(SlidingEventTimeWindows::of(
+            Duration::from_millis(WINDOW_MS as u64),
+            Duration::from_millis(SLIDE_MS as u64),
+        ))
+        .reduce(|a: Event, b: Event| if b.2 > a.2 { b } else { a })
+        .sink_to(ChecksumSink::new(|e: &Event| e.2), "Sink: Discard");
+    Ok(env.execute("bench e: sliding window max")?)
 }
 
 fn to_i64(n: u64) -> anyhow::Result<i64> {
@@ -237,6 +334,59 @@ fn check_keyed_sum(result: &JobExecutionResult, n: u64, keys: u64) -> anyhow::Re
     check_sink(result, n, r * triangle(q + 1) + (keys - r) * triangle(q))
 }
 
+/// The windows of d and e computed without the engine: the number of (key,
+/// window) results and the sum of `fold` over each window's values, for windows
+/// of `size` ms every `slide` ms (tumbling: `slide` = `size`), with Flink's
+/// window starts `ts - ts mod slide`. One pass over every key's records in time
+/// order; a key's windows are consecutive, so one vector per key holds them.
+fn reference_windows(n: u64, keys: u64, size: i64, slide: i64, fold: fn(Option<i64>, i64) -> i64) -> (u64, i128) {
+    let (n, k) = (n as i64, keys as i64);
+    let (mut windows, mut total) = (0u64, 0i128);
+    let mut acc: Vec<Option<i64>> = Vec::new();
+    for key in 0..k.min(n) {
+        acc.clear();
+        let mut first_start = None;
+        let mut i = key;
+        while i < n {
+            let (_, ts, value) = window_input(i, k);
+            let last = ts - ts.rem_euclid(slide);
+            let mut start = last - ((size - 1) / slide) * slide;
+            while start + size <= ts {
+                start += slide;
+            }
+            let first = *first_start.get_or_insert(start);
+            while start <= last {
+                let at = ((start - first) / slide) as usize;
+                if acc.len() <= at {
+                    acc.resize(at + 1, None);
+                }
+                acc[at] = Some(fold(acc[at], value));
+                start += slide;
+            }
+            i += k;
+        }
+        for v in acc.iter().flatten() {
+            windows += 1;
+            total += *v as i128;
+        }
+    }
+    (windows, total)
+}
+
+/// (d): one count per key and window, the counts adding up to N.
+fn check_tumbling_count(result: &JobExecutionResult, n: u64, keys: u64) -> anyhow::Result<String> {
+    let (windows, total) = reference_windows(n, keys, WINDOW_MS, WINDOW_MS, |c, _| c.unwrap_or(0) + 1);
+    anyhow::ensure!(total == n as i128, "the reference counts add up to {total}, not {n}");
+    check_sink(result, windows, total).map(|s| format!("{s} (window counts)"))
+}
+
+/// (e): one max per key and sliding window, as many as the data has windows,
+/// adding up to the sum of the true maxima.
+fn check_sliding_max(result: &JobExecutionResult, n: u64, keys: u64) -> anyhow::Result<String> {
+    let (windows, total) = reference_windows(n, keys, WINDOW_MS, SLIDE_MS, |m, v| m.map_or(v, |m| m.max(v)));
+    check_sink(result, windows, total).map(|s| format!("{s} (window maxima)"))
+}
+
 /// (b): one `word,count` line per distinct word, the counts adding up to the
 /// number of words of the text.
 fn check_word_count(csv: &Path, words: u64) -> anyhow::Result<String> {
@@ -264,6 +414,26 @@ mod tests {
         assert_eq!((report.scenario.as_str(), report.records), ("a", 10_001));
         let report = run(&Workload::KeyedSum { records: 10_007, keys: 100 }, 2).unwrap();
         assert_eq!((report.scenario.as_str(), report.records), ("c", 10_007));
+    }
+
+    #[test]
+    fn small_window_runs_pass_their_checks() {
+        // 300,007 records span 30 s of event time: several windows per key.
+        let report = run(&Workload::TumblingCount { records: 300_007, keys: 100 }, 2).unwrap();
+        assert_eq!((report.scenario.as_str(), report.records), ("d", 300_007));
+        let report = run(&Workload::SlidingMax { records: 300_007, keys: 100 }, 2).unwrap();
+        assert_eq!((report.scenario.as_str(), report.records), ("e", 300_007));
+    }
+
+    #[test]
+    fn reference_windows_by_hand() {
+        // 1 key, 200,000 records: ts 0..=19,999, values (i·7919) mod 1000.
+        // Tumbling: windows [0, 10 s) and [10 s, 20 s), 100,000 records each.
+        let (w, t) = reference_windows(200_000, 1, WINDOW_MS, WINDOW_MS, |c, _| c.unwrap_or(0) + 1);
+        assert_eq!((w, t), (2, 200_000));
+        // Sliding: starts -8 s, -6 s, …, 18 s = 14 windows, every max 999.
+        let (w, t) = reference_windows(200_000, 1, WINDOW_MS, SLIDE_MS, |m, v| m.map_or(v, |m| m.max(v)));
+        assert_eq!((w, t), (14, 14 * 999));
     }
 
     #[test]

@@ -11,6 +11,9 @@ use std::time::Instant;
 
 const DEFAULT_PIPELINE_RECORDS: u64 = 50_000_000;
 const DEFAULT_KEYED_SUM_RECORDS: u64 = 10_000_000;
+const DEFAULT_KEYED_SUM_KEYS: u64 = 100_000;
+const DEFAULT_WINDOW_RECORDS: u64 = 10_000_000;
+const DEFAULT_WINDOW_KEYS: u64 = 10_000;
 const DEFAULT_PARALLELISMS: [usize; 2] = [1, 2];
 /// Cores busy (averaged over a second) before the runs above which the figures
 /// cannot be trusted.
@@ -23,7 +26,11 @@ const BUSY_WARNING: f64 = 0.1;
         a  generate_sequence(1, N) → map → filter → discard (default N = 50,000,000)\n  \
         b  word count of a generated Zipf text, BATCH mode, CSV sink at parallelism 1 (default 100 MiB)\n  \
         c  generate_sequence(0, N-1) → map(i % K, 1) → key_by → rolling sum → discard \
-        (default N = 10,000,000, K = 100,000)\n\n\
+        (default N = 10,000,000, K = 100,000)\n  \
+        d  generate_sequence(0, N-1) → map(i % K, ts = i / 10 ms, v) → monotonous watermarks → key_by → \
+        10 s tumbling event-time window → count → discard (default N = 10,000,000, K = 10,000)\n  \
+        e  the input of d → key_by → 10 s / 2 s sliding event-time window → max of v → discard \
+        (default N = 10,000,000, K = 10,000)\n\n\
         Every scenario runs at every -p in a fresh child process; the figures are printed as a Markdown table."
 )]
 pub struct BenchArgs {
@@ -32,12 +39,12 @@ pub struct BenchArgs {
     /// Scenario to run.
     #[arg(long, value_enum, default_value_t = ScenarioChoice::All)]
     scenario: ScenarioChoice,
-    /// Records of scenarios a and c [default: 50,000,000 for a, 10,000,000 for c].
+    /// Records of scenarios a, c, d and e [default: 50,000,000 for a, 10,000,000 for c, d, e].
     #[arg(long, value_name = "N")]
     records: Option<u64>,
-    /// Distinct keys of scenario c.
-    #[arg(long, value_name = "K", default_value_t = 100_000)]
-    keys: u64,
+    /// Distinct keys of scenarios c, d and e [default: 100,000 for c, 10,000 for d, e].
+    #[arg(long, value_name = "K")]
+    keys: Option<u64>,
     /// Size of scenario b's generated text, in MiB.
     #[arg(long, value_name = "M", default_value_t = 100.0)]
     text_mb: f64,
@@ -87,13 +94,17 @@ enum ScenarioChoice {
     A,
     B,
     C,
+    D,
+    E,
     All,
 }
 
 impl ScenarioChoice {
     fn scenarios(self) -> Vec<ScenarioChoice> {
         match self {
-            ScenarioChoice::All => vec![ScenarioChoice::A, ScenarioChoice::B, ScenarioChoice::C],
+            ScenarioChoice::All => {
+                vec![ScenarioChoice::A, ScenarioChoice::B, ScenarioChoice::C, ScenarioChoice::D, ScenarioChoice::E]
+            }
             one => vec![one],
         }
     }
@@ -103,6 +114,8 @@ impl ScenarioChoice {
             ScenarioChoice::A => "a",
             ScenarioChoice::B => "b",
             ScenarioChoice::C => "c",
+            ScenarioChoice::D => "d",
+            ScenarioChoice::E => "e",
             ScenarioChoice::All => "all",
         }
     }
@@ -229,7 +242,15 @@ fn secs(start: Instant) -> f64 {
 fn records(args: &BenchArgs, scenario: ScenarioChoice) -> u64 {
     args.records.unwrap_or(match scenario {
         ScenarioChoice::C => DEFAULT_KEYED_SUM_RECORDS,
+        ScenarioChoice::D | ScenarioChoice::E => DEFAULT_WINDOW_RECORDS,
         _ => DEFAULT_PIPELINE_RECORDS,
+    })
+}
+
+fn keys(args: &BenchArgs, scenario: ScenarioChoice) -> u64 {
+    args.keys.unwrap_or(match scenario {
+        ScenarioChoice::D | ScenarioChoice::E => DEFAULT_WINDOW_KEYS,
+        _ => DEFAULT_KEYED_SUM_KEYS,
     })
 }
 
@@ -249,7 +270,12 @@ fn spawn_child(
             command.arg("--text").arg(&text.path).args(["--words", &text.words.to_string()]);
         }
         _ => {
-            command.args(["--records", &records(args, scenario).to_string(), "--keys", &args.keys.to_string()]);
+            command.args([
+                "--records",
+                &records(args, scenario).to_string(),
+                "--keys",
+                &keys(args, scenario).to_string(),
+            ]);
         }
     }
     let children_before = ResourceUsage::of_waited_children().context("getrusage")?;
@@ -292,8 +318,16 @@ fn run_child(args: &BenchArgs, parallelisms: &[usize]) -> anyhow::Result<()> {
             };
             Workload::WordCount { text: path, words }
         }
-        ScenarioChoice::C => Workload::KeyedSum { records: records(args, ScenarioChoice::C), keys: args.keys },
-        ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b or c)"),
+        ScenarioChoice::C => {
+            Workload::KeyedSum { records: records(args, ScenarioChoice::C), keys: keys(args, ScenarioChoice::C) }
+        }
+        ScenarioChoice::D => {
+            Workload::TumblingCount { records: records(args, ScenarioChoice::D), keys: keys(args, ScenarioChoice::D) }
+        }
+        ScenarioChoice::E => {
+            Workload::SlidingMax { records: records(args, ScenarioChoice::E), keys: keys(args, ScenarioChoice::E) }
+        }
+        ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b, c, d or e)"),
     };
     let report = brook::bench::run(&workload, *parallelism)?;
     println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
