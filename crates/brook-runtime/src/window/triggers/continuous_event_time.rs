@@ -76,11 +76,7 @@ impl<T, W: Window> Trigger<T, W> for ContinuousEventTimeTrigger {
     }
 
     fn on_merge(&self, _: &W, ctx: &mut OnMergeContext<'_, W, Timestamp>) {
-        if let Some(min) = ctx.take_merged_states().into_iter().min() {
-            let next = ctx.state_if_present().map_or(min, |&s| s.min(min));
-            *ctx.state() = next;
-        }
-        if let Some(&next) = ctx.state_if_present() {
+        if let Some(next) = super::merge_earliest_fire_time(ctx) {
             ctx.register_event_time_timer(next);
         }
     }

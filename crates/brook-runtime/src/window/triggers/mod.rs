@@ -41,6 +41,19 @@ pub(crate) fn interval_millis(interval: Duration, what: &str) -> i64 {
     millis
 }
 
+/// The continuous triggers' merge rule: the merged window fires next at the
+/// earliest pending fire time of the windows it absorbed (and its own). Returns
+/// that time, for the caller to register a timer on its clock.
+pub(crate) fn merge_earliest_fire_time<W>(
+    ctx: &mut crate::window::OnMergeContext<'_, W, brook_types::Timestamp>,
+) -> Option<brook_types::Timestamp> {
+    if let Some(min) = ctx.take_merged_states().into_iter().min() {
+        let next = ctx.state_if_present().map_or(min, |&s| s.min(min));
+        *ctx.state() = next;
+    }
+    ctx.state_if_present().copied()
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! A trigger harness: timers recorded in a set, a settable clock and watermark.
