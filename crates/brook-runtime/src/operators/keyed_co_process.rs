@@ -1,6 +1,6 @@
 use super::TwoInputOperator;
 use super::keyed_timers::KeyedTimers;
-use crate::functions::{Collector, KeyedCoProcessFunction, RuntimeContext};
+use crate::functions::{KeyedCoProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::Output;
 use crate::side_output::SideOutputs;
@@ -39,25 +39,13 @@ where
     P: KeyedCoProcessFunction<S1::Key, I1, I2, O>,
 {
     fn process_batch1(&mut self, batch: Batch<I1>, out: &mut dyn Output<O>) {
-        let mut collector = Collector::new();
-        for r in batch {
-            let key = self.key1.key(&r.value);
-            collector.timestamp = r.timestamp;
-            let mut ctx = self.state.context(&key, r.timestamp, None);
-            self.function.process_element1(r.value, &mut ctx, &mut collector);
-        }
-        self.state.emit(collector, out);
+        let (keys, function) = (&self.key1, &mut self.function);
+        self.state.process_batch(batch, out, |v| keys.key(v), |v, ctx, c| function.process_element1(v, ctx, c));
     }
 
     fn process_batch2(&mut self, batch: Batch<I2>, out: &mut dyn Output<O>) {
-        let mut collector = Collector::new();
-        for r in batch {
-            let key = self.key2.key(&r.value);
-            collector.timestamp = r.timestamp;
-            let mut ctx = self.state.context(&key, r.timestamp, None);
-            self.function.process_element2(r.value, &mut ctx, &mut collector);
-        }
-        self.state.emit(collector, out);
+        let (keys, function) = (&self.key2, &mut self.function);
+        self.state.process_batch(batch, out, |v| keys.key(v), |v, ctx, c| function.process_element2(v, ctx, c));
     }
 
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {

@@ -1,5 +1,5 @@
 use super::keyed_timers::KeyedTimers;
-use crate::functions::{Collector, KeyedProcessFunction, RuntimeContext};
+use crate::functions::{KeyedProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::{OneInputOperator, Output};
 use crate::side_output::SideOutputs;
@@ -39,14 +39,8 @@ where
     P: KeyedProcessFunction<S::Key, I, O>,
 {
     fn process_batch(&mut self, batch: Batch<I>, out: &mut dyn Output<O>) {
-        let mut collector = Collector::new();
-        for r in batch {
-            let key = self.key_selector.key(&r.value);
-            collector.timestamp = r.timestamp;
-            let mut ctx = self.state.context(&key, r.timestamp, None);
-            self.function.process_element(r.value, &mut ctx, &mut collector);
-        }
-        self.state.emit(collector, out);
+        let (keys, function) = (&self.key_selector, &mut self.function);
+        self.state.process_batch(batch, out, |v| keys.key(v), |v, ctx, c| function.process_element(v, ctx, c));
     }
 
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {

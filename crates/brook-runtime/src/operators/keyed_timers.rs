@@ -10,7 +10,7 @@ use crate::functions::{Collector, Context, KeyedContext, RuntimeContext};
 use crate::output::Output;
 use crate::side_output::SideOutputs;
 use crate::timer::{InternalTimerService, TimeDomain};
-use brook_types::{NO_TIMESTAMP, Timestamp, Watermark};
+use brook_types::{Batch, NO_TIMESTAMP, Timestamp, Watermark};
 use std::hash::Hash;
 
 /// The timer-related state of a keyed operator.
@@ -45,6 +45,25 @@ impl<K: Clone + Hash + Eq> KeyedTimers<K> {
             timers: &mut self.timers,
             time_domain,
         }
+    }
+
+    /// Runs `call` on every record of `batch` with the context of its key, then
+    /// sends the results.
+    pub fn process_batch<I, O>(
+        &mut self,
+        batch: Batch<I>,
+        out: &mut dyn Output<O>,
+        key_of: impl Fn(&I) -> K,
+        mut call: impl FnMut(I, &mut KeyedContext<'_, K>, &mut Collector<O>),
+    ) {
+        let mut collector = Collector::new();
+        for r in batch {
+            let key = key_of(&r.value);
+            collector.timestamp = r.timestamp;
+            let mut ctx = self.context(&key, r.timestamp, None);
+            call(r.value, &mut ctx, &mut collector);
+        }
+        self.emit(collector, out);
     }
 
     /// Fires due event-time timers through `on_timer`, then forwards the watermark.
