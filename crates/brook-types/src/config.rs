@@ -5,9 +5,14 @@
 //! is generated from that list (`brook config docs`), and unknown keys are rejected
 //! with a hint. Values come from a YAML file (nested or flat keys, as Flink's
 //! `config.yaml`), then `-D key=value` overrides.
+//!
+//! Values of sensitive keys (those containing `password`, `secret`, `token`, … — see
+//! [`is_sensitive`]) are never shown: [`Configuration`]'s `Debug` and `Display`, its
+//! [`entries`](Configuration::entries) and its errors print `******` instead, as Flink does.
 
 use crate::error::{BrookError, Result};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,6 +22,10 @@ pub enum OptionType {
     Integer,
     Boolean,
     Duration,
+    /// A floating-point number.
+    Double,
+    /// A number of bytes with an optional unit (`20 kb`, `1 mb`), as Flink's `MemorySize`.
+    MemorySize,
     String,
     /// One of a fixed set of words (case-insensitive).
     Enum(&'static [&'static str]),
@@ -28,6 +37,8 @@ impl OptionType {
             OptionType::Integer => "Integer".into(),
             OptionType::Boolean => "Boolean".into(),
             OptionType::Duration => "Duration".into(),
+            OptionType::Double => "Double".into(),
+            OptionType::MemorySize => "MemorySize".into(),
             OptionType::String => "String".into(),
             OptionType::Enum(values) => format!("Enum ({})", values.join(", ")),
         }
@@ -57,142 +68,59 @@ impl ConfigOption {
     }
 }
 
-/// All options Brook knows.
-pub mod options {
-    use super::{ConfigOption, OptionType};
+pub mod options;
 
-    fn num_cores() -> String {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).to_string()
-    }
+/// What is shown instead of the value of a sensitive key (Flink's `HIDDEN_CONTENT`).
+pub const HIDDEN_CONTENT: &str = "******";
 
-    pub const PARALLELISM_DEFAULT: ConfigOption = ConfigOption {
-        key: "parallelism.default",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "1",
-        computed_default: None,
-        description: "Parallelism of operators that do not set their own. `brook run` uses it (1 unless set); \
-                      a program's own local environment uses the number of CPU cores when the key is not set, \
-                      as Flink's local environment does.",
-    };
-    pub const MAX_PARALLELISM: ConfigOption = ConfigOption {
-        key: "pipeline.max-parallelism",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "-1",
-        computed_default: None,
-        description: "Maximum parallelism (number of key groups) of keyed operators; -1 means 128, or \
-                      more for operators of parallelism above 85 as in Flink.",
-    };
-    pub const RUNTIME_MODE: ConfigOption = ConfigOption {
-        key: "execution.runtime-mode",
-        fallback_keys: &[],
-        ty: OptionType::Enum(&["STREAMING", "BATCH", "AUTOMATIC"]),
-        default: "STREAMING",
-        computed_default: None,
-        description: "STREAMING emits results continuously; BATCH (bounded inputs only) emits keyed \
-                      aggregations once per key at the end; AUTOMATIC picks BATCH when every source is bounded.",
-    };
-    pub const BUFFER_TIMEOUT_ENABLED: ConfigOption = ConfigOption {
-        key: "execution.buffer-timeout.enabled",
-        fallback_keys: &[],
-        ty: OptionType::Boolean,
-        default: "true",
-        computed_default: None,
-        description: "Whether partly filled output buffers are flushed after the buffer timeout; when false \
-                      they are sent only when full (or at end of input).",
-    };
-    pub const BUFFER_TIMEOUT: ConfigOption = ConfigOption {
-        key: "execution.buffer-timeout.interval",
-        fallback_keys: &["execution.buffer-timeout"],
-        ty: OptionType::Duration,
-        default: "100 ms",
-        computed_default: None,
-        description: "Longest time a record waits in a partly filled output buffer. 0 flushes after every \
-                      batch a task processes (a socket source's batch is what arrived at once; set \
-                      execution.batch-size=1 for record-by-record flushing).",
-    };
-    pub const OPERATOR_CHAINING: ConfigOption = ConfigOption {
-        key: "pipeline.operator-chaining.enabled",
-        fallback_keys: &["pipeline.operator-chaining"],
-        ty: OptionType::Boolean,
-        default: "true",
-        computed_default: None,
-        description: "Whether operators connected by forward edges with equal parallelism are fused into one task.",
-    };
-    pub const AUTO_WATERMARK_INTERVAL: ConfigOption = ConfigOption {
-        key: "pipeline.auto-watermark-interval",
-        fallback_keys: &[],
-        ty: OptionType::Duration,
-        default: "200 ms",
-        computed_default: None,
-        description: "How often assign_timestamps_and_watermarks asks its watermark generator for a watermark \
-                      (on_periodic_emit) and checks for idleness. 0 disables periodic watermarks; \
-                      punctuated generators still emit from on_event.",
-    };
-    pub const NUMBER_OF_TASK_SLOTS: ConfigOption = ConfigOption {
-        key: "taskmanager.numberOfTaskSlots",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "",
-        computed_default: Some(("number of CPU cores", num_cores)),
-        description: "Task slots each TaskManager offers; a slot runs one parallel slice of a job.",
-    };
-    pub const LOCAL_NUMBER_TASK_MANAGER: ConfigOption = ConfigOption {
-        key: "local.number-taskmanager",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "1",
-        computed_default: None,
-        description: "TaskManagers the local MiniCluster starts.",
-    };
-    pub const BUFFERS_PER_CHANNEL: ConfigOption = ConfigOption {
-        key: "taskmanager.network.memory.buffers-per-channel",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "2",
-        computed_default: None,
-        description: "Exclusive buffers (credits) each input channel has.",
-    };
-    pub const FLOATING_BUFFERS_PER_GATE: ConfigOption = ConfigOption {
-        key: "taskmanager.network.memory.floating-buffers-per-gate",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "8",
-        computed_default: None,
-        description: "Buffers an input gate shares among its channels on top of the exclusive ones.",
-    };
-    pub const BATCH_SIZE: ConfigOption = ConfigOption {
-        key: "execution.batch-size",
-        fallback_keys: &[],
-        ty: OptionType::Integer,
-        default: "1024",
-        computed_default: None,
-        description: "Brook-specific: records per output buffer. A buffer is sent when it holds this many \
-                      records or when the buffer timeout passes (Flink sizes buffers in bytes instead).",
-    };
+/// Substrings that make a key sensitive, as in Flink's `GlobalConfiguration.SENSITIVE_KEYS`.
+const SENSITIVE_KEYS: &[&str] = &[
+    "password",
+    "secret",
+    "fs.azure.account.key",
+    "apikey",
+    "auth-params",
+    "service-key",
+    "token",
+    "basic-auth",
+    "jaas.config",
+    "http-headers",
+];
 
-    /// Every option, in documentation order.
-    pub const ALL: &[&ConfigOption] = &[
-        &PARALLELISM_DEFAULT,
-        &MAX_PARALLELISM,
-        &RUNTIME_MODE,
-        &BUFFER_TIMEOUT_ENABLED,
-        &BUFFER_TIMEOUT,
-        &BATCH_SIZE,
-        &OPERATOR_CHAINING,
-        &AUTO_WATERMARK_INTERVAL,
-        &NUMBER_OF_TASK_SLOTS,
-        &LOCAL_NUMBER_TASK_MANAGER,
-        &BUFFERS_PER_CHANNEL,
-        &FLOATING_BUFFERS_PER_GATE,
-    ];
+/// Whether the value of `key` must never be shown (logs, errors, REST, `Debug`):
+/// the key contains `password`, `secret`, `token`, … (case-insensitive), as in Flink.
+pub fn is_sensitive(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SENSITIVE_KEYS.iter().any(|s| key.contains(s))
+}
+
+/// `value`, or [`HIDDEN_CONTENT`] if `key` is sensitive.
+pub fn display_value<'a>(key: &str, value: &'a str) -> &'a str {
+    if is_sensitive(key) { HIDDEN_CONTENT } else { value }
 }
 
 /// A set of configuration values with where each came from.
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` and `Display` mask the values of sensitive keys ([`is_sensitive`]).
+#[derive(Clone, Default)]
 pub struct Configuration {
     values: BTreeMap<String, (String, String)>,
+}
+
+impl fmt::Debug for Configuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.entries()).finish()
+    }
+}
+
+/// One `key: value` line per explicitly set key, sensitive values masked.
+impl fmt::Display for Configuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (key, value) in self.entries() {
+            writeln!(f, "{key}: {value}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Configuration {
@@ -231,7 +159,8 @@ impl Configuration {
     pub fn set_dynamic(&mut self, pair: &str) -> Result<()> {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(BrookError::InvalidArgument(format!(
-                "-D {pair}: expected key=value, e.g. -D parallelism.default=2"
+                "-D {}: expected key=value, e.g. -D parallelism.default=2",
+                display_value(pair, pair)
             )));
         };
         self.set(key.trim(), value.trim(), "-D")
@@ -246,7 +175,7 @@ impl Configuration {
         })?;
         validate(option, value).map_err(|reason| BrookError::InvalidConfigValue {
             key: key.to_string(),
-            value: value.to_string(),
+            value: display_value(key, value).to_string(),
             origin: origin.to_string(),
             reason,
         })?;
@@ -264,6 +193,17 @@ impl Configuration {
     /// The raw value, or the default.
     pub fn get_raw(&self, option: &ConfigOption) -> String {
         self.values.get(option.key).map_or_else(|| option.default_value(), |(v, _)| v.clone())
+    }
+
+    /// The value, or the default; `None` for an option without a default that is not set
+    /// (such as `execution.checkpointing.interval`).
+    pub fn get_optional(&self, option: &ConfigOption) -> Option<String> {
+        Some(self.get_raw(option)).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Where the value came from (a file name, `-D`), if it was set.
+    pub fn origin(&self, option: &ConfigOption) -> Option<&str> {
+        self.values.get(option.key).map(|(_, origin)| origin.as_str())
     }
 
     /// Whether the key was set explicitly.
@@ -289,14 +229,29 @@ impl Configuration {
         parse_duration(&self.get_raw(option)).expect("duration options are validated when set")
     }
 
+    /// A duration option without a default: `None` when not set.
+    pub fn get_optional_duration(&self, option: &ConfigOption) -> Option<Duration> {
+        self.get_optional(option).map(|v| parse_duration(&v).expect("duration options are validated when set"))
+    }
+
+    pub fn get_f64(&self, option: &ConfigOption) -> f64 {
+        parse_f64(&self.get_raw(option)).expect("double options are validated when set")
+    }
+
+    /// A memory size in bytes.
+    pub fn get_memory_size(&self, option: &ConfigOption) -> u64 {
+        parse_memory_size(&self.get_raw(option)).expect("memory-size options are validated when set")
+    }
+
     /// Enum options in upper case.
     pub fn get_enum(&self, option: &ConfigOption) -> String {
         self.get_raw(option).trim().to_ascii_uppercase()
     }
 
-    /// Explicitly set pairs, for display (`/jobmanager/config`).
+    /// Explicitly set pairs, for display (`/jobmanager/config`, logs): the values of
+    /// sensitive keys are replaced by [`HIDDEN_CONTENT`]. Read values with the getters.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, (v, _))| (k.as_str(), v.as_str()))
+        self.values.iter().map(|(k, (v, _))| (k.as_str(), display_value(k, v)))
     }
 }
 
@@ -365,6 +320,8 @@ fn validate(option: &ConfigOption, value: &str) -> Result<(), String> {
         OptionType::Integer => value.trim().parse::<i64>().map(|_| ()).map_err(|_| "expected an integer".to_string()),
         OptionType::Boolean => parse_bool(value).map(|_| ()),
         OptionType::Duration => parse_duration(value).map(|_| ()),
+        OptionType::Double => parse_f64(value).map(|_| ()),
+        OptionType::MemorySize => parse_memory_size(value).map(|_| ()),
         OptionType::String => Ok(()),
         OptionType::Enum(values) => {
             if values.iter().any(|v| v.eq_ignore_ascii_case(value.trim())) {
@@ -374,6 +331,33 @@ fn validate(option: &ConfigOption, value: &str) -> Result<(), String> {
             }
         }
     }
+}
+
+fn parse_f64(value: &str) -> Result<f64, String> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("expected a number such as 1.5, got '{value}'"))
+}
+
+/// Parses Flink's memory-size syntax: a number and an optional unit (`b`, `kb`, `mb`, `gb`,
+/// `tb` and their short and long forms, powers of 1024); no unit means bytes.
+pub fn parse_memory_size(value: &str) -> Result<u64, String> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("expected a size such as '20 kb' or '1 mb', got '{value}'"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" | "bytes" => 1,
+        "k" | "kb" | "kibibytes" => 1 << 10,
+        "m" | "mb" | "mebibytes" => 1 << 20,
+        "g" | "gb" | "gibibytes" => 1 << 30,
+        "t" | "tb" | "tebibytes" => 1 << 40,
+        other => return Err(format!("unknown size unit '{other}'; use b, kb, mb, gb or tb")),
+    };
+    n.checked_mul(multiplier).ok_or_else(|| format!("size '{value}' is too large"))
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {
@@ -417,6 +401,7 @@ pub fn reference_markdown() -> String {
     for o in options::ALL {
         let default = match o.computed_default {
             Some((what, _)) => what.to_string(),
+            None if o.default.is_empty() => "(none)".to_string(),
             None => format!("`{}`", o.default),
         };
         let mut desc = o.description.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -473,5 +458,100 @@ mod tests {
         let mut c = Configuration::new();
         c.set_dynamic("execution.buffer-timeout=5 ms").unwrap();
         assert_eq!(c.get_duration(&options::BUFFER_TIMEOUT), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn sensitive_values_are_masked_wherever_configuration_is_shown() {
+        let mut c = Configuration::new();
+        c.merge_yaml("s3:\n  secret-key: hunter2\n  access-key: AKIA\nparallelism.default: 2\n", "conf.yaml").unwrap();
+        assert_eq!(c.get_raw(&options::S3_SECRET_KEY), "hunter2", "getters read the real value");
+
+        let display = c.to_string();
+        assert_eq!(display, "parallelism.default: 2\ns3.access-key: AKIA\ns3.secret-key: ******\n");
+        let debug = format!("{c:?}");
+        assert_eq!(debug, r#"{"parallelism.default": "2", "s3.access-key": "AKIA", "s3.secret-key": "******"}"#);
+        let entries: Vec<_> = c.entries().collect();
+        assert!(entries.contains(&("s3.secret-key", "******")), "{entries:?}");
+        for shown in [&display, &debug] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn sensitive_keys_follow_flink() {
+        for key in ["s3.secret-key", "my.PASSWORD", "auth.token", "fs.azure.account.key.x", "x.apikey"] {
+            assert!(is_sensitive(key), "{key}");
+        }
+        for key in ["s3.access-key", "s3.endpoint", "parallelism.default"] {
+            assert!(!is_sensitive(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn errors_do_not_echo_sensitive_values() {
+        let err = Configuration::new().set_dynamic("s3.secret-key: hunter2").unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert_eq!(err, "-D ******: expected key=value, e.g. -D parallelism.default=2");
+    }
+
+    #[test]
+    fn memory_sizes_parse_like_flink() {
+        assert_eq!(parse_memory_size("20 kb").unwrap(), 20 * 1024);
+        assert_eq!(parse_memory_size("20kb").unwrap(), 20 * 1024);
+        assert_eq!(parse_memory_size("1 MB").unwrap(), 1 << 20);
+        assert_eq!(parse_memory_size("512").unwrap(), 512);
+        assert_eq!(parse_memory_size("2 g").unwrap(), 2 << 30);
+        assert!(parse_memory_size("1 parsec").is_err());
+        assert!(parse_memory_size("kb").is_err());
+    }
+
+    #[test]
+    fn checkpointing_options_have_flinks_defaults() {
+        let c = Configuration::new();
+        assert_eq!(c.get_optional_duration(&options::CHECKPOINTING_INTERVAL), None, "unset = disabled");
+        assert_eq!(c.get_duration(&options::CHECKPOINTING_TIMEOUT), Duration::from_secs(600));
+        assert_eq!(c.get_duration(&options::CHECKPOINTING_MIN_PAUSE), Duration::ZERO);
+        assert_eq!(c.get_usize(&options::MAX_CONCURRENT_CHECKPOINTS), 1);
+        assert_eq!(c.get_usize(&options::TOLERABLE_FAILED_CHECKPOINTS), 0);
+        assert_eq!(c.get_enum(&options::CHECKPOINTING_MODE), "EXACTLY_ONCE");
+        assert!(!c.get_bool(&options::UNALIGNED_CHECKPOINTS));
+        assert_eq!(c.get_usize(&options::NUM_RETAINED_CHECKPOINTS), 1);
+        assert_eq!(c.get_enum(&options::EXTERNALIZED_CHECKPOINT_RETENTION), "NO_EXTERNALIZED_CHECKPOINTS");
+        assert!(!c.get_bool(&options::INCREMENTAL_CHECKPOINTS));
+        assert_eq!(c.get_memory_size(&options::DATA_INLINE_THRESHOLD), 20 * 1024);
+        assert_eq!(c.get_enum(&options::STATE_BACKEND_TYPE), "HASHMAP");
+        assert_eq!(c.get_optional(&options::SAVEPOINT_DIRECTORY), None);
+        assert!(c.get_raw(&options::CHECKPOINTS_DIRECTORY).starts_with("file://"));
+        assert_eq!(c.get_optional(&options::RESTART_STRATEGY), None);
+        assert_eq!(c.get_i64(&options::EXPONENTIAL_DELAY_ATTEMPTS), i64::from(i32::MAX));
+        assert_eq!(c.get_f64(&options::EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER), 1.5);
+        assert_eq!(c.get_duration(&options::EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn flinks_older_keys_still_work() {
+        let mut c = Configuration::new();
+        c.set_dynamic("state.checkpoints.dir=file:///tmp/ck").unwrap();
+        c.set_dynamic("execution.savepoint.path=/tmp/sp").unwrap();
+        c.set_dynamic("restart-strategy=fixeddelay").unwrap();
+        c.set_dynamic("execution.checkpointing.unaligned=true").unwrap();
+        c.set_dynamic("state.backend=rocksdb").unwrap();
+        assert_eq!(c.get_raw(&options::CHECKPOINTS_DIRECTORY), "file:///tmp/ck");
+        assert_eq!(c.get_optional(&options::STATE_RECOVERY_PATH).as_deref(), Some("/tmp/sp"));
+        assert_eq!(c.get_enum(&options::RESTART_STRATEGY), "FIXEDDELAY");
+        assert!(c.get_bool(&options::UNALIGNED_CHECKPOINTS));
+        assert_eq!(c.get_enum(&options::STATE_BACKEND_TYPE), "ROCKSDB");
+        let err = c.set_dynamic("restart-strategy.type=sometimes").unwrap_err().to_string();
+        assert!(err.contains("expected one of disable, off, none, fixed-delay"), "{err}");
+    }
+
+    #[test]
+    fn reference_shows_unset_defaults_as_none() {
+        let md = reference_markdown();
+        assert!(md.contains("| `execution.checkpointing.interval` | Duration | (none) |"), "{md}");
+        assert!(
+            md.contains("| `restart-strategy.exponential-delay.attempts-before-reset-backoff` | Integer | infinite |")
+        );
+        assert!(md.contains("| `execution.checkpointing.data-inline-threshold` | MemorySize | `20 kb` |"));
     }
 }
