@@ -58,6 +58,11 @@ pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction}
 pub use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
 };
+pub use brook_runtime::state;
+pub use brook_runtime::state::{
+    AggregatingState, AggregatingStateDescriptor, ListState, ListStateDescriptor, MapState, MapStateDescriptor,
+    ReducingState, ReducingStateDescriptor, StateTtlConfig, ValueState, ValueStateDescriptor,
+};
 pub use brook_runtime::timer::TimeDomain;
 pub use brook_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkSignal, WatermarkStrategy};
 pub use brook_runtime::window;

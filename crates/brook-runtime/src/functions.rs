@@ -5,12 +5,76 @@
 //! subtask they run in — implement [`ProcessFunction`] (or its keyed and
 //! two-input variants). Every function instance is cloned from the one the program
 //! built, once per subtask, so it may keep per-subtask state in its fields.
+//!
+//! Functions on a keyed stream keep per-key state in the operator's keyed state
+//! backend (Flink-style): in `open` they register descriptors with
+//! [`RuntimeContext::get_state`] and keep the returned handles; in
+//! `process_element` and `on_timer` they access the current key's state with
+//! [`KeyedContext::state`], [`KeyedContext::list_state`], … That state is scoped to
+//! the key and goes into snapshots by key group.
+//!
+//! ```
+//! use brook_runtime::functions::{Collector, KeyedContext, KeyedProcessFunction, RuntimeContext};
+//! use brook_runtime::state::{ValueState, ValueStateDescriptor};
+//!
+//! /// Emits each key with its running count.
+//! #[derive(Clone, Default)]
+//! struct CountPerKey {
+//!     count: ValueState<u64>,
+//! }
+//!
+//! impl KeyedProcessFunction<String, String, (String, u64)> for CountPerKey {
+//!     fn open(&mut self, ctx: &RuntimeContext) {
+//!         self.count = ctx.get_state(&ValueStateDescriptor::new("count"));
+//!     }
+//!
+//!     fn process_element(&mut self, word: String, ctx: &mut KeyedContext<'_, String>, out: &mut Collector<(String, u64)>) {
+//!         let mut count = ctx.state(&self.count);
+//!         let n = count.value().copied().unwrap_or(0) + 1;
+//!         count.update(n);
+//!         out.collect((word, n));
+//!     }
+//! }
+//! ```
 
 use crate::metrics::{Accumulator, MetricRegistry};
 use crate::side_output::{OutputTag, SideOutputs};
 use crate::timer::{InternalTimerService, TimeDomain};
-use brook_types::{JobId, NO_TIMESTAMP, StreamRecord, Timestamp, Watermark};
+use brook_state::{
+    AggregatingState, AggregatingStateRef, KeyedStateBackend, KeyedStateRegistry, ListState, ListStateRef, MapState,
+    MapStateRef, ReducingState, ReducingStateRef, StateDescriptor, StateKey, ValueState, ValueStateRef,
+};
+use brook_types::{Data, JobId, NO_TIMESTAMP, StreamRecord, Timestamp, Watermark};
+use std::cell::RefCell;
 use std::hash::Hash;
+
+thread_local! {
+    /// The keyed state registry of the operator whose function is being opened.
+    static OPENING_REGISTRY: RefCell<Option<KeyedStateRegistry>> = const { RefCell::new(None) };
+}
+
+/// Runs `open` (a keyed function's `open`) with `registry` available to
+/// [`RuntimeContext::get_state`].
+///
+/// `RuntimeContext` does not know the key type, and `open` takes it by shared
+/// reference, so the registry is lent through the thread: operators are built
+/// and opened synchronously on their task's thread, and the registry is handed
+/// back when `open` returns (or unwinds).
+pub(crate) fn with_keyed_state_registry<R>(registry: &mut KeyedStateRegistry, open: impl FnOnce() -> R) -> R {
+    struct GiveBack<'a> {
+        registry: &'a mut KeyedStateRegistry,
+        outer: Option<KeyedStateRegistry>,
+    }
+    impl Drop for GiveBack<'_> {
+        fn drop(&mut self) {
+            let lent = OPENING_REGISTRY.with(|slot| slot.replace(self.outer.take()));
+            *self.registry = lent.expect("the lent registry is in the slot until it is given back");
+        }
+    }
+    let outer = OPENING_REGISTRY.with(|slot| slot.replace(Some(std::mem::take(registry))));
+    let _give_back = GiveBack { registry, outer };
+    open()
+}
 
 /// STREAMING emits results continuously; BATCH processes bounded input and emits
 /// keyed aggregations once, at the end.
@@ -67,6 +131,25 @@ impl RuntimeContext {
 
     pub fn metrics(&self) -> &MetricRegistry {
         &self.metrics
+    }
+
+    /// Registers keyed state and returns its handle (Flink's `getState`,
+    /// `getListState`, `getMapState`, `getReducingState`, `getAggregatingState`):
+    /// call it in the `open` of a function on a keyed stream and keep the handle.
+    /// Registering a name again returns the same state.
+    ///
+    /// Panics outside the `open` of a keyed function, or if the name is registered
+    /// with another kind or type.
+    pub fn get_state<D: StateDescriptor>(&self, descriptor: &D) -> D::Handle {
+        OPENING_REGISTRY.with(|slot| match slot.borrow_mut().as_mut() {
+            Some(registry) => registry.register(descriptor).unwrap_or_else(|e| panic!("{e}")),
+            None => panic!(
+                "operator '{}' asked for keyed state '{}' outside the open() of a keyed function; keyed state \
+                 exists only on a keyed stream (key_by), and its handles are obtained in open()",
+                self.operator_name,
+                descriptor.name()
+            ),
+        })
     }
 }
 
@@ -161,6 +244,7 @@ pub struct KeyedContext<'a, K> {
     pub(crate) inner: Context<'a>,
     pub(crate) key: &'a K,
     pub(crate) timers: &'a mut InternalTimerService<K, ()>,
+    pub(crate) keyed_state: &'a mut KeyedStateBackend<K>,
     /// Set in `on_timer`: which clock fired.
     pub(crate) time_domain: Option<TimeDomain>,
 }
@@ -195,6 +279,47 @@ impl<K> KeyedContext<'_, K> {
     /// Timers of the current key (Flink's `ctx.timerService()`).
     pub fn timer_service(&mut self) -> TimerService<'_, K> {
         TimerService { timers: self.timers, key: self.key }
+    }
+}
+
+/// Keyed state of the current key (in the void namespace), by the handles
+/// obtained with [`RuntimeContext::get_state`] in `open`.
+impl<K: StateKey> KeyedContext<'_, K> {
+    /// Value state (Flink's `ValueState`): `value()`, `update(v)`, `clear()`.
+    #[inline]
+    pub fn state<V: Data>(&mut self, handle: &ValueState<V>) -> ValueStateRef<'_, K, (), V> {
+        self.keyed_state.value_state(handle, self.key, &())
+    }
+
+    /// List state: `get()`, `add(x)`, `add_all(xs)`, `update(vec)`, `clear()`.
+    #[inline]
+    pub fn list_state<T: Data>(&mut self, handle: &ListState<T>) -> ListStateRef<'_, K, (), T> {
+        self.keyed_state.list_state(handle, self.key, &())
+    }
+
+    /// Map state: `get`, `put`, `put_all`, `contains`, `remove`, `iter`, `keys`,
+    /// `values`, `is_empty`, `clear`.
+    #[inline]
+    pub fn map_state<UK: Data + Hash + Eq, UV: Data>(
+        &mut self,
+        handle: &MapState<UK, UV>,
+    ) -> MapStateRef<'_, K, (), UK, UV> {
+        self.keyed_state.map_state(handle, self.key, &())
+    }
+
+    /// Reducing state: `add(x)` reduces into it, `get()`, `clear()`.
+    #[inline]
+    pub fn reducing_state<T: Data>(&mut self, handle: &ReducingState<T>) -> ReducingStateRef<'_, K, (), T> {
+        self.keyed_state.reducing_state(handle, self.key, &())
+    }
+
+    /// Aggregating state: `add(x)` aggregates into it, `get()` is the result, `clear()`.
+    #[inline]
+    pub fn aggregating_state<IN: 'static, ACC: Data, OUT: 'static>(
+        &mut self,
+        handle: &AggregatingState<IN, ACC, OUT>,
+    ) -> AggregatingStateRef<'_, K, (), IN, ACC, OUT> {
+        self.keyed_state.aggregating_state(handle, self.key, &())
     }
 }
 

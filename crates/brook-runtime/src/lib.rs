@@ -20,6 +20,7 @@
 //! - [`partitioner`]: forward, rebalance, rescale, shuffle, hash (key groups), broadcast, global, custom.
 //! - [`operators`], [`source`], [`sink`]: what runs inside a chain.
 //! - [`functions`]: user function traits and their contexts.
+//! - [`state`]: keyed and operator state (re-exported `brook-state`).
 //! - [`watermark`]: watermark strategies and generators (timestamp assignment).
 //! - [`watermark_valve`]: combining watermarks of input channels.
 
@@ -43,3 +44,6 @@ pub mod watermark;
 pub mod watermark_valve;
 pub mod window;
 pub mod writer;
+
+/// Keyed and operator state (the `brook-state` crate).
+pub use brook_state as state;

@@ -24,8 +24,21 @@ where
     P: KeyedCoProcessFunction<S1::Key, I1, I2, O>,
 {
     pub fn new(key1: S1, key2: S2, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
-        function.open(&runtime);
-        Self { key1, key2, function, state: KeyedTimers::new(runtime, side_outputs), _types: PhantomData }
+        let mut state = KeyedTimers::new(runtime, side_outputs);
+        state.open(|runtime| function.open(runtime));
+        Self { key1, key2, function, state, _types: PhantomData }
+    }
+
+    /// The keyed state of this subtask in the canonical snapshot format
+    /// (`brook_state::snapshot`); timers are not in it yet.
+    pub fn snapshot_keyed_state(&self) -> brook_state::Result<brook_state::KeyedStateSnapshot> {
+        self.state.snapshot_state()
+    }
+
+    /// Restores this subtask's key groups from the keyed-state snapshots of all
+    /// subtasks of a previous run (any parallelism, same max parallelism).
+    pub fn restore_keyed_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> brook_state::Result<()> {
+        self.state.restore_state(snapshots)
     }
 }
 

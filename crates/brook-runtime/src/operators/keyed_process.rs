@@ -26,8 +26,21 @@ where
     P: KeyedProcessFunction<S::Key, I, O>,
 {
     pub fn new(key_selector: S, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
-        function.open(&runtime);
-        Self { key_selector, function, state: KeyedTimers::new(runtime, side_outputs), _types: PhantomData }
+        let mut state = KeyedTimers::new(runtime, side_outputs);
+        state.open(|runtime| function.open(runtime));
+        Self { key_selector, function, state, _types: PhantomData }
+    }
+
+    /// The keyed state of this subtask in the canonical snapshot format
+    /// (`brook_state::snapshot`); timers are not in it yet.
+    pub fn snapshot_keyed_state(&self) -> brook_state::Result<brook_state::KeyedStateSnapshot> {
+        self.state.snapshot_state()
+    }
+
+    /// Restores this subtask's key groups from the keyed-state snapshots of all
+    /// subtasks of a previous run (any parallelism, same max parallelism).
+    pub fn restore_keyed_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> brook_state::Result<()> {
+        self.state.restore_state(snapshots)
     }
 }
 

@@ -1,30 +1,71 @@
-//! What keyed operators with timers share: the parts of a [`KeyedContext`] and the
-//! timer service, and the one place where due timers fire.
+//! What keyed operators with timers share: the parts of a [`KeyedContext`], the
+//! timer service, the keyed state backend, and the one place where due timers fire.
+//!
+//! The keyed state backend holds the key groups of this subtask
+//! (`KeyGroupRange::for_operator_index(max_parallelism, parallelism, index)`), and
+//! its TTL follows the task's processing-time clock.
 //!
 //! Firing rules (docs/design/event-time.md): on a watermark, every event-time timer
 //! at or before it fires in order — including timers that firing timers register —
 //! before the watermark goes downstream; results of an event-time timer carry its
 //! time, those of a processing-time timer no timestamp.
 
+use crate::functions::with_keyed_state_registry;
 use crate::functions::{Collector, Context, KeyedContext, RuntimeContext};
 use crate::output::Output;
+use crate::processing_time::ProcessingTimeService;
 use crate::side_output::SideOutputs;
 use crate::timer::{InternalTimerService, TimeDomain};
+use brook_state::{HashMapStateBackend, KeyedStateBackend, KeyedStateSnapshot, StateKey, TtlTimeProvider};
+use brook_types::key_group::KeyGroupRange;
 use brook_types::{Batch, NO_TIMESTAMP, Timestamp, Watermark};
-use std::hash::Hash;
+use std::sync::Arc;
 
-/// The timer-related state of a keyed operator.
+/// TTL reads the task's processing-time clock.
+struct TaskClock(ProcessingTimeService);
+
+impl TtlTimeProvider for TaskClock {
+    fn current_timestamp(&self) -> i64 {
+        self.0.now()
+    }
+}
+
+/// The timer-related state of a keyed operator, and its keyed state.
 pub(crate) struct KeyedTimers<K> {
     pub runtime: RuntimeContext,
     pub side_outputs: SideOutputs,
     pub watermark: Watermark,
     pub timers: InternalTimerService<K, ()>,
+    pub keyed_state: KeyedStateBackend<K>,
 }
 
-impl<K: Clone + Hash + Eq> KeyedTimers<K> {
+impl<K: StateKey> KeyedTimers<K> {
     pub fn new(runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
         let timers = InternalTimerService::new(runtime.processing_time.clone());
-        Self { runtime, side_outputs, watermark: Watermark::MIN, timers }
+        let range =
+            KeyGroupRange::for_operator_index(runtime.max_parallelism, runtime.parallelism, runtime.subtask_index);
+        let backend = HashMapStateBackend::new(runtime.max_parallelism, range)
+            .with_operator_name(&runtime.operator_name)
+            .with_ttl_time_provider(Arc::new(TaskClock(runtime.processing_time.clone())));
+        Self { runtime, side_outputs, watermark: Watermark::MIN, timers, keyed_state: backend.into() }
+    }
+
+    /// Calls the function's `open`, during which it registers its keyed state.
+    pub fn open(&mut self, open: impl FnOnce(&RuntimeContext)) {
+        let runtime = &self.runtime;
+        with_keyed_state_registry(self.keyed_state.registry_mut(), || open(runtime));
+    }
+
+    /// The operator's keyed state in the canonical snapshot format (timers are
+    /// not in it yet).
+    pub fn snapshot_state(&self) -> brook_state::Result<KeyedStateSnapshot> {
+        self.keyed_state.snapshot()
+    }
+
+    /// Restores the keyed state of this subtask's key groups from the snapshots
+    /// of the previous run's subtasks.
+    pub fn restore_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> brook_state::Result<()> {
+        self.keyed_state.restore(snapshots)
     }
 
     /// The context of one call for `key`.
@@ -43,6 +84,7 @@ impl<K: Clone + Hash + Eq> KeyedTimers<K> {
             },
             key,
             timers: &mut self.timers,
+            keyed_state: &mut self.keyed_state,
             time_domain,
         }
     }
@@ -56,6 +98,7 @@ impl<K: Clone + Hash + Eq> KeyedTimers<K> {
         key_of: impl Fn(&I) -> K,
         mut call: impl FnMut(I, &mut KeyedContext<'_, K>, &mut Collector<O>),
     ) {
+        self.keyed_state.on_records(batch.len());
         let mut collector = Collector::new();
         for r in batch {
             let key = key_of(&r.value);
