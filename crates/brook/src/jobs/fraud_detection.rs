@@ -8,10 +8,11 @@
 //!
 //! Per account, the function holds transactions until the watermark passes them
 //! (an event-time timer at each one's timestamp), then examines them in timestamp
-//! order (ties in arrival order). A small transaction arms the pattern and an
-//! event-time timer 60 s later disarms it, as the walkthrough's flag and timer do.
-//! The per-account data lives in the function's own map until keyed state exists
-//! (issue "State"); it is not checkpointed.
+//! order (ties in arrival order). As in the walkthrough, a small transaction sets
+//! the account's `flag` and registers an event-time timer 60 s later whose time is
+//! kept in `timer`; that timer clears both. All of it is keyed state (the pending
+//! transactions in map state, the flag and the timer's time in value state), so it
+//! is scoped to the account and goes into snapshots.
 //!
 //! Malformed lines are skipped by default: each is reported on stderr with its
 //! line number and the reason, and counted in the `malformed-lines` accumulator
@@ -21,9 +22,11 @@
 //! lines are ignored.
 
 use anyhow::Context as _;
-use brook_api::{Collector, KeyedContext, KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy};
+use brook_api::{
+    Collector, KeyedContext, KeyedProcessFunction, MapState, MapStateDescriptor, RuntimeContext,
+    StreamExecutionEnvironment, ValueState, ValueStateDescriptor, WatermarkStrategy,
+};
 use clap::Parser;
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -128,54 +131,64 @@ fn parse_cents(amount: &str) -> Option<i64> {
     Some(if negative { -cents } else { cents })
 }
 
-/// Per account: transactions waiting for the watermark, and the armed pattern.
-#[derive(Default, Clone)]
-struct Account {
-    pending: BTreeMap<(i64, u64), Transaction>,
-    /// Timestamp of the last transaction if it was small.
-    armed_at: Option<i64>,
-}
-
-/// The detector (one instance per subtask).
+/// The detector. Its fields are handles of the keyed state of the current account
+/// (Flink's walkthrough keeps `flagState` and `timerState` the same way).
 #[derive(Clone, Default)]
 pub struct FraudDetector {
-    accounts: HashMap<String, Account>,
-    arrivals: u64,
+    /// Transactions waiting for the watermark, by timestamp, each list in arrival order.
+    pending: MapState<i64, Vec<Transaction>>,
+    /// Set while the last transaction (in event time) was small.
+    flag: ValueState<bool>,
+    /// When the timer that clears `flag` fires: 60 s (and 1 ms) after the small transaction.
+    timer: ValueState<i64>,
 }
 
 impl KeyedProcessFunction<String, Transaction, String> for FraudDetector {
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.pending = ctx.get_state(&MapStateDescriptor::new("pending"));
+        self.flag = ctx.get_state(&ValueStateDescriptor::new("flag"));
+        self.timer = ctx.get_state(&ValueStateDescriptor::new("timer"));
+    }
+
     fn process_element(&mut self, tx: Transaction, ctx: &mut KeyedContext<'_, String>, _out: &mut Collector<String>) {
         ctx.timer_service().register_event_time_timer(tx.timestamp);
-        self.arrivals += 1;
-        let account = self.accounts.entry(tx.account.clone()).or_default();
-        account.pending.insert((tx.timestamp, self.arrivals), tx);
+        let mut pending = ctx.map_state(&self.pending);
+        let mut at_time = pending.remove(&tx.timestamp).unwrap_or_default();
+        let timestamp = tx.timestamp;
+        at_time.push(tx);
+        pending.put(timestamp, at_time);
     }
 
     fn on_timer(&mut self, timestamp: i64, ctx: &mut KeyedContext<'_, String>, out: &mut Collector<String>) {
-        let key = ctx.current_key().clone();
-        let Some(account) = self.accounts.get_mut(&key) else { return };
-        // The pattern's 60 s are over (this timer was armed at small + 60 s + 1).
-        if account.armed_at.is_some_and(|at| timestamp > at + PATTERN_MS) {
-            account.armed_at = None;
+        // The pattern's 60 s are over: the flag's timer clears flag and timer. The timer
+        // of an earlier small transaction is not deleted (a pending transaction may
+        // share its time); when it fires it is before `timer` and clears nothing.
+        if ctx.state(&self.timer).value().is_some_and(|&at| timestamp >= at) {
+            ctx.state(&self.timer).clear();
+            ctx.state(&self.flag).clear();
         }
         // Every transaction at or before this time, in event-time order.
-        while let Some(entry) = account.pending.first_entry() {
-            if entry.key().0 > timestamp {
-                break;
+        let mut due: Vec<i64> = ctx.map_state(&self.pending).keys().copied().filter(|&t| t <= timestamp).collect();
+        due.sort_unstable();
+        for t in due {
+            let transactions = ctx.map_state(&self.pending).remove(&t).expect("listed above");
+            for tx in transactions {
+                let flagged = ctx.state(&self.flag).value().is_some();
+                let within = ctx.state(&self.timer).value().is_some_and(|&at| tx.timestamp < at);
+                let small = tx.cents < SMALL_CENTS;
+                if tx.cents > LARGE_CENTS && flagged && within {
+                    out.collect(tx.line);
+                }
+                if small {
+                    let at = tx.timestamp + PATTERN_MS + 1;
+                    ctx.state(&self.flag).update(true);
+                    ctx.state(&self.timer).update(at);
+                    ctx.timer_service().register_event_time_timer(at);
+                } else {
+                    ctx.state(&self.flag).clear();
+                    ctx.state(&self.timer).clear();
+                }
             }
-            let tx = entry.remove();
-            if tx.cents > LARGE_CENTS && account.armed_at.is_some_and(|at| tx.timestamp - at <= PATTERN_MS) {
-                out.collect(tx.line.clone());
-            }
-            if tx.cents < SMALL_CENTS {
-                account.armed_at = Some(tx.timestamp);
-                ctx.timer_service().register_event_time_timer(tx.timestamp + PATTERN_MS + 1);
-            } else {
-                account.armed_at = None;
-            }
-        }
-        if account.pending.is_empty() && account.armed_at.is_none() {
-            self.accounts.remove(&key);
         }
     }
 }
