@@ -5,7 +5,7 @@
 //! (made absolute against the working directory), and `s3://bucket/prefix` (feature `s3`).
 //! File URLs are not percent-decoded: `file:///tmp/a b` is the directory `/tmp/a b`.
 
-use crate::error::{CheckpointError, Result};
+use crate::error::Result;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ fn build_s3(bucket: &str, options: &S3Options, _url: &StorageUrl) -> Result<Arc<
 
 #[cfg(not(feature = "s3"))]
 fn build_s3(_bucket: &str, _options: &S3Options, url: &StorageUrl) -> Result<Arc<dyn ObjectStore>> {
-    Err(CheckpointError::InvalidConfig {
+    Err(crate::error::CheckpointError::InvalidConfig {
         key: "execution.checkpointing.dir",
         value: url.to_string(),
         reason: "this build of Brook has no S3 support; build it with the cargo feature `s3` \
