@@ -287,7 +287,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
         namespace: &'a N,
     ) -> ValueStateRef<'a, K, N, V> {
         let (table, clock) = self.table::<ValueTable<K, N, V>, N, ValueState<V>>(handle.id());
-        ValueStateRef { table, key, namespace, clock }
+        ValueStateRef::new(table, key, namespace, clock)
     }
 
     /// List state of `key` in `namespace`.

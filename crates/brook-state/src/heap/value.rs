@@ -62,6 +62,26 @@ impl<K: StateKey, N: Namespace, V: Data> ValueTable<K, N, V> {
         }
     }
 
+    /// Without a TTL: the entry's index and value. Indexes stay valid until an
+    /// entry is removed (TTL cleanup removes entries, so tables with a TTL do not
+    /// hand them out).
+    #[inline]
+    pub fn get_indexed(&self, key: &K, namespace: &N) -> Option<(usize, &V)> {
+        debug_assert!(self.meta.ttl.is_none());
+        self.entries.get_full(&KeyRef(key, namespace)).map(|(i, _, v)| (i, v))
+    }
+
+    /// Without a TTL: replaces entry `i`'s value (from [`Self::get_indexed`]).
+    #[inline]
+    pub fn set_at(&mut self, i: usize, value: V) {
+        debug_assert!(self.meta.ttl.is_none());
+        *self.entries.get_index_mut(i).expect("index from get_indexed").1 = value;
+    }
+
+    pub fn has_ttl(&self) -> bool {
+        self.meta.ttl.is_some()
+    }
+
     pub fn get(&mut self, key: &K, namespace: &N, clock: &dyn TtlTimeProvider) -> Option<&V> {
         let Some((ttl, now)) = self.begin_access(clock) else {
             return self.entries.get(&KeyRef(key, namespace));
@@ -77,7 +97,8 @@ impl<K: StateKey, N: Namespace, V: Data> ValueTable<K, N, V> {
         Some(&self.entries[i])
     }
 
-    pub fn put(&mut self, key: &K, namespace: &N, value: V, clock: &dyn TtlTimeProvider) {
+    /// Sets the value; returns the entry's index.
+    pub fn put(&mut self, key: &K, namespace: &N, value: V, clock: &dyn TtlTimeProvider) -> usize {
         let now = self.begin_access(clock).map(|(_, now)| now);
         match self.entries.get_full_mut(&KeyRef(key, namespace)) {
             Some((i, _, slot)) => {
@@ -85,12 +106,14 @@ impl<K: StateKey, N: Namespace, V: Data> ValueTable<K, N, V> {
                 if let Some(now) = now {
                     self.stamps[i] = now;
                 }
+                i
             }
             None => {
-                self.entries.insert((key.clone(), namespace.clone()), value);
+                let (i, _) = self.entries.insert_full((key.clone(), namespace.clone()), value);
                 if let Some(now) = now {
                     self.stamps.push(now);
                 }
+                i
             }
         }
     }
@@ -191,24 +214,55 @@ impl<K: StateKey, N: Namespace, V: Data> Table<K> for ValueTable<K, N, V> {
 }
 
 /// A value state of the current key and namespace (Flink's `ValueState`).
+///
+/// Without a TTL, `update` after `value` on the same reference reuses the entry
+/// `value` found: a read-modify-write is one hash lookup.
 pub struct ValueStateRef<'a, K, N, V> {
     pub(crate) table: &'a mut ValueTable<K, N, V>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
     pub(crate) clock: &'a dyn TtlTimeProvider,
+    /// The entry of (key, namespace) found by `value` (tables without a TTL only:
+    /// nothing else can remove entries while this reference lives).
+    pub(crate) found: Option<usize>,
 }
 
-impl<K: StateKey, N: Namespace, V: Data> ValueStateRef<'_, K, N, V> {
-    /// The value, if set (and not expired).
-    pub fn value(&mut self) -> Option<&V> {
-        self.table.get(self.key, self.namespace, self.clock)
+impl<'a, K: StateKey, N: Namespace, V: Data> ValueStateRef<'a, K, N, V> {
+    pub(crate) fn new(
+        table: &'a mut ValueTable<K, N, V>,
+        key: &'a K,
+        namespace: &'a N,
+        clock: &'a dyn TtlTimeProvider,
+    ) -> Self {
+        Self { table, key, namespace, clock, found: None }
     }
 
+    /// The value, if set (and not expired).
+    #[inline]
+    pub fn value(&mut self) -> Option<&V> {
+        if self.table.has_ttl() {
+            return self.table.get(self.key, self.namespace, self.clock);
+        }
+        let (i, value) = self.table.get_indexed(self.key, self.namespace)?;
+        self.found = Some(i);
+        Some(value)
+    }
+
+    #[inline]
     pub fn update(&mut self, value: V) {
-        self.table.put(self.key, self.namespace, value, self.clock);
+        match self.found {
+            Some(i) => self.table.set_at(i, value),
+            None => {
+                let i = self.table.put(self.key, self.namespace, value, self.clock);
+                if !self.table.has_ttl() {
+                    self.found = Some(i);
+                }
+            }
+        }
     }
 
     pub fn clear(&mut self) {
+        self.found = None;
         self.table.remove(self.key, self.namespace, self.clock);
     }
 }

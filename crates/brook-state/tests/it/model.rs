@@ -15,6 +15,8 @@ enum Op {
     ValueUpdate(Scope, i64),
     ValueGet(Scope),
     ValueClear(Scope),
+    /// Read, write, read again, clear and write again through one reference.
+    ValueReadModifyWrite(Scope, i64),
     ListAdd(Scope, i64),
     ListAddAll(Scope, Vec<i64>),
     ListUpdate(Scope, Vec<i64>),
@@ -48,6 +50,7 @@ fn op() -> impl Strategy<Value = Op> {
         (scope(), v.clone()).prop_map(|(s, v)| Op::ValueUpdate(s, v)),
         scope().prop_map(Op::ValueGet),
         scope().prop_map(Op::ValueClear),
+        (scope(), v.clone()).prop_map(|(s, v)| Op::ValueReadModifyWrite(s, v)),
         (scope(), v.clone()).prop_map(|(s, v)| Op::ListAdd(s, v)),
         (scope(), list.clone()).prop_map(|(s, l)| Op::ListAddAll(s, l)),
         (scope(), list).prop_map(|(s, l)| Op::ListUpdate(s, l)),
@@ -117,6 +120,23 @@ proptest! {
                 Op::ValueClear((k, n)) => {
                     b.value_state(&h.value, &k, &n).clear();
                     m.value.remove(&(k, n));
+                }
+                Op::ValueReadModifyWrite((k, n), v) => {
+                    let mut state = b.value_state(&h.value, &k, &n);
+                    let old = state.value().copied();
+                    prop_assert_eq!(old, m.value.get(&(k, n)).copied());
+                    let next = old.unwrap_or(0) + v;
+                    state.update(next);
+                    state.update(next + 1);
+                    prop_assert_eq!(state.value().copied(), Some(next + 1));
+                    if v % 3 == 0 {
+                        state.clear();
+                        prop_assert_eq!(state.value(), None);
+                        state.update(v);
+                        m.value.insert((k, n), v);
+                    } else {
+                        m.value.insert((k, n), next + 1);
+                    }
                 }
                 Op::ListAdd((k, n), v) => {
                     b.list_state(&h.list, &k, &n).add(v);
