@@ -25,7 +25,8 @@ use crate::window::{
     TriggerContext, TriggerResult, TriggerTimers, Window, WindowAssigner, WindowAssignerContext, WindowMerge,
 };
 use brook_types::{Batch, StreamRecord, Timestamp, Watermark, WatermarkStatus};
-use std::collections::HashMap;
+use hashbrown::hash_map::RawEntryMut;
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::marker::PhantomData;
 
@@ -35,42 +36,124 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// a watermark fires many windows.
 const EMIT_BATCH: usize = 1024;
 
-/// The windows of one key.
-struct KeyWindows<W, Acc, TS> {
-    /// Contents by state window.
-    contents: FastMap<W, Acc>,
-    /// Trigger state by window; values are always `Some`.
-    trigger_states: FastMap<W, Option<TS>>,
-    /// ProcessWindowFunction per-window state by window.
-    window_states: FastMap<W, StateStore>,
-    /// In-flight windows (merging assigners only).
-    merging: MergingWindowSet<W>,
+/// Everything about one (key, window) under a non-merging assigner, found
+/// with one hash probe per element and window.
+struct Pane<Acc, TS> {
+    /// The window's contents (`None` after a purge).
+    contents: Option<Acc>,
+    /// The trigger's state.
+    trigger_state: Option<TS>,
+    /// ProcessWindowFunction per-window state.
+    window_state: Option<Box<StateStore>>,
+    /// Timers known to be registered for this pane.
+    timers: TimerMemo,
 }
 
-impl<W, Acc, TS> Default for KeyWindows<W, Acc, TS> {
-    fn default() -> Self {
-        Self {
-            contents: FastMap::default(),
-            trigger_states: FastMap::default(),
-            window_states: FastMap::default(),
-            merging: MergingWindowSet::default(),
+impl<Acc, TS> Pane<Acc, TS> {
+    fn new() -> Self {
+        Self { contents: None, trigger_state: None, window_state: None, timers: TimerMemo::default() }
+    }
+
+    /// A pane without state is dropped; its memo is only a cache.
+    fn is_empty(&self) -> bool {
+        self.contents.is_none() && self.trigger_state.is_none() && self.window_state.is_none()
+    }
+}
+
+/// A cache of timers that are registered for one pane, so that a trigger
+/// registering the same timer for every element (Flink's `EventTimeTrigger`
+/// does) costs no probe into the timer index. A hit means the timer is
+/// registered; a miss means nothing, and goes to the timer service, which
+/// deduplicates. Entries are removed when their timer fires or is deleted.
+#[derive(Default)]
+struct TimerMemo {
+    times: [Timestamp; 2],
+    /// Per slot: bit 0 = in use, bit 1 = processing time.
+    flags: [u8; 2],
+}
+
+impl TimerMemo {
+    fn tag(domain: TimeDomain) -> u8 {
+        match domain {
+            TimeDomain::EventTime => 1,
+            TimeDomain::ProcessingTime => 3,
+        }
+    }
+
+    fn contains(&self, domain: TimeDomain, time: Timestamp) -> bool {
+        let tag = Self::tag(domain);
+        (self.flags[0] == tag && self.times[0] == time) || (self.flags[1] == tag && self.times[1] == time)
+    }
+
+    fn insert(&mut self, domain: TimeDomain, time: Timestamp) {
+        let slot = if self.flags[0] == 0 { 0 } else { 1 };
+        self.flags[slot] = Self::tag(domain);
+        self.times[slot] = time;
+    }
+
+    fn remove(&mut self, domain: TimeDomain, time: Timestamp) {
+        let tag = Self::tag(domain);
+        for slot in 0..2 {
+            if self.flags[slot] == tag && self.times[slot] == time {
+                self.flags[slot] = 0;
+            }
         }
     }
 }
 
-impl<W: Window, Acc, TS> KeyWindows<W, Acc, TS> {
-    fn is_empty(&self) -> bool {
-        self.contents.is_empty()
-            && self.trigger_states.is_empty()
-            && self.window_states.is_empty()
-            && self.merging.is_empty()
+/// The windows of one key under a merging assigner.
+struct MergingKey<W, Acc, TS> {
+    /// Contents by state window.
+    contents: FastMap<W, Acc>,
+    /// Trigger state by window; values are always `Some`.
+    trigger_states: FastMap<W, Option<TS>>,
+    /// In-flight windows.
+    merging: MergingWindowSet<W>,
+}
+
+impl<W, Acc, TS> Default for MergingKey<W, Acc, TS> {
+    fn default() -> Self {
+        Self { contents: FastMap::default(), trigger_states: FastMap::default(), merging: MergingWindowSet::default() }
     }
 }
 
-/// The timers of one key, as a trigger sees them.
+impl<W: Window, Acc, TS> MergingKey<W, Acc, TS> {
+    fn is_empty(&self) -> bool {
+        self.contents.is_empty() && self.trigger_states.is_empty() && self.merging.is_empty()
+    }
+}
+
+/// The timers of one key, as a trigger sees them (through the pane's memo
+/// under a non-merging assigner).
 struct KeyTimers<'a, K, W> {
     service: &'a mut InternalTimerService<K, W>,
     key: &'a K,
+    memo: Option<&'a mut TimerMemo>,
+}
+
+impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> KeyTimers<'_, K, W> {
+    fn register(&mut self, window: &W, domain: TimeDomain, time: Timestamp) {
+        if let Some(memo) = self.memo.as_deref_mut() {
+            if memo.contains(domain, time) {
+                return;
+            }
+            memo.insert(domain, time);
+        }
+        match domain {
+            TimeDomain::EventTime => self.service.register_event_time_timer(self.key, window, time),
+            TimeDomain::ProcessingTime => self.service.register_processing_time_timer(self.key, window, time),
+        }
+    }
+
+    fn delete(&mut self, window: &W, domain: TimeDomain, time: Timestamp) {
+        if let Some(memo) = self.memo.as_deref_mut() {
+            memo.remove(domain, time);
+        }
+        match domain {
+            TimeDomain::EventTime => self.service.delete_event_time_timer(self.key, window, time),
+            TimeDomain::ProcessingTime => self.service.delete_processing_time_timer(self.key, window, time),
+        }
+    }
 }
 
 impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> TriggerTimers<W> for KeyTimers<'_, K, W> {
@@ -78,16 +161,16 @@ impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> TriggerTimers<W> for KeyTimers<
         self.service.current_processing_time()
     }
     fn register_event_time_timer(&mut self, window: &W, time: Timestamp) {
-        self.service.register_event_time_timer(self.key, window, time);
+        self.register(window, TimeDomain::EventTime, time);
     }
     fn register_processing_time_timer(&mut self, window: &W, time: Timestamp) {
-        self.service.register_processing_time_timer(self.key, window, time);
+        self.register(window, TimeDomain::ProcessingTime, time);
     }
     fn delete_event_time_timer(&mut self, window: &W, time: Timestamp) {
-        self.service.delete_event_time_timer(self.key, window, time);
+        self.delete(window, TimeDomain::EventTime, time);
     }
     fn delete_processing_time_timer(&mut self, window: &W, time: Timestamp) {
-        self.service.delete_processing_time_timer(self.key, window, time);
+        self.delete(window, TimeDomain::ProcessingTime, time);
     }
 }
 
@@ -135,16 +218,13 @@ where
         self.is_event_time && self.cleanup_time(window) <= self.watermark()
     }
 
-    fn register_cleanup_timer(&mut self, key: &K, window: &W) {
+    fn register_cleanup_timer(&mut self, key: &K, window: &W, memo: Option<&mut TimerMemo>) {
         let time = self.cleanup_time(window);
         if time == i64::MAX {
             return; // no cleanup timer for the end of time
         }
-        if self.is_event_time {
-            self.timers.register_event_time_timer(key, window, time);
-        } else {
-            self.timers.register_processing_time_timer(key, window, time);
-        }
+        let domain = if self.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
+        KeyTimers { service: self.timers, key, memo }.register(window, domain, time);
     }
 
     fn delete_cleanup_timer(&mut self, key: &K, window: &W) {
@@ -152,36 +232,44 @@ where
         if time == i64::MAX {
             return;
         }
-        if self.is_event_time {
-            self.timers.delete_event_time_timer(key, window, time);
-        } else {
-            self.timers.delete_processing_time_timer(key, window, time);
-        }
+        let domain = if self.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
+        KeyTimers { service: self.timers, key, memo: None }.delete(window, domain, time);
     }
 
-    /// Calls the trigger for `window` with its state slot; stores a state the
-    /// trigger created and drops one it cleared.
+    /// Calls the trigger for `window` with its state slot.
     fn with_trigger<R>(
+        &mut self,
+        key: &K,
+        window: &W,
+        slot: &mut Option<Tr::State>,
+        memo: Option<&mut TimerMemo>,
+        call: impl FnOnce(&Tr, &mut TriggerContext<'_, W, Tr::State>) -> R,
+    ) -> R {
+        let watermark = self.watermark();
+        let mut timers = KeyTimers { service: self.timers, key, memo };
+        call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, slot))
+    }
+
+    /// [`Self::with_trigger`] for a window whose trigger state lives in
+    /// `states`: stores a state the trigger created and drops one it cleared.
+    fn with_trigger_in<R>(
         &mut self,
         key: &K,
         window: &W,
         states: &mut FastMap<W, Option<Tr::State>>,
         call: impl FnOnce(&Tr, &mut TriggerContext<'_, W, Tr::State>) -> R,
     ) -> R {
-        let watermark = self.watermark();
-        let mut timers = KeyTimers { service: self.timers, key };
         match states.get_mut(window) {
             Some(slot) => {
-                let result = call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, slot));
-                let cleared = slot.is_none();
-                if cleared {
+                let result = self.with_trigger(key, window, slot, None, call);
+                if slot.is_none() {
                     states.remove(window);
                 }
                 result
             }
             None => {
                 let mut slot = None;
-                let result = call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, &mut slot));
+                let result = self.with_trigger(key, window, &mut slot, None, call);
                 if slot.is_some() {
                     states.insert(window.clone(), slot);
                 }
@@ -197,7 +285,7 @@ where
         key: &K,
         window: &W,
         acc: &mut F::Acc,
-        window_states: &mut FastMap<W, StateStore>,
+        window_state: Option<&mut Option<Box<StateStore>>>,
         out: &mut Collector<O>,
     ) -> bool {
         out.timestamp = window.max_timestamp();
@@ -208,18 +296,14 @@ where
             watermark,
             runtime: self.runtime,
             side_outputs: self.side_outputs,
-            window_states: if self.is_merging { None } else { Some(window_states) },
+            window_state,
             global_states: self.global_states,
         };
         self.function.process(key, acc, &mut ctx, out)
     }
 
-    /// Flink's `clearAllState`: contents, trigger state and timers, per-window
-    /// state, and the merging-set entry of `window`.
-    fn clear_all_state(&mut self, key: &K, window: &W, state_window: &W, ks: &mut KeyWindows<W, F::Acc, Tr::State>) {
-        ks.contents.remove(state_window);
-        self.with_trigger(key, window, &mut ks.trigger_states, |t, ctx| t.clear(window, ctx));
-        ks.trigger_states.remove(window);
+    /// Lets the function clear its per-window state of `window`.
+    fn clear_function(&mut self, key: &K, window: &W, window_state: Option<&mut Option<Box<StateStore>>>) {
         let watermark = self.watermark();
         let mut ctx = ProcessWindowContext {
             key,
@@ -227,21 +311,94 @@ where
             watermark,
             runtime: self.runtime,
             side_outputs: self.side_outputs,
-            window_states: if self.is_merging { None } else { Some(&mut ks.window_states) },
+            window_state,
             global_states: self.global_states,
         };
         self.function.clear(&mut ctx);
-        ks.window_states.remove(window);
-        if self.is_merging {
-            ks.merging.retire_window(window);
+    }
+
+    /// Evaluates a pane's window if it has contents.
+    fn fire_pane(&mut self, key: &K, window: &W, pane: &mut Pane<F::Acc, Tr::State>, out: &mut Collector<O>) {
+        let Pane { contents, window_state, .. } = pane;
+        if let Some(acc) = contents
+            && !self.emit(key, window, acc, Some(window_state), out)
+        {
+            *contents = None;
         }
+    }
+
+    /// After `on_element` on a pane: fire, purge, and (re-)register the cleanup timer.
+    fn react_pane(
+        &mut self,
+        key: &K,
+        window: &W,
+        result: TriggerResult,
+        pane: &mut Pane<F::Acc, Tr::State>,
+        out: &mut Collector<O>,
+    ) {
+        if result.is_fire() {
+            self.fire_pane(key, window, pane, out);
+        }
+        if result.is_purge() {
+            pane.contents = None;
+        }
+        self.register_cleanup_timer(key, window, Some(&mut pane.timers));
+    }
+
+    /// A timer of a pane: the trigger decides; the cleanup timer clears.
+    #[allow(clippy::too_many_arguments)]
+    fn pane_timer(
+        &mut self,
+        key: &K,
+        window: &W,
+        domain: TimeDomain,
+        timestamp: Timestamp,
+        is_cleanup: bool,
+        pane: &mut Pane<F::Acc, Tr::State>,
+        out: &mut Collector<O>,
+    ) {
+        pane.timers.remove(domain, timestamp);
+        let result =
+            self.with_trigger(key, window, &mut pane.trigger_state, Some(&mut pane.timers), |t, ctx| match domain {
+                TimeDomain::EventTime => t.on_event_time(timestamp, window, ctx),
+                TimeDomain::ProcessingTime => t.on_processing_time(timestamp, window, ctx),
+            });
+        if result.is_fire() {
+            self.fire_pane(key, window, pane, out);
+        }
+        if result.is_purge() {
+            pane.contents = None;
+        }
+        if is_cleanup {
+            self.clear_pane(key, window, pane);
+        }
+    }
+
+    /// Flink's `clearAllState` for a pane: contents, trigger state and
+    /// timers, per-window state.
+    fn clear_pane(&mut self, key: &K, window: &W, pane: &mut Pane<F::Acc, Tr::State>) {
+        pane.contents = None;
+        self.with_trigger(key, window, &mut pane.trigger_state, Some(&mut pane.timers), |t, ctx| t.clear(window, ctx));
+        pane.trigger_state = None;
+        self.clear_function(key, window, Some(&mut pane.window_state));
+        pane.window_state = None;
+    }
+
+    /// Flink's `clearAllState` under a merging assigner: contents, trigger
+    /// state and timers, and the merging-set entry of `window`.
+    fn clear_merging(&mut self, key: &K, window: &W, state_window: &W, mk: &mut MergingKey<W, F::Acc, Tr::State>) {
+        mk.contents.remove(state_window);
+        self.with_trigger_in(key, window, &mut mk.trigger_states, |t, ctx| t.clear(window, ctx));
+        mk.trigger_states.remove(window);
+        self.clear_function(key, window, None);
+        mk.merging.retire_window(window);
     }
 
     /// The merge function of Flink's `processElement`: the trigger merges into
     /// the result, the merged windows' triggers and cleanup timers are cleared,
     /// and the merged state windows' contents move into the result's state
     /// window.
-    fn apply_merge(&mut self, key: &K, merge: WindowMerge<W>, ks: &mut KeyWindows<W, F::Acc, Tr::State>) {
+    fn apply_merge(&mut self, key: &K, merge: WindowMerge<W>, mk: &mut MergingKey<W, F::Acc, Tr::State>) {
         let WindowMerge { result, merged_windows, state_window, merged_state_windows } = merge;
         if self.is_event_time && result.max_timestamp().saturating_add(self.allowed_lateness) <= self.watermark() {
             panic!(
@@ -258,26 +415,26 @@ where
         }
 
         let merged_states: Vec<Tr::State> =
-            merged_windows.iter().filter_map(|w| ks.trigger_states.remove(w).flatten()).collect();
+            merged_windows.iter().filter_map(|w| mk.trigger_states.remove(w).flatten()).collect();
         {
             let watermark = self.watermark();
-            let mut timers = KeyTimers { service: &mut *self.timers, key };
-            let mut slot = ks.trigger_states.remove(&result).flatten();
+            let mut timers = KeyTimers { service: &mut *self.timers, key, memo: None };
+            let mut slot = mk.trigger_states.remove(&result).flatten();
             let ctx = TriggerContext::new(&result, &mut timers, watermark, &mut slot);
             self.trigger.on_merge(&result, &mut OnMergeContext::new(ctx, merged_states));
             if slot.is_some() {
-                ks.trigger_states.insert(result.clone(), slot);
+                mk.trigger_states.insert(result.clone(), slot);
             }
         }
         for w in &merged_windows {
-            self.with_trigger(key, w, &mut ks.trigger_states, |t, ctx| t.clear(w, ctx));
+            self.with_trigger_in(key, w, &mut mk.trigger_states, |t, ctx| t.clear(w, ctx));
             self.delete_cleanup_timer(key, w);
         }
 
         // Flink's mergeNamespaces: fold the sources, then into the target.
         let mut merged: Option<F::Acc> = None;
         for source in &merged_state_windows {
-            if let Some(acc) = ks.contents.remove(source) {
+            if let Some(acc) = mk.contents.remove(source) {
                 match &mut merged {
                     None => merged = Some(acc),
                     Some(m) => self.function.merge(m, acc),
@@ -285,49 +442,74 @@ where
             }
         }
         if let Some(m) = merged {
-            match ks.contents.get_mut(&state_window) {
+            match mk.contents.get_mut(&state_window) {
                 Some(target) => self.function.merge(target, m),
                 None => {
-                    ks.contents.insert(state_window, m);
+                    mk.contents.insert(state_window, m);
                 }
             }
         }
     }
 
-    /// Evaluates `window` if it has contents.
-    fn fire(
+    /// Evaluates a merged window if it has contents.
+    fn fire_merging(
         &mut self,
         key: &K,
         window: &W,
         state_window: &W,
-        ks: &mut KeyWindows<W, F::Acc, Tr::State>,
+        mk: &mut MergingKey<W, F::Acc, Tr::State>,
         out: &mut Collector<O>,
     ) {
-        if let Some(acc) = ks.contents.get_mut(state_window)
-            && !self.emit(key, window, acc, &mut ks.window_states, out)
+        if let Some(acc) = mk.contents.get_mut(state_window)
+            && !self.emit(key, window, acc, None, out)
         {
-            ks.contents.remove(state_window);
+            mk.contents.remove(state_window);
         }
     }
+}
 
-    /// After `on_element`: fire, purge, and (re-)register the cleanup timer.
-    fn react(
-        &mut self,
-        key: &K,
-        window: &W,
-        state_window: &W,
-        result: TriggerResult,
-        ks: &mut KeyWindows<W, F::Acc, Tr::State>,
-        out: &mut Collector<O>,
-    ) {
-        if result.is_fire() {
-            self.fire(key, window, state_window, ks, out);
-        }
-        if result.is_purge() {
-            ks.contents.remove(state_window);
-        }
-        self.register_cleanup_timer(key, window);
+/// The panes of one key, ordered by the windows' max timestamps. A key has
+/// a handful of live windows (more while the watermark lags), and event time
+/// mostly moves forward: an element's windows are found scanning from the
+/// back, a firing timer's window scanning from the front, both over
+/// contiguous memory instead of one hash probe (and cache miss) per window.
+type KeyPanes<W, Acc, TS> = VecDeque<(W, Pane<Acc, TS>)>;
+
+type Panes<K, W, Acc, TS> = hashbrown::HashMap<K, KeyPanes<W, Acc, TS>, foldhash::fast::RandomState>;
+
+/// The panes of `key`, created if absent, without cloning the key to look.
+fn key_panes_mut<'m, K: Clone + Hash + Eq, W, Acc, TS>(
+    panes: &'m mut Panes<K, W, Acc, TS>,
+    key: &K,
+) -> &'m mut KeyPanes<W, Acc, TS> {
+    match panes.raw_entry_mut().from_key(key) {
+        RawEntryMut::Occupied(o) => o.into_mut(),
+        RawEntryMut::Vacant(v) => v.insert(key.clone(), VecDeque::new()).1,
     }
+}
+
+/// The index of `window`'s pane, created (in order) if absent.
+fn pane_index<W: Window, Acc, TS>(key_panes: &mut KeyPanes<W, Acc, TS>, window: &W) -> usize {
+    let time = window.max_timestamp();
+    let mut at = key_panes.len();
+    while at > 0 {
+        let (w, _) = &key_panes[at - 1];
+        if w.max_timestamp() < time {
+            break;
+        }
+        if w == window {
+            return at - 1;
+        }
+        at -= 1;
+    }
+    key_panes.insert(at, (window.clone(), Pane::new()));
+    at
+}
+
+/// The index of `window`'s pane, if it has one.
+fn find_pane<W: Window, Acc, TS>(key_panes: &KeyPanes<W, Acc, TS>, window: &W) -> Option<usize> {
+    let time = window.max_timestamp();
+    key_panes.iter().take_while(|(w, _)| w.max_timestamp() <= time).position(|(w, _)| w == window)
 }
 
 /// `KeyedStream::window(..)`: keyed windows with a trigger, a window function,
@@ -349,7 +531,10 @@ where
     side_outputs: SideOutputs,
     num_late_records_dropped: Accumulator,
     timers: InternalTimerService<S::Key, A::Window>,
-    keys: FastMap<S::Key, KeyWindows<A::Window, F::Acc, Tr::State>>,
+    /// Windows by (key, window), under a non-merging assigner.
+    panes: Panes<S::Key, A::Window, F::Acc, Tr::State>,
+    /// Windows by key, under a merging assigner.
+    keys: FastMap<S::Key, MergingKey<A::Window, F::Acc, Tr::State>>,
     global_states: FastMap<S::Key, StateStore>,
     /// Reused buffers.
     windows: Vec<A::Window>,
@@ -391,6 +576,7 @@ where
             side_outputs,
             num_late_records_dropped,
             timers,
+            panes: Panes::default(),
             keys: FastMap::default(),
             global_states: FastMap::default(),
             windows: Vec::new(),
@@ -414,14 +600,17 @@ where
 
     /// The number of keys with windows in flight (for tests).
     pub fn num_keys_with_windows(&self) -> usize {
-        self.keys.len()
+        self.panes.len() + self.keys.len()
     }
 
     #[allow(clippy::type_complexity)]
     fn parts(
         &mut self,
-    ) -> (Parts<'_, S::Key, A::Window, T, O, A, Tr, F>, &mut FastMap<S::Key, KeyWindows<A::Window, F::Acc, Tr::State>>)
-    {
+    ) -> (
+        Parts<'_, S::Key, A::Window, T, O, A, Tr, F>,
+        &mut Panes<S::Key, A::Window, F::Acc, Tr::State>,
+        &mut FastMap<S::Key, MergingKey<A::Window, F::Acc, Tr::State>>,
+    ) {
         let parts = Parts {
             assigner: &self.assigner,
             trigger: &self.trigger,
@@ -435,7 +624,7 @@ where
             is_merging: self.assigner.is_merging(),
             _types: PhantomData,
         };
-        (parts, &mut self.keys)
+        (parts, &mut self.panes, &mut self.keys)
     }
 
     /// Flink's `processElement`.
@@ -452,44 +641,73 @@ where
         let timestamp = record.timestamp;
         let mut value = Some(record.value);
         let mut skipped = true;
-        let (mut p, keys) = self.parts();
+        let (mut p, panes, keys) = self.parts();
 
         if p.is_merging {
             let n = windows.len();
+            let mk = key_windows(keys, &key);
             for (i, window) in windows.drain(..).enumerate() {
-                let ks = key_windows(keys, &key);
-                let actual = ks.merging.add_window::<T, A>(p.assigner, window, &mut merges);
+                let actual = mk.merging.add_window::<T, A>(p.assigner, window, &mut merges);
                 for merge in merges.drain(..) {
-                    p.apply_merge(&key, merge, ks);
+                    p.apply_merge(&key, merge, mk);
                 }
                 if p.is_window_late(&actual) {
-                    ks.merging.retire_window(&actual);
+                    mk.merging.retire_window(&actual);
                     continue;
                 }
                 skipped = false;
                 let state_window =
-                    ks.merging.state_window(&actual).expect("a window just added is in the in-flight set").clone();
+                    mk.merging.state_window(&actual).expect("a window just added is in the in-flight set").clone();
                 let v = if i + 1 == n { value.take() } else { value.clone() }.expect("taken only at the last window");
-                let result = p.with_trigger(&key, &actual, &mut ks.trigger_states, |t, ctx| {
+                let result = p.with_trigger_in(&key, &actual, &mut mk.trigger_states, |t, ctx| {
                     t.on_element(&v, timestamp, &actual, ctx)
                 });
-                add_to_window(p.function, &mut ks.contents, &state_window, StreamRecord { value: v, timestamp });
-                p.react(&key, &actual, &state_window, result, ks, out);
+                let record = StreamRecord { value: v, timestamp };
+                match mk.contents.get_mut(&state_window) {
+                    Some(acc) => p.function.add(acc, record),
+                    None => {
+                        let acc = p.function.create(record);
+                        mk.contents.insert(state_window.clone(), acc);
+                    }
+                }
+                if result.is_fire() {
+                    p.fire_merging(&key, &actual, &state_window, mk, out);
+                }
+                if result.is_purge() {
+                    mk.contents.remove(&state_window);
+                }
+                p.register_cleanup_timer(&key, &actual, None);
+            }
+            if mk.is_empty() {
+                keys.remove(&key);
             }
         } else {
             windows.retain(|w| !p.is_window_late(w));
             let n = windows.len();
+            skipped = n == 0;
             if n > 0 {
-                skipped = false;
-                let ks = key_windows(keys, &key);
+                let key_panes = key_panes_mut(panes, &key);
                 for (i, window) in windows.drain(..).enumerate() {
                     let v =
                         if i + 1 == n { value.take() } else { value.clone() }.expect("taken only at the last window");
-                    let result = p.with_trigger(&key, &window, &mut ks.trigger_states, |t, ctx| {
-                        t.on_element(&v, timestamp, &window, ctx)
-                    });
-                    add_to_window(p.function, &mut ks.contents, &window, StreamRecord { value: v, timestamp });
-                    p.react(&key, &window, &window, result, ks, out);
+                    let at = pane_index(key_panes, &window);
+                    let pane = &mut key_panes[at].1;
+                    let result =
+                        p.with_trigger(&key, &window, &mut pane.trigger_state, Some(&mut pane.timers), |t, ctx| {
+                            t.on_element(&v, timestamp, &window, ctx)
+                        });
+                    let record = StreamRecord { value: v, timestamp };
+                    match &mut pane.contents {
+                        Some(acc) => p.function.add(acc, record),
+                        None => pane.contents = Some(p.function.create(record)),
+                    }
+                    p.react_pane(&key, &window, result, pane, out);
+                    if pane.is_empty() {
+                        key_panes.remove(at);
+                    }
+                }
+                if key_panes.is_empty() {
+                    panes.remove(&key);
                 }
             }
         }
@@ -503,9 +721,6 @@ where
                 None => self.num_late_records_dropped.add(1),
             }
         }
-        if keys_is_empty_for(&self.keys, &key) {
-            self.keys.remove(&key);
-        }
         self.windows = windows;
         self.merges = merges;
     }
@@ -513,37 +728,55 @@ where
     /// Flink's `onEventTime` / `onProcessingTime`.
     fn on_timer(&mut self, timer: Timer<S::Key, A::Window>, domain: TimeDomain, out: &mut Collector<O>) {
         let Timer { timestamp, key, namespace: window } = timer;
-        let (mut p, keys) = self.parts();
-        let ks = key_windows(keys, &key);
-        let state_window = if p.is_merging {
-            match ks.merging.state_window(&window) {
-                Some(s) => s.clone(),
-                // A timer of a window that is gone (a trigger did not delete it): nothing to do.
-                None => {
-                    if ks.is_empty() {
-                        keys.remove(&key);
+        let (mut p, panes, keys) = self.parts();
+        let cleanup_domain = if p.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
+        let is_cleanup = domain == cleanup_domain && timestamp == p.cleanup_time(&window);
+        if !p.is_merging {
+            if let Some(key_panes) = panes.get_mut(&key)
+                && let Some(at) = find_pane(key_panes, &window)
+            {
+                p.pane_timer(&key, &window, domain, timestamp, is_cleanup, &mut key_panes[at].1, out);
+                if key_panes[at].1.is_empty() {
+                    key_panes.remove(at);
+                    if key_panes.is_empty() {
+                        panes.remove(&key);
                     }
-                    return;
+                }
+            } else {
+                // A timer of a pane that is gone (a purged window whose trigger
+                // keeps no state) still reaches the trigger, as in Flink.
+                let mut pane = Pane::new();
+                p.pane_timer(&key, &window, domain, timestamp, is_cleanup, &mut pane, out);
+                if !pane.is_empty() {
+                    let key_panes = key_panes_mut(panes, &key);
+                    let at = pane_index(key_panes, &window);
+                    key_panes[at].1 = pane;
                 }
             }
-        } else {
-            window.clone()
+            return;
+        }
+        let mk = key_windows(keys, &key);
+        let Some(state_window) = mk.merging.state_window(&window).cloned() else {
+            // A timer of a window that is gone (a trigger did not delete it): nothing to do.
+            if mk.is_empty() {
+                keys.remove(&key);
+            }
+            return;
         };
-        let result = p.with_trigger(&key, &window, &mut ks.trigger_states, |t, ctx| match domain {
+        let result = p.with_trigger_in(&key, &window, &mut mk.trigger_states, |t, ctx| match domain {
             TimeDomain::EventTime => t.on_event_time(timestamp, &window, ctx),
             TimeDomain::ProcessingTime => t.on_processing_time(timestamp, &window, ctx),
         });
         if result.is_fire() {
-            p.fire(&key, &window, &state_window, ks, out);
+            p.fire_merging(&key, &window, &state_window, mk, out);
         }
         if result.is_purge() {
-            ks.contents.remove(&state_window);
+            mk.contents.remove(&state_window);
         }
-        let cleanup_domain = if p.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
-        if domain == cleanup_domain && timestamp == p.cleanup_time(&window) {
-            p.clear_all_state(&key, &window, &state_window, ks);
+        if is_cleanup {
+            p.clear_merging(&key, &window, &state_window, mk);
         }
-        if ks.is_empty() {
+        if mk.is_empty() {
             keys.remove(&key);
         }
     }
@@ -566,25 +799,6 @@ fn key_windows<'m, K: Clone + Hash + Eq, V: Default>(keys: &'m mut FastMap<K, V>
         keys.insert(key.clone(), V::default());
     }
     keys.get_mut(key).expect("inserted above")
-}
-
-fn keys_is_empty_for<K: Hash + Eq, W: Window, Acc, TS>(keys: &FastMap<K, KeyWindows<W, Acc, TS>>, key: &K) -> bool {
-    keys.get(key).is_some_and(KeyWindows::is_empty)
-}
-
-fn add_to_window<K, W: Window, T, O, F: InternalWindowFunction<K, W, T, O>>(
-    function: &mut F,
-    contents: &mut FastMap<W, F::Acc>,
-    state_window: &W,
-    record: StreamRecord<T>,
-) {
-    match contents.get_mut(state_window) {
-        Some(acc) => function.add(acc, record),
-        None => {
-            let acc = function.create(record);
-            contents.insert(state_window.clone(), acc);
-        }
-    }
 }
 
 impl<T, O, S, A, Tr, F> OneInputOperator<T, O> for WindowOperator<T, O, S, A, Tr, F>

@@ -695,7 +695,8 @@ fn count_evictor_after_the_function_shrinks_what_the_next_firing_sees() {
     }
     // fires [1, 2] then keeps [2]; fires [2, 3, 4] then keeps [4]; 5 waits
     assert_eq!(values_of(h.take()), vec![vec![1, 2], vec![2, 3, 4]]);
-    let left: Vec<i64> = h.op.keys.values().flat_map(|k| k.contents.values().flatten().map(|r| r.value.1)).collect();
+    let left: Vec<i64> =
+        h.op.panes.values().flatten().flat_map(|(_, p)| p.contents.iter().flatten().map(|r| r.value.1)).collect();
     assert_eq!(left, vec![4, 5]);
 }
 

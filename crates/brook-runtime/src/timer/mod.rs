@@ -12,7 +12,8 @@
 
 use crate::processing_time::ProcessingTimeService;
 use brook_types::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::Hash;
 
 /// Which clock a timer follows.
@@ -31,49 +32,94 @@ pub struct Timer<K, N> {
 }
 
 /// Timers of one domain, ordered by (time, registration sequence).
+///
+/// Timers are grouped by time: a window operator has many timers but few
+/// distinct times (one per window end), so registering a new timer is a push
+/// onto its time's queue rather than an insert into one big ordered map. The
+/// index is the truth: a deleted timer stays in its queue as a stale entry
+/// (its sequence number no longer matches the index) and is skipped when its
+/// time comes; a queue whose stale entries outnumber its live ones is compacted.
 struct TimerQueue<K, N> {
-    ordered: BTreeMap<(Timestamp, u64), (K, N)>,
+    buckets: BTreeMap<Timestamp, Bucket<K, N>>,
     index: HashMap<(K, N, Timestamp), u64, foldhash::fast::RandomState>,
     next_seq: u64,
 }
 
+/// The timers of one time, in registration order (some possibly stale).
+struct Bucket<K, N> {
+    entries: VecDeque<(K, N, u64)>,
+    live: usize,
+}
+
 impl<K: Clone + Hash + Eq, N: Clone + Hash + Eq> TimerQueue<K, N> {
     fn new() -> Self {
-        Self { ordered: BTreeMap::new(), index: HashMap::default(), next_seq: 0 }
+        Self { buckets: BTreeMap::new(), index: HashMap::default(), next_seq: 0 }
     }
 
     /// Adds a timer; false if it already existed.
     fn add(&mut self, key: &K, namespace: &N, time: Timestamp) -> bool {
-        let id = (key.clone(), namespace.clone(), time);
-        if self.index.contains_key(&id) {
-            return false;
-        }
         let seq = self.next_seq;
+        match self.index.entry((key.clone(), namespace.clone(), time)) {
+            Entry::Occupied(_) => return false,
+            Entry::Vacant(v) => {
+                v.insert(seq);
+            }
+        }
         self.next_seq += 1;
-        self.index.insert(id, seq);
-        self.ordered.insert((time, seq), (key.clone(), namespace.clone()));
+        let bucket = self.buckets.entry(time).or_insert_with(|| Bucket { entries: VecDeque::new(), live: 0 });
+        bucket.entries.push_back((key.clone(), namespace.clone(), seq));
+        bucket.live += 1;
         true
     }
 
     fn delete(&mut self, key: &K, namespace: &N, time: Timestamp) {
-        if let Some(seq) = self.index.remove(&(key.clone(), namespace.clone(), time)) {
-            self.ordered.remove(&(time, seq));
+        if self.index.remove(&(key.clone(), namespace.clone(), time)).is_none() {
+            return;
+        }
+        let bucket = self.buckets.get_mut(&time).expect("an indexed timer has a bucket");
+        bucket.live -= 1;
+        if bucket.live == 0 {
+            self.buckets.remove(&time);
+        } else if bucket.entries.len() > 2 * bucket.live + 16 {
+            let index = &self.index;
+            bucket.entries.retain(|(k, n, seq)| index.get(&(k.clone(), n.clone(), time)) == Some(seq));
         }
     }
 
     /// Removes and returns the earliest timer at or before `time`.
     fn pop_until(&mut self, time: Timestamp) -> Option<Timer<K, N>> {
-        let (&(ts, seq), _) = self.ordered.first_key_value()?;
-        if ts > time {
-            return None;
+        loop {
+            let mut first = self.buckets.first_entry()?;
+            let ts = *first.key();
+            if ts > time {
+                return None;
+            }
+            let bucket = first.get_mut();
+            let Some((key, namespace, seq)) = bucket.entries.pop_front() else {
+                first.remove();
+                continue;
+            };
+            let id = (key, namespace, ts);
+            match self.index.remove_entry(&id) {
+                Some((_, s)) if s == seq => {}
+                Some((id, s)) => {
+                    // deleted and registered again later: that entry is further back
+                    self.index.insert(id, s);
+                    continue;
+                }
+                None => continue, // deleted
+            }
+            bucket.live -= 1;
+            if bucket.live == 0 {
+                first.remove();
+            }
+            let (key, namespace, _) = id;
+            return Some(Timer { timestamp: ts, key, namespace });
         }
-        let (key, namespace) = self.ordered.remove(&(ts, seq)).expect("first entry exists");
-        self.index.remove(&(key.clone(), namespace.clone(), ts));
-        Some(Timer { timestamp: ts, key, namespace })
     }
 
     fn len(&self) -> usize {
-        self.ordered.len()
+        self.index.len()
     }
 }
 

@@ -83,8 +83,8 @@ pub struct ProcessWindowContext<'a, K, W> {
     pub(crate) watermark: Timestamp,
     pub(crate) runtime: &'a RuntimeContext,
     pub(crate) side_outputs: &'a mut SideOutputs,
-    /// The key's per-window stores; `None` under a merging assigner.
-    pub(crate) window_states: Option<&'a mut HashMap<W, StateStore, foldhash::fast::RandomState>>,
+    /// This window's store (created on first use); `None` under a merging assigner.
+    pub(crate) window_state: Option<&'a mut Option<Box<StateStore>>>,
     pub(crate) global_states: &'a mut HashMap<K, StateStore, foldhash::fast::RandomState>,
 }
 
@@ -112,14 +112,11 @@ impl<K: Clone + Hash + Eq, W: Window> ProcessWindowContext<'_, K, W> {
     /// assigner, as Flink's: "Per-window state is not allowed when using merging
     /// windows."
     pub fn window_state(&mut self) -> &mut StateStore {
-        let states = self
-            .window_states
+        let slot = self
+            .window_state
             .as_deref_mut()
             .unwrap_or_else(|| panic!("Per-window state is not allowed when using merging windows."));
-        if !states.contains_key(self.window) {
-            states.insert(self.window.clone(), StateStore::default());
-        }
-        states.get_mut(self.window).expect("inserted above")
+        slot.get_or_insert_with(Box::default)
     }
 
     /// State of this key, shared by all its windows and kept after they end.
