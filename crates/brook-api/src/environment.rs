@@ -61,6 +61,7 @@ impl StreamExecutionEnvironment {
             buffers_per_channel: configuration.get_usize(&options::BUFFERS_PER_CHANNEL),
             floating_buffers_per_gate: configuration.get_usize(&options::FLOATING_BUFFERS_PER_GATE),
             auto_watermark_interval: configuration.get_duration(&options::AUTO_WATERMARK_INTERVAL),
+            configuration: configuration.clone(),
         };
         Self {
             builder: Arc::new(Mutex::new(GraphBuilder::default())),
@@ -119,9 +120,24 @@ impl StreamExecutionEnvironment {
         self.state.lock().config.auto_watermark_interval
     }
 
-    /// The configuration this environment was created with.
+    /// The configuration this environment was created with (and changed by
+    /// [`enable_checkpointing`](Self::enable_checkpointing)).
     pub fn configuration(&self) -> Configuration {
         self.state.lock().configuration.clone()
+    }
+
+    /// Takes a checkpoint every `interval` (Flink's `enableCheckpointing`; the key
+    /// `execution.checkpointing.interval`). Other checkpointing and restart options
+    /// come from the configuration.
+    pub fn enable_checkpointing(&self, interval: Duration) -> &Self {
+        let mut state = self.state.lock();
+        let value = format!("{} ms", interval.as_millis());
+        state
+            .configuration
+            .set(options::CHECKPOINTING_INTERVAL.key, &value, "enable_checkpointing")
+            .expect("a duration in ms is a valid checkpoint interval");
+        state.config.configuration = state.configuration.clone();
+        self
     }
 
     /// Adds a split-based source.

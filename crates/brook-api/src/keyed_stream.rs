@@ -39,7 +39,7 @@ where
         RF: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
     {
         let kf = self.key_selector;
-        self.stream.transform(name, move |ctx, _| Ok(KeyedReduceOperator::new(kf.clone(), f.clone(), ctx.runtime_mode)))
+        self.stream.transform(name, move |ctx, _| Ok(KeyedReduceOperator::new(kf.clone(), f.clone(), ctx)))
     }
 
     /// Rolling sum of the field `field` selects; other fields keep the key's first record's values.

@@ -2,6 +2,7 @@
 //! subtask. The API makes one per node where the types are known; deployment calls
 //! it once per subtask with erased outputs.
 
+use crate::checkpoint::{SnapshotError, StateInitializationContext};
 use crate::functions::RuntimeContext;
 use crate::metrics::OperatorMetrics;
 use crate::operators::TwoInputOperator;
@@ -11,7 +12,7 @@ use crate::record_type::{AnyGate, unerase_gate};
 use crate::side_output::{SideOutputs, WithUnusedSideOutputs};
 use crate::source::{ReaderContext, Source, SourceTaskInput};
 use crate::task::{TaskInput, TwoInputTaskInput};
-use brook_types::{BrookError, Result};
+use brook_types::{BrookError, OperatorId, Result};
 use std::marker::PhantomData;
 
 /// The shape of an operator.
@@ -27,6 +28,24 @@ pub struct OperatorContext {
     pub runtime: RuntimeContext,
     pub metrics: OperatorMetrics,
     pub batch_size: usize,
+    /// The operator's stable id, under which its state is checkpointed.
+    pub operator_id: OperatorId,
+    /// What to restore the operator from, when the job restarts from a checkpoint.
+    pub restore: Option<StateInitializationContext>,
+}
+
+/// Runs an operator's restore hook, naming it in the error.
+fn initialize(
+    operator: &str,
+    restore: &Option<StateInitializationContext>,
+    init: impl FnOnce(&StateInitializationContext) -> std::result::Result<(), SnapshotError>,
+) -> Result<()> {
+    let Some(ctx) = restore else { return Ok(()) };
+    attribute_panic(operator, || init(ctx)).map_err(|e| BrookError::StateRestore {
+        operator: operator.to_string(),
+        checkpoint: ctx.restored_checkpoint().0,
+        reason: e.to_string(),
+    })
 }
 
 /// Creates the instances of one StreamGraph node.
@@ -90,10 +109,17 @@ where
 
     fn create_one_input(&self, ctx: OperatorContext, output: AnyOutput, mut side: SideOutputs) -> Result<AnyOutput> {
         // `make` takes the side outputs if its operator emits to them (process functions).
-        let op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        let mut op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        initialize(&ctx.runtime.operator_name, &ctx.restore, |r| op.initialize_state(r))?;
         let counted = Box::new(CountingOutput::new(unerase_output::<Out>(output), ctx.metrics.num_records_out.clone()));
         let out = WithUnusedSideOutputs::wrap(counted, side);
-        let chained = ChainedOperator::new(ctx.runtime.operator_name.clone(), op, out, ctx.metrics.num_records_in);
+        let chained = ChainedOperator::new(
+            ctx.runtime.operator_name.clone(),
+            ctx.operator_id,
+            op,
+            out,
+            ctx.metrics.num_records_in,
+        );
         Ok(erase_output::<In>(Box::new(chained)))
     }
 }
@@ -142,8 +168,9 @@ impl<T: Send + 'static, S: Source<T>> OperatorFactory for SourceFactory<T, S> {
                 ctx.runtime.runtime_mode != crate::functions::RuntimeMode::Batch,
             )
         });
+        let (operator_id, restore) = (ctx.operator_id, ctx.restore.as_ref());
         Ok(Box::new(attribute_panic(&name, || {
-            SourceTaskInput::new(name.clone(), &self.source, reader_ctx, out, watermarks)
+            SourceTaskInput::new(name.clone(), operator_id, &self.source, reader_ctx, out, watermarks, restore)
         })?))
     }
 }
@@ -180,11 +207,13 @@ where
         gate1: AnyGate,
         gate2: AnyGate,
     ) -> Result<Box<dyn TaskInput>> {
-        let op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        let mut op = attribute_panic(&ctx.runtime.operator_name, || (self.make)(&ctx.runtime, &mut side))?;
+        initialize(&ctx.runtime.operator_name, &ctx.restore, |r| op.initialize_state(r))?;
         let counted = Box::new(CountingOutput::new(unerase_output::<O>(output), ctx.metrics.num_records_out.clone()));
         let out = WithUnusedSideOutputs::wrap(counted, side);
         Ok(Box::new(TwoInputTaskInput::new(
             ctx.runtime.operator_name.clone(),
+            ctx.operator_id,
             ctx.metrics.num_records_in.clone(),
             unerase_gate::<I1>(gate1),
             unerase_gate::<I2>(gate2),

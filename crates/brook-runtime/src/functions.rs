@@ -37,9 +37,10 @@
 //! }
 //! ```
 
+use crate::checkpoint::CheckpointedTimers;
 use crate::metrics::{Accumulator, MetricRegistry};
 use crate::side_output::{OutputTag, SideOutputs};
-use crate::timer::{InternalTimerService, TimeDomain};
+use crate::timer::TimeDomain;
 use brook_state::{
     AggregatingState, AggregatingStateRef, KeyedStateBackend, KeyedStateRegistry, ListState, ListStateRef, MapState,
     MapStateRef, ReducingState, ReducingStateRef, StateDescriptor, StateKey, ValueState, ValueStateRef,
@@ -243,7 +244,7 @@ where
 pub struct KeyedContext<'a, K> {
     pub(crate) inner: Context<'a>,
     pub(crate) key: &'a K,
-    pub(crate) timers: &'a mut InternalTimerService<K, ()>,
+    pub(crate) timers: &'a mut CheckpointedTimers<K>,
     pub(crate) keyed_state: &'a mut KeyedStateBackend<K>,
     /// Set in `on_timer`: which clock fired.
     pub(crate) time_domain: Option<TimeDomain>,
@@ -325,27 +326,27 @@ impl<K: StateKey> KeyedContext<'_, K> {
 
 /// Registers and deletes timers of the current key.
 pub struct TimerService<'a, K> {
-    timers: &'a mut InternalTimerService<K, ()>,
+    timers: &'a mut CheckpointedTimers<K>,
     key: &'a K,
 }
 
-impl<K: Clone + Hash + Eq> TimerService<'_, K> {
+impl<K: StateKey> TimerService<'_, K> {
     /// `on_timer` is called once the watermark reaches `time`.
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
-        self.timers.register_event_time_timer(self.key, &(), time);
+        self.timers.register_event_time_timer(self.key, time);
     }
 
     /// `on_timer` is called once the task's clock reaches `time` (ms since the epoch).
     pub fn register_processing_time_timer(&mut self, time: Timestamp) {
-        self.timers.register_processing_time_timer(self.key, &(), time);
+        self.timers.register_processing_time_timer(self.key, time);
     }
 
     pub fn delete_event_time_timer(&mut self, time: Timestamp) {
-        self.timers.delete_event_time_timer(self.key, &(), time);
+        self.timers.delete_event_time_timer(self.key, time);
     }
 
     pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
-        self.timers.delete_processing_time_timer(self.key, &(), time);
+        self.timers.delete_processing_time_timer(self.key, time);
     }
 
     pub fn current_watermark(&self) -> Timestamp {

@@ -15,6 +15,7 @@
 //!
 //! - [`graph`]: StreamGraph, chaining into the JobGraph, deployment descriptors, the plan JSON.
 //! - [`task`]: the mailbox loop ([`task::Task`]), task inputs, chain building.
+//! - [`checkpoint`]: operator snapshot hooks, barrier alignment, what a task reports for a checkpoint.
 //! - [`channel`]: input gates with credit-based flow control and the local channel.
 //! - [`writer`]: record writers (buffers, batch size, buffer timeout, backpressure).
 //! - [`partitioner`]: forward, rebalance, rescale, shuffle, hash (key groups), broadcast, global, custom.
@@ -25,6 +26,7 @@
 //! - [`watermark_valve`]: combining watermarks of input channels.
 
 pub mod channel;
+pub mod checkpoint;
 pub mod factory;
 pub mod functions;
 pub mod graph;

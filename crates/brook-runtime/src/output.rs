@@ -5,8 +5,12 @@
 //! [`crate::writer::RecordWriter`] at the task's edge. Calls go down the chain
 //! synchronously, one batch at a time.
 
+use crate::checkpoint::{
+    ChainVisitor, CheckpointHooks, SnapshotError, StateInitializationContext, StateSnapshotContext,
+};
 use crate::metrics::Counter;
-use brook_types::{Batch, Timestamp, Watermark, WatermarkStatus};
+use crate::side_output::SideOutputs;
+use brook_types::{Batch, CheckpointId, OperatorId, Timestamp, Watermark, WatermarkStatus};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -23,6 +27,10 @@ pub trait Output<T>: Send {
     /// The task's clock reached a deadline some operator registered; every operator
     /// of the chain fires its due processing-time timers.
     fn on_processing_time(&mut self, _now: Timestamp) {}
+    /// Visits the operators behind this output, in chain order, for their checkpoint
+    /// hooks. Every output that leads to operators passes the visitor on; record
+    /// writers end the chain (the task puts barriers into them itself).
+    fn visit_operators(&mut self, _visitor: &mut dyn ChainVisitor) {}
 }
 
 /// Type-erased `Box<dyn Output<T>>`, as passed between graph-building code that
@@ -110,11 +118,51 @@ pub trait OneInputOperator<In, Out>: Send {
 
     /// Processing time reached `now`: fire due processing-time timers.
     fn on_processing_time(&mut self, _now: Timestamp, _out: &mut dyn Output<Out>) {}
+
+    /// Checkpoint hook: put this operator's state into `ctx` (see [`crate::checkpoint`]).
+    /// **The default refuses** ([`SnapshotError::NotSupported`]), which declines the
+    /// checkpoint naming the operator: an operator that keeps state must implement
+    /// this, and a stateless one returns `Ok(())`.
+    fn snapshot_state(&mut self, _ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        Err(SnapshotError::NotSupported)
+    }
+
+    /// Restore hook, called before the first record when the job restores from a
+    /// checkpoint. The default refuses if the checkpoint holds state for this operator.
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        if ctx.has_state() { Err(SnapshotError::NotSupported) } else { Ok(()) }
+    }
+
+    /// Checkpoint `checkpoint` completed: everything before its barrier is durable
+    /// (two-phase-commit sinks commit here). An error fails the task.
+    fn notify_checkpoint_complete(&mut self, _checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    /// The side outputs this operator owns, so that checkpoints reach the operators
+    /// chained behind them.
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        None
+    }
+}
+
+/// A one-input operator's hooks, object-safe.
+struct OneInputHooks<'a, In, Out, Op>(&'a mut Op, std::marker::PhantomData<fn(In) -> Out>);
+
+impl<In, Out, Op: OneInputOperator<In, Out>> CheckpointHooks for OneInputHooks<'_, In, Out, Op> {
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        self.0.snapshot_state(ctx)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.0.notify_checkpoint_complete(checkpoint)
+    }
 }
 
 /// Links operator `op` to its output and counts what passes.
 pub struct ChainedOperator<In, Out, Op> {
     name: String,
+    operator_id: OperatorId,
     op: Op,
     out: Box<dyn Output<Out>>,
     records_in: Counter,
@@ -125,8 +173,8 @@ impl<In, Out, Op> ChainedOperator<In, Out, Op>
 where
     Op: OneInputOperator<In, Out>,
 {
-    pub fn new(name: String, op: Op, out: Box<dyn Output<Out>>, records_in: Counter) -> Self {
-        Self { name, op, out, records_in, _in: std::marker::PhantomData }
+    pub fn new(name: String, operator_id: OperatorId, op: Op, out: Box<dyn Output<Out>>, records_in: Counter) -> Self {
+        Self { name, operator_id, op, out, records_in, _in: std::marker::PhantomData }
     }
 }
 
@@ -163,6 +211,14 @@ where
         let (op, out) = (&mut self.op, &mut *self.out);
         attribute_panic(&self.name, || op.on_processing_time(now, out));
         self.out.on_processing_time(now);
+    }
+
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        visitor.visit(self.operator_id, &self.name, &mut OneInputHooks(&mut self.op, std::marker::PhantomData));
+        if let Some(sides) = self.op.side_outputs_mut() {
+            sides.visit_operators(visitor);
+        }
+        self.out.visit_operators(visitor);
     }
 }
 
@@ -201,6 +257,10 @@ impl<T: Clone + Send> Output<T> for FanOut<T> {
 
     fn on_processing_time(&mut self, now: Timestamp) {
         self.outputs.iter_mut().for_each(|o| o.on_processing_time(now));
+    }
+
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        self.outputs.iter_mut().for_each(|o| o.visit_operators(visitor));
     }
 }
 
@@ -243,5 +303,8 @@ impl<T: Send> Output<T> for CountingOutput<T> {
     }
     fn on_processing_time(&mut self, now: Timestamp) {
         self.inner.on_processing_time(now);
+    }
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        self.inner.visit_operators(visitor);
     }
 }

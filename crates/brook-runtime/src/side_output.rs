@@ -1,5 +1,6 @@
 //! Side outputs: extra typed streams an operator emits through an [`OutputTag`].
 
+use crate::checkpoint::ChainVisitor;
 use crate::output::Output;
 use brook_types::{StreamRecord, Timestamp, Watermark, WatermarkStatus};
 use std::any::Any;
@@ -36,6 +37,8 @@ pub trait ErasedSideOutput: Send {
     fn emit_watermark_status(&mut self, status: WatermarkStatus);
     fn end_input(&mut self);
     fn on_processing_time(&mut self, now: Timestamp);
+    /// Passes a checkpoint visitor on to the operators behind this side output.
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor);
 }
 
 /// Buffers side records of one tag and hands them on per batch.
@@ -72,6 +75,9 @@ impl<T: Send + 'static> ErasedSideOutput for SideOutput<T> {
     }
     fn on_processing_time(&mut self, now: Timestamp) {
         self.output.on_processing_time(now);
+    }
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        self.output.visit_operators(visitor);
     }
 }
 
@@ -124,6 +130,11 @@ impl SideOutputs {
     pub fn on_processing_time(&mut self, now: Timestamp) {
         self.outputs.iter_mut().for_each(|(_, o)| o.on_processing_time(now));
     }
+
+    /// Passes a checkpoint visitor on to the operators behind every side output.
+    pub fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        self.outputs.iter_mut().for_each(|(_, o)| o.visit_operators(visitor));
+    }
 }
 
 /// The main output of an operator that emits nothing to the side outputs someone
@@ -163,5 +174,9 @@ impl<T: Send> Output<T> for WithUnusedSideOutputs<T> {
     fn on_processing_time(&mut self, now: Timestamp) {
         self.sides.on_processing_time(now);
         self.main.on_processing_time(now);
+    }
+    fn visit_operators(&mut self, visitor: &mut dyn ChainVisitor) {
+        self.sides.visit_operators(visitor);
+        self.main.visit_operators(visitor);
     }
 }

@@ -11,7 +11,7 @@
 use crate::channel::{ChannelClosed, ChannelWriter};
 use crate::output::Output;
 use crate::partitioner::Partitioner;
-use brook_types::{Batch, StreamElement, StreamRecord, Watermark, WatermarkStatus};
+use brook_types::{Batch, CheckpointBarrier, StreamElement, StreamRecord, Watermark, WatermarkStatus};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub trait PendingSends: Send + Sync {
     fn poll_send(&self, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>>;
     /// Queues partly filled buffers (buffer timeout).
     fn flush(&self);
+    /// Queues a checkpoint barrier on every channel, behind everything buffered.
+    fn emit_barrier(&self, barrier: CheckpointBarrier);
 }
 
 struct WriterState<T> {
@@ -169,5 +171,9 @@ impl<T: Send> PendingSends for WriterHandle<T> {
 
     fn flush(&self) {
         self.state.lock().queue_all_buffers();
+    }
+
+    fn emit_barrier(&self, barrier: CheckpointBarrier) {
+        self.state.lock().queue_event_to_all(|| StreamElement::Barrier(barrier));
     }
 }

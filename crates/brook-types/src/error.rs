@@ -52,6 +52,13 @@ pub enum BrookError {
     #[error("job {job_name} ({job_id}) was canceled")]
     JobCanceled { job_id: String, job_name: String },
 
+    /// An operator could not restore its state from a checkpoint.
+    #[error(
+        "operator '{operator}' cannot restore its state from checkpoint {checkpoint}: {reason}; restore from \
+         another checkpoint or start the job without state"
+    )]
+    StateRestore { operator: String, checkpoint: u64, reason: String },
+
     /// The cluster stopped or a component went away.
     #[error("cluster error: {0}")]
     Cluster(String),

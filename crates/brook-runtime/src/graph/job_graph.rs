@@ -21,6 +21,9 @@ pub struct ChainedOperatorInfo {
     pub node: NodeId,
     pub operator_id: OperatorId,
     pub name: String,
+    /// The user's `uid`, if set (named in checkpoint metadata).
+    #[serde(default)]
+    pub uid: Option<String>,
 }
 
 /// One operator chain; deployed as `parallelism` subtasks.
@@ -63,6 +66,11 @@ pub struct JobGraph {
     pub vertices: Vec<JobVertex>,
     pub edges: Vec<JobEdge>,
     pub batch: bool,
+    /// The job's configuration (checkpointing, restart strategy, storage). Not
+    /// serialized yet: it may hold secrets (`s3.secret-key`), and how they travel to a
+    /// remote JobMaster is the RPC layer's decision.
+    #[serde(skip)]
+    pub configuration: brook_types::config::Configuration,
 }
 
 /// Whether `edge` runs inside one task (Flink's `isChainable`).
@@ -97,7 +105,12 @@ impl JobGraph {
         let mut vertex_of_head: BTreeMap<NodeId, usize> = BTreeMap::new();
         for (id, node) in &graph.nodes {
             let head = head_of[id];
-            let info = ChainedOperatorInfo { node: *id, operator_id: op_ids[id], name: node.name.clone() };
+            let info = ChainedOperatorInfo {
+                node: *id,
+                operator_id: op_ids[id],
+                name: node.name.clone(),
+                uid: node.uid.clone(),
+            };
             if head == *id {
                 vertex_of_head.insert(*id, vertices.len());
                 let num_inputs = match node.factory.kind() {
@@ -145,6 +158,7 @@ impl JobGraph {
             vertices,
             edges,
             batch: graph.config.runtime_mode == RuntimeMode::Batch,
+            configuration: graph.config.configuration.clone(),
         }
     }
 

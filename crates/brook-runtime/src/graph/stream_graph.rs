@@ -85,6 +85,9 @@ pub struct ExecutionConfig {
     /// How often watermark generators are asked for a watermark; zero disables
     /// periodic watermarks (punctuated generators still emit).
     pub auto_watermark_interval: Duration,
+    /// The job's configuration (Flink keys): the JobMaster reads its checkpointing,
+    /// restart-strategy and storage options from it.
+    pub configuration: brook_types::config::Configuration,
 }
 
 impl Default for ExecutionConfig {
@@ -99,6 +102,7 @@ impl Default for ExecutionConfig {
             buffers_per_channel: 2,
             floating_buffers_per_gate: 8,
             auto_watermark_interval: Duration::from_millis(200),
+            configuration: brook_types::config::Configuration::new(),
         }
     }
 }

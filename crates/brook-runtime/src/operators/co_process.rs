@@ -1,7 +1,8 @@
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::{CoProcessFunction, Collector, Context, RuntimeContext};
 use crate::output::Output;
 use crate::side_output::SideOutputs;
-use brook_types::{Batch, Timestamp, Watermark};
+use brook_types::{Batch, CheckpointId, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// An operator with two inputs (`connect`). The task combines the watermarks of
@@ -15,6 +16,28 @@ pub trait TwoInputOperator<I1, I2, O>: Send {
     fn finish(&mut self, _out: &mut dyn Output<O>) {}
     /// Processing time reached `now`: fire due processing-time timers.
     fn on_processing_time(&mut self, _now: Timestamp, _out: &mut dyn Output<O>) {}
+
+    /// Checkpoint hook, as [`OneInputOperator::snapshot_state`](crate::output::OneInputOperator::snapshot_state):
+    /// **the default refuses**; stateless operators return `Ok(())`.
+    fn snapshot_state(&mut self, _ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        Err(SnapshotError::NotSupported)
+    }
+
+    /// Restore hook; the default refuses if the checkpoint holds state for this operator.
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        if ctx.has_state() { Err(SnapshotError::NotSupported) } else { Ok(()) }
+    }
+
+    /// Checkpoint `checkpoint` completed.
+    fn notify_checkpoint_complete(&mut self, _checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    /// The side outputs this operator owns, so that checkpoints reach the operators
+    /// chained behind them.
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        None
+    }
 }
 
 /// `co_process` (and `co_map`, `co_flat_map`, which are built on it).
@@ -83,5 +106,14 @@ where
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {
         self.side_outputs.end_input();
+    }
+
+    /// Stateless: the function's fields are not checkpointed (as in Flink).
+    fn snapshot_state(&mut self, _ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.side_outputs)
     }
 }

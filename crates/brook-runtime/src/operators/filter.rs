@@ -24,4 +24,12 @@ where
             out.collect(batch);
         }
     }
+
+    /// Stateless.
+    fn snapshot_state(
+        &mut self,
+        _ctx: &mut crate::checkpoint::StateSnapshotContext,
+    ) -> Result<(), crate::checkpoint::SnapshotError> {
+        Ok(())
+    }
 }

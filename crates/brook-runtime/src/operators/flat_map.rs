@@ -28,4 +28,12 @@ where
             out.collect(results);
         }
     }
+
+    /// Stateless.
+    fn snapshot_state(
+        &mut self,
+        _ctx: &mut crate::checkpoint::StateSnapshotContext,
+    ) -> Result<(), crate::checkpoint::SnapshotError> {
+        Ok(())
+    }
 }

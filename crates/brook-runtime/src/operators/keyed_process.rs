@@ -1,4 +1,5 @@
 use super::keyed_timers::KeyedTimers;
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::{KeyedProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::{OneInputOperator, Output};
@@ -31,15 +32,15 @@ where
         Self { key_selector, function, state, _types: PhantomData }
     }
 
-    /// The keyed state of this subtask in the canonical snapshot format
-    /// (`brook_state::snapshot`); timers are not in it yet.
+    /// The keyed state and timers of this subtask in the canonical snapshot format
+    /// (`brook_state::snapshot`).
     pub fn snapshot_keyed_state(&self) -> brook_state::Result<brook_state::KeyedStateSnapshot> {
         self.state.snapshot_state()
     }
 
-    /// Restores this subtask's key groups from the keyed-state snapshots of all
-    /// subtasks of a previous run (any parallelism, same max parallelism).
-    pub fn restore_keyed_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> brook_state::Result<()> {
+    /// Restores this subtask's key groups (state and timers) from the keyed-state
+    /// snapshots of all subtasks of a previous run (any parallelism, same max parallelism).
+    pub fn restore_keyed_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> Result<(), SnapshotError> {
         self.state.restore_state(snapshots)
     }
 }
@@ -68,5 +69,18 @@ where
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {
         self.state.side_outputs.end_input();
+    }
+
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        ctx.set_keyed_state(self.state.snapshot_state()?);
+        Ok(())
+    }
+
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        self.state.restore_state(ctx.keyed_state())
+    }
+
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.state.side_outputs)
     }
 }

@@ -10,13 +10,16 @@
 //! before the watermark goes downstream; results of an event-time timer carry its
 //! time, those of a processing-time timer no timestamp.
 
+use crate::checkpoint::{CheckpointedTimers, SnapshotError};
 use crate::functions::with_keyed_state_registry;
 use crate::functions::{Collector, Context, KeyedContext, RuntimeContext};
 use crate::output::Output;
 use crate::processing_time::ProcessingTimeService;
 use crate::side_output::SideOutputs;
-use crate::timer::{InternalTimerService, TimeDomain};
-use brook_state::{HashMapStateBackend, KeyedStateBackend, KeyedStateSnapshot, StateKey, TtlTimeProvider};
+use crate::timer::TimeDomain;
+use brook_state::{
+    HashMapStateBackend, KeyedSnapshotWriter, KeyedStateBackend, KeyedStateSnapshot, StateKey, TtlTimeProvider,
+};
 use brook_types::key_group::KeyGroupRange;
 use brook_types::{Batch, NO_TIMESTAMP, Timestamp, Watermark};
 use std::sync::Arc;
@@ -35,13 +38,13 @@ pub(crate) struct KeyedTimers<K> {
     pub runtime: RuntimeContext,
     pub side_outputs: SideOutputs,
     pub watermark: Watermark,
-    pub timers: InternalTimerService<K, ()>,
+    pub timers: CheckpointedTimers<K>,
     pub keyed_state: KeyedStateBackend<K>,
 }
 
 impl<K: StateKey> KeyedTimers<K> {
     pub fn new(runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
-        let timers = InternalTimerService::new(runtime.processing_time.clone());
+        let timers = CheckpointedTimers::new(runtime.processing_time.clone());
         let range =
             KeyGroupRange::for_operator_index(runtime.max_parallelism, runtime.parallelism, runtime.subtask_index);
         let backend = HashMapStateBackend::new(runtime.max_parallelism, range)
@@ -56,16 +59,21 @@ impl<K: StateKey> KeyedTimers<K> {
         with_keyed_state_registry(self.keyed_state.registry_mut(), || open(runtime));
     }
 
-    /// The operator's keyed state in the canonical snapshot format (timers are
-    /// not in it yet).
+    /// The operator's keyed state and its timers in the canonical snapshot format.
     pub fn snapshot_state(&self) -> brook_state::Result<KeyedStateSnapshot> {
-        self.keyed_state.snapshot()
+        let mut writer =
+            KeyedSnapshotWriter::new(self.keyed_state.max_parallelism(), self.keyed_state.key_group_range());
+        self.keyed_state.write_snapshot(&mut writer)?;
+        self.timers.write_snapshot(&mut writer)?;
+        Ok(writer.finish())
     }
 
-    /// Restores the keyed state of this subtask's key groups from the snapshots
-    /// of the previous run's subtasks.
-    pub fn restore_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> brook_state::Result<()> {
-        self.keyed_state.restore(snapshots)
+    /// Restores the keyed state and the timers of this subtask's key groups from
+    /// the snapshots of the previous run's subtasks.
+    pub fn restore_state<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> Result<(), SnapshotError> {
+        self.keyed_state.restore(snapshots)?;
+        let range = self.keyed_state.key_group_range();
+        self.timers.restore(snapshots, range)
     }
 
     /// The context of one call for `key`.

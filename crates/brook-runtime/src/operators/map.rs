@@ -21,4 +21,12 @@ where
         let f = &mut self.f;
         out.collect(batch.into_iter().map(|r| StreamRecord { value: f(r.value), timestamp: r.timestamp }).collect());
     }
+
+    /// Stateless.
+    fn snapshot_state(
+        &mut self,
+        _ctx: &mut crate::checkpoint::StateSnapshotContext,
+    ) -> Result<(), crate::checkpoint::SnapshotError> {
+        Ok(())
+    }
 }

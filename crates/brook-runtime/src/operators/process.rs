@@ -63,4 +63,16 @@ where
         }
         self.side_outputs.end_input();
     }
+
+    /// Stateless: the function's fields are not checkpointed (as in Flink).
+    fn snapshot_state(
+        &mut self,
+        _ctx: &mut crate::checkpoint::StateSnapshotContext,
+    ) -> Result<(), crate::checkpoint::SnapshotError> {
+        Ok(())
+    }
+
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.side_outputs)
+    }
 }

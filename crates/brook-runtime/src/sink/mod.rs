@@ -16,9 +16,10 @@ pub use file::{FileFormat, FileSink};
 pub use print::PrintSink;
 pub use text::{CsvRecord, Printable};
 
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::RuntimeContext;
 use crate::output::{OneInputOperator, Output, fail_operator};
-use brook_types::{Batch, Result, Watermark};
+use brook_types::{Batch, CheckpointId, Result, Watermark};
 
 /// Writes records somewhere outside the job.
 pub trait SinkFunction<T>: Send {
@@ -29,6 +30,25 @@ pub trait SinkFunction<T>: Send {
     fn write_batch(&mut self, batch: Batch<T>) -> Result<()>;
     /// End of input: flush and close.
     fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Checkpoint hook at the barrier (a two-phase-commit sink pre-commits here and
+    /// puts its pending transactions into `ctx` as operator state). The default keeps
+    /// nothing: the built-in sinks write at least once and hold no state.
+    fn snapshot_state(&mut self, _ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    /// Restore hook: a two-phase-commit sink finishes or aborts the transactions of
+    /// the checkpoint it restores from. The default refuses if there is state.
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        if ctx.has_state() { Err(SnapshotError::NotSupported) } else { Ok(()) }
+    }
+
+    /// Checkpoint `checkpoint` completed: a two-phase-commit sink commits what it
+    /// pre-committed at that barrier. An error fails the task.
+    fn notify_checkpoint_complete(&mut self, _checkpoint: CheckpointId) -> Result<(), SnapshotError> {
         Ok(())
     }
 }
@@ -57,5 +77,17 @@ impl<T: Send, S: SinkFunction<T>> OneInputOperator<T, ()> for SinkOperator<S> {
         if let Err(e) = self.sink.finish() {
             fail_operator(e);
         }
+    }
+
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        self.sink.snapshot_state(ctx)
+    }
+
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        self.sink.initialize_state(ctx)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.sink.notify_checkpoint_complete(checkpoint)
     }
 }

@@ -18,7 +18,7 @@ mod socket;
 mod text_file;
 
 pub use collection::CollectionSource;
-pub use reader_task::{SourceTaskInput, SourceWatermarks};
+pub use reader_task::{SPLITS_STATE, SourceTaskInput, SourceWatermarks, SplitDiscoveryState};
 pub use sequence::{NumberSequenceSource, SequenceSplit};
 pub use socket::SocketTextSource;
 pub use text_file::{FileSplit, TextFileSource};

@@ -4,6 +4,7 @@
 use super::registry::{GateKey, LocalShuffle};
 use super::runner::Task;
 use crate::channel::Credits;
+use crate::checkpoint::{TaskCheckpointSettings, TaskCheckpoints, TaskStateRestore};
 use crate::factory::{OperatorContext, OperatorKind};
 use crate::functions::RuntimeContext;
 use crate::graph::{JobGraph, StreamEdge, StreamGraph, TaskDeploymentDescriptor};
@@ -25,6 +26,10 @@ pub struct DeployedTask {
     pub descriptor: TaskDeploymentDescriptor,
     pub metrics: MetricRegistry,
     gates: Vec<AnyGate>,
+    /// How the task takes part in checkpoints.
+    pub checkpointing: TaskCheckpointSettings,
+    /// The state to restore, when the job restarts from a checkpoint.
+    pub restore: Option<TaskStateRestore>,
 }
 
 impl DeployedTask {
@@ -53,7 +58,22 @@ impl DeployedTask {
             shuffle.register((descriptor.job_id, descriptor.vertex, descriptor.subtask_index, gate.input), handle);
             gates.push(g);
         }
-        Ok(Self { graph, job, descriptor, metrics, gates })
+        Ok(Self {
+            graph,
+            job,
+            descriptor,
+            metrics,
+            gates,
+            checkpointing: TaskCheckpointSettings::default(),
+            restore: None,
+        })
+    }
+
+    /// Takes part in checkpoints with `settings` and restores from `restore`.
+    pub fn with_checkpointing(mut self, settings: TaskCheckpointSettings, restore: Option<TaskStateRestore>) -> Self {
+        self.checkpointing = settings;
+        self.restore = restore;
+        self
     }
 
     /// Waits for the downstream gates, then builds the chain.
@@ -79,7 +99,17 @@ impl DeployedTask {
             ChainBuilder { task: &self, handles, writers: Vec::new(), gates, processing_time: processing_time.clone() };
         let input = builder.build_head()?;
         let writers = builder.writers;
-        Ok(Task { name, input, writers, buffer_timeout: self.graph.config.buffer_timeout, processing_time })
+        let operators =
+            self.job.vertex(self.descriptor.vertex).operators.iter().map(|o| (o.operator_id, o.name.clone())).collect();
+        let checkpoints = TaskCheckpoints::new(name.clone(), self.checkpointing.clone(), writers.clone(), operators);
+        Ok(Task {
+            name,
+            input,
+            writers,
+            buffer_timeout: self.graph.config.buffer_timeout,
+            processing_time,
+            checkpoints,
+        })
     }
 }
 
@@ -127,10 +157,20 @@ impl ChainBuilder<'_> {
             processing_time: self.processing_time.clone(),
             auto_watermark_interval: t.graph.config.auto_watermark_interval,
         };
+        let operator_id = t
+            .job
+            .vertex(t.descriptor.vertex)
+            .operators
+            .iter()
+            .find(|o| o.node == node)
+            .expect("the chain's operators are the vertex's")
+            .operator_id;
         OperatorContext {
             metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),
             runtime,
             batch_size: t.graph.config.batch_size,
+            operator_id,
+            restore: t.restore.as_ref().map(|r| r.context_for(operator_id)),
         }
     }
 

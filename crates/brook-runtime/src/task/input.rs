@@ -1,26 +1,45 @@
 //! What drives a task: its input gates (or, for source tasks, a source reader).
+//!
+//! Barriers are aligned here: each input keeps a [`BarrierAligner`] over all its
+//! channels, blocks channels in its gates as the aligner says, and takes the
+//! task's snapshot through [`TaskCheckpoints::perform`] when a barrier is aligned.
 
 use crate::channel::InputGate;
+use crate::checkpoint::{
+    AlignmentAction, BarrierAligner, ChainVisitor, CheckpointHooks, SnapshotError, StateSnapshotContext,
+    TaskCheckpoints,
+};
 use crate::operators::TwoInputOperator;
 use crate::output::{Output, attribute_panic};
 use crate::watermark_valve::{ValveOutput, WatermarkValve};
-use brook_types::{Result, StreamElement, Timestamp, Watermark};
+use brook_types::{CheckpointBarrier, CheckpointId, OperatorId, Result, StreamElement, Timestamp, Watermark};
 use std::task::{Context, Poll};
 
 /// Whether a task has more input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputStatus {
     MoreAvailable,
-    /// End of input was seen on every channel and propagated down the chain.
+    /// End of input was seen on every channel and propagated down the chain;
+    /// returned once. Later calls only take part in checkpoints (barriers that
+    /// follow the end of input).
     Finished,
 }
 
 /// The driver of a task: processes one input element per call.
 pub trait TaskInput: Send {
-    fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>>;
+    fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>>;
 
     /// Processing time reached `now`: pass it down the chain.
     fn on_processing_time(&mut self, now: Timestamp);
+
+    /// The coordinator triggered a checkpoint here (source tasks). Other tasks get
+    /// their barriers through their inputs and decline.
+    fn trigger_checkpoint(&mut self, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints) {
+        checkpoints.decline(barrier.id, "only source tasks are triggered; this task aligns barriers".to_string());
+    }
+
+    /// Every operator of the chain runs its `notify_checkpoint_complete`.
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints);
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -32,6 +51,29 @@ fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
     }
 }
 
+/// Applies an aligner's actions to the gates a channel index falls into
+/// (`split`: the first channel of the second gate), calling `snapshot` for an
+/// aligned barrier.
+fn apply_alignment<A, B>(
+    actions: Vec<AlignmentAction>,
+    gate1: &mut InputGate<A>,
+    mut gate2: Option<&mut InputGate<B>>,
+    split: usize,
+    mut snapshot: impl FnMut(CheckpointBarrier),
+) {
+    for action in actions {
+        match action {
+            AlignmentAction::Block(c) if c < split => gate1.block(c),
+            AlignmentAction::Block(c) => gate2.as_deref_mut().expect("channel of the second input").block(c - split),
+            AlignmentAction::Unblock(c) if c < split => gate1.unblock(c),
+            AlignmentAction::Unblock(c) => {
+                gate2.as_deref_mut().expect("channel of the second input").unblock(c - split)
+            }
+            AlignmentAction::Snapshot(barrier) => snapshot(barrier),
+        }
+    }
+}
+
 /// A task with one input (possibly the union of several edges).
 pub struct OneInputTaskInput<T> {
     gate: InputGate<T>,
@@ -39,12 +81,29 @@ pub struct OneInputTaskInput<T> {
     valve: WatermarkValve,
     ended: Vec<bool>,
     remaining: usize,
+    aligner: Option<BarrierAligner>,
+    finished: bool,
 }
 
 impl<T> OneInputTaskInput<T> {
     pub fn new(gate: InputGate<T>, head: Box<dyn Output<T>>) -> Self {
         let n = gate.num_channels();
-        Self { gate, head, valve: WatermarkValve::new(n), ended: vec![false; n], remaining: n }
+        Self {
+            gate,
+            head,
+            valve: WatermarkValve::new(n),
+            ended: vec![false; n],
+            remaining: n,
+            aligner: None,
+            finished: false,
+        }
+    }
+
+    fn finish(&mut self, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        self.head.end_input();
+        self.finished = true;
+        checkpoints.mark_input_finished();
+        Poll::Ready(Ok(InputStatus::Finished))
     }
 }
 
@@ -53,39 +112,56 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
         self.head.on_processing_time(now);
     }
 
-    fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
-        if self.remaining == 0 {
-            self.head.end_input();
-            return Poll::Ready(Ok(InputStatus::Finished));
+    fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if self.remaining == 0 && !self.finished {
+            return self.finish(checkpoints);
         }
         let (channel, element) = match self.gate.poll_next(cx) {
             Poll::Ready(x) => x,
             Poll::Pending => return Poll::Pending,
         };
+        let n = self.ended.len();
         match element {
             StreamElement::Records(batch) => self.head.collect(batch),
             StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
             StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
-            StreamElement::Barrier(_) | StreamElement::LatencyMarker(_) => {}
+            StreamElement::Barrier(barrier) => {
+                let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
+                let head = &mut self.head;
+                apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
+                    checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
+                });
+            }
+            StreamElement::LatencyMarker(_) => {}
             StreamElement::EndOfInput => {
                 if !std::mem::replace(&mut self.ended[channel], true) {
                     self.remaining -= 1;
                     // A finished channel no longer holds back event time.
                     apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
+                    let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                    let head = &mut self.head;
+                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
+                        checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
+                    });
                     if self.remaining == 0 {
-                        self.head.end_input();
-                        return Poll::Ready(Ok(InputStatus::Finished));
+                        return self.finish(checkpoints);
                     }
                 }
             }
         }
         Poll::Ready(Ok(InputStatus::MoreAvailable))
     }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
+        let head = &mut self.head;
+        checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
 }
 
 /// A task whose head operator has two inputs (`connect`).
 pub struct TwoInputTaskInput<A, B, O, Op> {
     name: String,
+    operator_id: OperatorId,
     records_in: crate::metrics::Counter,
     gate1: InputGate<A>,
     gate2: InputGate<B>,
@@ -96,11 +172,15 @@ pub struct TwoInputTaskInput<A, B, O, Op> {
     ended: Vec<bool>,
     remaining: usize,
     prefer_second: bool,
+    aligner: Option<BarrierAligner>,
+    finished: bool,
+    _types: std::marker::PhantomData<fn(A, B) -> O>,
 }
 
 impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
     pub fn new(
         name: String,
+        operator_id: OperatorId,
         records_in: crate::metrics::Counter,
         gate1: InputGate<A>,
         gate2: InputGate<B>,
@@ -111,6 +191,7 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         let n = n1 + gate2.num_channels();
         Self {
             name,
+            operator_id,
             records_in,
             gate1,
             gate2,
@@ -121,6 +202,9 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
             ended: vec![false; n],
             remaining: n,
             prefer_second: false,
+            aligner: None,
+            finished: false,
+            _types: std::marker::PhantomData,
         }
     }
 
@@ -137,14 +221,55 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         }
     }
 
-    fn finish(&mut self)
+    fn finish(&mut self, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>>
     where
         Op: TwoInputOperator<A, B, O>,
     {
         let (op, out) = (&mut self.op, &mut *self.out);
         attribute_panic(&self.name, || op.finish(out));
         self.out.end_input();
+        self.finished = true;
+        checkpoints.mark_input_finished();
+        Poll::Ready(Ok(InputStatus::Finished))
     }
+
+    fn align(&mut self, actions: Vec<AlignmentAction>, checkpoints: &mut TaskCheckpoints)
+    where
+        Op: TwoInputOperator<A, B, O>,
+    {
+        let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
+        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, |barrier| {
+            checkpoints.perform(barrier, |snapshot| visit_two_input(id, name, op, out, snapshot));
+        });
+    }
+}
+
+/// A two-input operator's hooks, object-safe.
+struct TwoInputHooks<'a, A, B, O, Op>(&'a mut Op, std::marker::PhantomData<fn(A, B) -> O>);
+
+impl<A, B, O, Op: TwoInputOperator<A, B, O>> CheckpointHooks for TwoInputHooks<'_, A, B, O, Op> {
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        self.0.snapshot_state(ctx)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.0.notify_checkpoint_complete(checkpoint)
+    }
+}
+
+/// Visits the head operator, the operators behind its side outputs, then the rest of the chain.
+fn visit_two_input<A, B, O, Op: TwoInputOperator<A, B, O>>(
+    id: OperatorId,
+    name: &str,
+    op: &mut Op,
+    out: &mut Box<dyn Output<O>>,
+    visitor: &mut dyn ChainVisitor,
+) {
+    visitor.visit(id, name, &mut TwoInputHooks::<A, B, O, Op>(op, std::marker::PhantomData));
+    if let Some(sides) = op.side_outputs_mut() {
+        sides.visit_operators(visitor);
+    }
+    out.visit_operators(visitor);
 }
 
 impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for TwoInputTaskInput<A, B, O, Op> {
@@ -154,10 +279,9 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
         self.out.on_processing_time(now);
     }
 
-    fn poll_process(&mut self, cx: &mut Context<'_>) -> Poll<Result<InputStatus>> {
-        if self.remaining == 0 {
-            self.finish();
-            return Poll::Ready(Ok(InputStatus::Finished));
+    fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if self.remaining == 0 && !self.finished {
+            return self.finish(checkpoints);
         }
         // Alternate which input is served first, so neither starves the other.
         self.prefer_second = !self.prefer_second;
@@ -197,6 +321,7 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                     }
                 }
             };
+            let n = self.ended.len();
             match kind {
                 Control::Watermark(w) => {
                     let v = self.valve.input_watermark(channel, w);
@@ -206,15 +331,22 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                     let v = self.valve.input_status(channel, s);
                     self.on_valve(v);
                 }
+                Control::Barrier(barrier) => {
+                    let actions =
+                        self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
+                    self.align(actions, checkpoints);
+                }
                 Control::Other => {}
                 Control::End => {
                     if !std::mem::replace(&mut self.ended[channel], true) {
                         self.remaining -= 1;
                         let v = self.valve.input_watermark(channel, Watermark::MAX);
                         self.on_valve(v);
+                        let actions =
+                            self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                        self.align(actions, checkpoints);
                         if self.remaining == 0 {
-                            self.finish();
-                            return Poll::Ready(Ok(InputStatus::Finished));
+                            return self.finish(checkpoints);
                         }
                     }
                 }
@@ -224,11 +356,17 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
         debug_assert!(first_pending);
         Poll::Pending
     }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
+        let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
+        checkpoints.notify_complete(checkpoint, |visitor| visit_two_input(id, name, op, out, visitor));
+    }
 }
 
 enum Control {
     Watermark(Watermark),
     Status(brook_types::WatermarkStatus),
+    Barrier(CheckpointBarrier),
     End,
     Other,
 }
@@ -243,7 +381,8 @@ impl<T> MapControl for StreamElement<T> {
             StreamElement::Watermark(w) => Control::Watermark(w),
             StreamElement::WatermarkStatus(s) => Control::Status(s),
             StreamElement::EndOfInput => Control::End,
-            StreamElement::Records(_) | StreamElement::Barrier(_) | StreamElement::LatencyMarker(_) => Control::Other,
+            StreamElement::Barrier(barrier) => Control::Barrier(barrier),
+            StreamElement::Records(_) | StreamElement::LatencyMarker(_) => Control::Other,
         }
     }
 }

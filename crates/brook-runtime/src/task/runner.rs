@@ -1,8 +1,10 @@
 //! The mailbox loop.
 
 use super::input::{InputStatus, TaskInput};
+use crate::checkpoint::TaskCheckpoints;
 use crate::output::{OperatorPanic, panic_message};
 use crate::writer::PendingSends;
+use brook_types::{CheckpointBarrier, CheckpointId};
 use futures::future::poll_fn;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -49,6 +51,14 @@ impl ExecutionState {
 #[derive(Debug)]
 pub enum TaskMessage {
     Cancel,
+    /// Take part in checkpoint n now (source tasks; the coordinator's trigger).
+    TriggerCheckpoint(CheckpointBarrier),
+    /// Checkpoint n completed. `final_checkpoint`: every task took part in it after
+    /// its input ended, so tasks may finish.
+    NotifyCheckpointComplete {
+        checkpoint: CheckpointId,
+        final_checkpoint: bool,
+    },
 }
 
 /// How a task ended.
@@ -69,6 +79,8 @@ pub struct Task {
     pub(crate) buffer_timeout: Option<Duration>,
     /// Deadlines the chain's operators registered.
     pub(crate) processing_time: crate::processing_time::ProcessingTimeService,
+    /// The task's side of the checkpoint protocol.
+    pub(crate) checkpoints: TaskCheckpoints,
 }
 
 /// Formats a caught panic as a task failure cause.
@@ -81,28 +93,86 @@ pub fn panic_cause(task: &str, payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl Task {
+    /// A task from its parts (for tests that drive inputs directly).
+    pub fn new(name: String, input: Box<dyn TaskInput>, checkpoints: TaskCheckpoints) -> Self {
+        Self {
+            name,
+            input,
+            writers: Vec::new(),
+            buffer_timeout: None,
+            processing_time: crate::processing_time::ProcessingTimeService::new(),
+            checkpoints,
+        }
+    }
+
+    /// Handles one mailbox message; `Some` ends the task.
+    fn on_message(&mut self, msg: Option<TaskMessage>) -> Option<TaskOutcome> {
+        match msg {
+            Some(TaskMessage::Cancel) | None => Some(TaskOutcome::Canceled),
+            Some(TaskMessage::TriggerCheckpoint(barrier)) => {
+                let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+                match catch_unwind(AssertUnwindSafe(|| input.trigger_checkpoint(barrier, checkpoints))) {
+                    Ok(()) => None,
+                    Err(payload) => Some(TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()))),
+                }
+            }
+            Some(TaskMessage::NotifyCheckpointComplete { checkpoint, final_checkpoint }) => {
+                let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+                if let Err(payload) =
+                    catch_unwind(AssertUnwindSafe(|| input.notify_checkpoint_complete(checkpoint, checkpoints)))
+                {
+                    return Some(TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())));
+                }
+                if final_checkpoint && self.checkpoints.snapshot_after_finish() {
+                    tracing::debug!(task = %self.name, checkpoint_id = %checkpoint, "final checkpoint complete");
+                    return Some(TaskOutcome::Finished);
+                }
+                None
+            }
+        }
+    }
+
     /// Runs the task to its end.
+    ///
+    /// With checkpointing on, a task whose input ended does not finish at once: it
+    /// keeps taking part in checkpoints (barriers that follow the end of input,
+    /// triggers at finished sources) until the coordinator reports the job's final
+    /// checkpoint complete, so that two-phase-commit sinks commit their last data.
     pub async fn run(mut self, mailbox: &mut mpsc::UnboundedReceiver<TaskMessage>) -> TaskOutcome {
         let flush_each = self.buffer_timeout.is_some_and(|d| d.is_zero());
+        let wait_for_final = self.checkpoints.settings().wait_for_final_checkpoint;
         // Partly filled buffers are flushed when `timeout` passed since the last
         // flush: checked after every element (a busy task never waits in `select!`)
         // and by a timer while the task is idle.
         let timeout = self.buffer_timeout.filter(|d| !d.is_zero());
         let mut next_flush = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut finished = false;
+        // A downstream task finished after the final checkpoint: nothing more to send.
+        let mut outputs_closed = false;
         loop {
             // Send what the chain queued; this waits for credits (backpressure).
-            let writers = &self.writers;
+            let writers: &[Arc<dyn PendingSends>] = if outputs_closed { &[] } else { &self.writers };
             let sent = tokio::select! {
                 biased;
-                msg = mailbox.recv() => match msg {
-                    Some(TaskMessage::Cancel) | None => return TaskOutcome::Canceled,
+                msg = mailbox.recv() => Err(msg),
+                r = poll_fn(|cx| poll_all(writers, cx)) => Ok(r),
+            };
+            let sent = match sent {
+                Ok(sent) => sent,
+                Err(msg) => match self.on_message(msg) {
+                    Some(outcome) => return outcome,
+                    None => continue,
                 },
-                r = poll_fn(|cx| poll_all(writers, cx)) => r,
             };
             if sent.is_err() {
-                // A downstream task is gone: the job is being canceled or failed.
-                return TaskOutcome::Canceled;
+                if self.checkpoints.input_finished() {
+                    // Only barriers are left to send, and the receiver finished after
+                    // the final checkpoint; this task's own notification follows.
+                    outputs_closed = true;
+                } else {
+                    // A downstream task is gone: the job is being canceled or failed.
+                    return TaskOutcome::Canceled;
+                }
             }
             if finished {
                 return TaskOutcome::Finished;
@@ -111,13 +181,12 @@ impl Task {
                 let wait = deadline.saturating_sub(self.processing_time.now()).max(0) as u64;
                 tokio::time::Instant::now() + Duration::from_millis(wait)
             });
-            let input = &mut self.input;
-            tokio::select! {
+            let input_done = self.checkpoints.input_finished();
+            let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+            let message = tokio::select! {
                 biased;
-                msg = mailbox.recv() => match msg {
-                    Some(TaskMessage::Cancel) | None => return TaskOutcome::Canceled,
-                },
-                r = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| input.poll_process(cx))) {
+                msg = mailbox.recv() => Some(msg),
+                r = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| input.poll_process(cx, checkpoints))) {
                     Ok(p) => p.map(Ok),
                     Err(payload) => Poll::Ready(Err(payload)),
                 }) => match r {
@@ -125,20 +194,27 @@ impl Task {
                         if flush_each {
                             self.writers.iter().for_each(|w| w.flush());
                         }
+                        None
                     }
                     Ok(Ok(InputStatus::Finished)) => {
                         self.writers.iter().for_each(|w| w.flush());
-                        finished = true;
+                        finished = !wait_for_final;
+                        None
                     }
                     Ok(Err(e)) => return TaskOutcome::Failed(format!("task '{}' failed: {e}", self.name)),
                     Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
                 },
-                _ = async { match next_flush { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending::<()>().await } } => {}
-                _ = async { match timer_at { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending::<()>().await } } => {}
+                _ = async { match next_flush { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
+                _ = async { match timer_at { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
+            };
+            if let Some(msg) = message
+                && let Some(outcome) = self.on_message(msg)
+            {
+                return outcome;
             }
             // Processing-time timers that are due fire now, between elements.
             let now = self.processing_time.now();
-            if !finished && self.processing_time.take_due(now) {
+            if !self.checkpoints.input_finished() && self.processing_time.take_due(now) {
                 let input = &mut self.input;
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_processing_time(now))) {
                     return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));
