@@ -72,6 +72,13 @@ impl CheckpointingConfig {
                 "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE",
             ));
         }
+        if unaligned {
+            return Err(invalid(
+                &options::UNALIGNED_CHECKPOINTS,
+                "unaligned checkpoints are not supported yet; remove the key or set it to false (Brook aligns \
+                 barriers: EXACTLY_ONCE, or AT_LEAST_ONCE without blocking)",
+            ));
+        }
         Ok(Self {
             interval,
             mode,
@@ -156,5 +163,8 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("need execution.checkpointing.mode EXACTLY_ONCE"), "{err}");
+        let err =
+            CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned.enabled=true"])).unwrap_err();
+        assert!(err.to_string().contains("unaligned checkpoints are not supported yet"), "{err}");
     }
 }

@@ -26,6 +26,8 @@
 //!   [`ExternalizedCheckpointRetention`] (what survives the job).
 //! - [`restart`] — [`RestartStrategy`]: restart or give up, as pure decisions.
 //! - [`config`] — [`CheckpointingConfig`], the coordinator's settings.
+//! - [`coordinator`] — [`CheckpointCoordinator`]: the checkpoint protocol as pure decisions
+//!   (trigger, acknowledge, complete, abort, final checkpoint) and its messages.
 //! - [`error`] — [`CheckpointError`].
 //!
 //! Design notes: `docs/design/checkpoint-storage.md`.
@@ -61,6 +63,7 @@
 //! ```
 
 pub mod config;
+pub mod coordinator;
 pub mod error;
 pub mod metadata;
 pub mod restart;
@@ -68,6 +71,7 @@ pub mod retention;
 pub mod storage;
 
 pub use config::{CheckpointingConfig, CheckpointingMode};
+pub use coordinator::{CheckpointCoordinator, CoordinatorAction, JobTopology, OperatorInfo, TaskRef};
 pub use error::{CheckpointError, Result};
 pub use metadata::{
     CheckpointMetadata, InFlightHandle, KeyedStateHandle, NamedStateHandle, OperatorSnapshot, SnapshotFormat,

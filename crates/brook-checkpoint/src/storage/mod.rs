@@ -177,6 +177,17 @@ impl CheckpointStorage {
         })
     }
 
+    /// A reader of the completed checkpoint or savepoint in `dir` (a URL, as in a
+    /// [`CompletedCheckpointPointer`]), without reading its `_metadata`. No I/O.
+    pub fn reader(&self, dir: &str) -> Result<CheckpointReader> {
+        let dir = StorageUrl::parse(dir).map_err(|reason| CheckpointError::InvalidConfig {
+            key: options::STATE_RECOVERY_PATH.key,
+            value: dir.to_string(),
+            reason,
+        })?;
+        Ok(CheckpointReader { dir, stores: Arc::clone(&self.stores) })
+    }
+
     /// Finds a completed checkpoint or savepoint from what a user gave: its directory
     /// (`…/chk-7`, `…/savepoint-ab12cd-…`) or its `_metadata` file, as a URL or a local path.
     pub async fn resolve(&self, pointer: &str) -> Result<ResolvedCheckpoint> {

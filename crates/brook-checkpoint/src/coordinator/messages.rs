@@ -1,0 +1,67 @@
+//! The messages of the checkpoint protocol between the JobMaster and the tasks. They
+//! are plain, serializable data so that they can cross a process boundary unchanged.
+
+use crate::metadata::{StreamStateHandle, SubtaskSnapshot};
+use crate::storage::LocationReference;
+use brook_types::{CheckpointId, OperatorId, VertexId};
+use serde::{Deserialize, Serialize};
+
+/// One subtask of the job, as the coordinator knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TaskRef {
+    pub vertex: VertexId,
+    pub subtask: usize,
+}
+
+/// JobMaster → source task: take part in checkpoint `checkpoint_id` now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerCheckpoint {
+    pub checkpoint_id: CheckpointId,
+    /// When the coordinator triggered it (ms since the epoch); carried by the barrier.
+    pub timestamp_ms: u64,
+    /// Where the tasks write their state.
+    pub location: LocationReference,
+}
+
+/// The state one operator subtask acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcknowledgedOperator {
+    pub operator_id: OperatorId,
+    pub subtask: SubtaskSnapshot,
+    /// State of the operator as a whole (a source's split discovery), from one subtask.
+    pub coordinator_state: Option<StreamStateHandle>,
+}
+
+/// Task → JobMaster: the task's state for checkpoint `checkpoint_id` is uploaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcknowledgeCheckpoint {
+    pub checkpoint_id: CheckpointId,
+    pub task: TaskRef,
+    /// The attempt (restart epoch) of the task; acknowledgements of older attempts are stale.
+    pub attempt: u32,
+    /// Every operator of the task's chain, stateless ones with an empty snapshot.
+    pub operators: Vec<AcknowledgedOperator>,
+    /// The task's input had ended when it took the snapshot.
+    pub finished: bool,
+}
+
+/// Task → JobMaster: the task cannot take part in checkpoint `checkpoint_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclineCheckpoint {
+    pub checkpoint_id: CheckpointId,
+    pub task: TaskRef,
+    pub attempt: u32,
+    /// What went wrong, naming the operator and the task.
+    pub reason: String,
+    /// Retrying cannot help (an operator without a snapshot implementation).
+    pub permanent: bool,
+}
+
+/// JobMaster → every task: checkpoint `checkpoint_id` is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyCheckpointComplete {
+    pub checkpoint_id: CheckpointId,
+    /// Every task took part after its input ended: the job's last checkpoint; tasks
+    /// finish when they get it.
+    pub final_checkpoint: bool,
+}
