@@ -41,6 +41,20 @@ impl ExecutionGraph {
         }
     }
 
+    /// The TaskManager a subtask is assigned to.
+    pub fn location(&self, vertex: VertexId, subtask: usize) -> Option<TaskManagerId> {
+        self.subtasks.get(&(vertex, subtask)).and_then(|v| v.location)
+    }
+
+    /// Every subtask back to CREATED, for the next attempt (locations are kept).
+    pub fn reset(&mut self) {
+        self.subtasks.values_mut().for_each(|v| v.state = ExecutionState::Created);
+    }
+
+    pub fn all_running(&self) -> bool {
+        self.subtasks.values().all(|v| v.state == ExecutionState::Running)
+    }
+
     pub fn all_terminal(&self) -> bool {
         self.subtasks.values().all(|v| v.state.is_terminal())
     }

@@ -30,6 +30,14 @@ pub struct JobSnapshot {
     pub duration: Duration,
     pub failure_cause: Option<String>,
     pub vertices: Vec<VertexSnapshot>,
+    /// Checkpoints completed so far, over all attempts.
+    pub completed_checkpoints: u64,
+    /// The latest completed checkpoint: its id and directory.
+    pub latest_checkpoint: Option<(brook_types::CheckpointId, String)>,
+    /// How often the job was restarted.
+    pub restarts: u32,
+    /// The cause of the last failure that led to a restart.
+    pub last_failure: Option<String>,
 }
 
 struct JobState {
@@ -39,6 +47,10 @@ struct JobState {
     failure_cause: Option<String>,
     tasks: BTreeMap<(VertexId, usize), ExecutionState>,
     ended: Option<Instant>,
+    completed_checkpoints: u64,
+    latest_checkpoint: Option<(brook_types::CheckpointId, String)>,
+    restarts: u32,
+    last_failure: Option<String>,
 }
 
 /// The observable state of one job.
@@ -74,6 +86,10 @@ impl JobHandle {
                 failure_cause: None,
                 tasks,
                 ended: None,
+                completed_checkpoints: 0,
+                latest_checkpoint: None,
+                restarts: 0,
+                last_failure: None,
             }),
             changed: Condvar::new(),
             notify: tokio::sync::Notify::new(),
@@ -116,6 +132,36 @@ impl JobHandle {
             if !entry.is_terminal() {
                 *entry = state;
             }
+        }
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    /// Every subtask back to CREATED (a restart deploys the next attempt).
+    pub(crate) fn reset_tasks(&self) {
+        self.update(|s| s.tasks.values_mut().for_each(|t| *t = ExecutionState::Created));
+    }
+
+    pub(crate) fn record_restart(&self) {
+        self.update(|s| s.restarts += 1);
+    }
+
+    pub(crate) fn set_last_failure(&self, cause: String) {
+        self.update(|s| s.last_failure = Some(cause));
+    }
+
+    pub(crate) fn record_checkpoint(&self, id: brook_types::CheckpointId, dir: String) {
+        self.update(|s| {
+            s.completed_checkpoints += 1;
+            s.latest_checkpoint = Some((id, dir));
+        });
+    }
+
+    fn update(&self, f: impl FnOnce(&mut JobState)) {
+        {
+            let mut s = self.state.lock();
+            s.version += 1;
+            f(&mut s);
         }
         self.changed.notify_all();
         self.notify.notify_waiters();
@@ -182,6 +228,10 @@ impl JobHandle {
             duration: s.ended.unwrap_or_else(Instant::now) - self.started,
             failure_cause: s.failure_cause.clone(),
             vertices,
+            completed_checkpoints: s.completed_checkpoints,
+            latest_checkpoint: s.latest_checkpoint.clone(),
+            restarts: s.restarts,
+            last_failure: s.last_failure.clone(),
         }
     }
 }

@@ -1,16 +1,27 @@
 //! The JobMaster: runs one job. It expands the JobGraph into subtasks (the
 //! ExecutionGraph), asks the ResourceManager for slots, deploys every subtask to the
-//! TaskManager owning its slot, follows their states, and decides the job's state.
+//! TaskManager owning its slot, follows their states, runs the checkpoint coordinator,
+//! restarts the job after failures, and decides the job's state.
 //!
 //! It sees only the JobGraph — never the program — so it runs no user code.
 //!
-//! Job state machine (one file per decision would be overkill at this size; the
-//! transitions all live in [`JobMaster::on_task_update`] and [`JobMaster::finish`]):
-//! - CREATED → RUNNING when deployment starts; → FAILED if slots are missing.
-//! - RUNNING → FINISHED when every subtask FINISHED.
-//! - RUNNING → FAILING on the first FAILED subtask: all others are canceled, then FAILED
-//!   with that subtask's cause.
-//! - RUNNING → CANCELLING on cancel: all subtasks are canceled, then CANCELED.
+//! Job state machine (the transitions live in [`JobMaster::on_failure`],
+//! [`JobMaster::on_task_update`], [`JobMaster::run`] and [`JobMaster::finish`]):
+//! - CREATED → RUNNING when deployment starts; → FAILED if slots or the checkpointing
+//!   configuration are missing or invalid.
+//! - RUNNING → FINISHED when every subtask FINISHED (with checkpointing on, after the
+//!   final checkpoint completed).
+//! - RUNNING → RESTARTING on a failure (a FAILED subtask, or too many failed
+//!   checkpoints) when the restart strategy allows: every subtask is canceled, and
+//!   once all ended and the strategy's delay passed, all are redeployed as the next
+//!   attempt, restoring from the latest completed checkpoint → RUNNING.
+//! - RUNNING → FAILING when the strategy gives up (or the failure cannot be helped by
+//!   a restart): all others are canceled, then FAILED with the first failure's cause.
+//! - RUNNING / RESTARTING → CANCELLING on cancel: all subtasks are canceled, then CANCELED.
+//!
+//! The checkpoint coordinator is [`brook_checkpoint::CheckpointCoordinator`]: pure
+//! decisions; the storage I/O it asks for runs on spawned tasks whose results come
+//! back as [`IoResult`]s, so this loop never waits on storage.
 
 mod execution_graph;
 mod handle;
@@ -21,11 +32,17 @@ pub use handle::{JobHandle, JobSnapshot, VertexSnapshot};
 use crate::job_status::JobStatus;
 use crate::resource_manager::ResourceManager;
 use crate::taskmanager::TaskManager;
+use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, DeclineCheckpoint, TaskRef};
+use brook_checkpoint::{
+    CheckpointCoordinator, CheckpointLocation, CheckpointStorage, CheckpointingConfig, CompletedCheckpoint,
+    CoordinatorAction, Decision, JobTermination, JobTopology, OperatorInfo, RestartStrategy,
+};
 use brook_runtime::graph::JobGraph;
 use brook_runtime::task::ExecutionState;
-use brook_types::{TaskManagerId, VertexId};
+use brook_types::{CheckpointBarrier, CheckpointId, TaskManagerId, VertexId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 /// A subtask's state changed.
@@ -38,10 +55,24 @@ pub struct TaskStateUpdate {
     pub cause: Option<String>,
 }
 
+/// A task's answer to a checkpoint, sent by its TaskManager.
+#[derive(Clone, Debug)]
+pub enum CheckpointReport {
+    Acknowledge(AcknowledgeCheckpoint),
+    Decline(DeclineCheckpoint),
+}
+
 /// Requests to a running job.
 #[derive(Debug)]
 pub enum JobControl {
     Cancel,
+}
+
+/// The result of storage I/O the coordinator asked for.
+#[derive(Debug)]
+pub enum IoResult {
+    Location(CheckpointId, Result<CheckpointLocation, String>),
+    Finalized(CheckpointId, Result<CompletedCheckpoint, String>),
 }
 
 /// Runs one job to its end.
@@ -52,6 +83,23 @@ pub struct JobMaster {
     task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
     handle: Arc<JobHandle>,
     cancel_requested: bool,
+    attempt: u32,
+    coordinator: Option<CheckpointCoordinator>,
+    storage: Option<CheckpointStorage>,
+    restart_strategy: RestartStrategy,
+    /// A restart is pending: redeploy at this time once every subtask ended.
+    restart_at: Option<Instant>,
+    updates: mpsc::UnboundedSender<TaskStateUpdate>,
+    checkpoint_reports: mpsc::UnboundedSender<CheckpointReport>,
+    io: mpsc::UnboundedSender<IoResult>,
+}
+
+/// The receiving ends of the JobMaster's channels.
+struct Inboxes {
+    updates: mpsc::UnboundedReceiver<TaskStateUpdate>,
+    checkpoint_reports: mpsc::UnboundedReceiver<CheckpointReport>,
+    io: mpsc::UnboundedReceiver<IoResult>,
+    control: mpsc::UnboundedReceiver<JobControl>,
 }
 
 impl JobMaster {
@@ -62,13 +110,52 @@ impl JobMaster {
         handle: Arc<JobHandle>,
     ) -> Self {
         let graph = ExecutionGraph::new(&job);
-        Self { job, graph, resource_manager, task_managers, handle, cancel_requested: false }
+        let (updates, _) = mpsc::unbounded_channel();
+        let (checkpoint_reports, _) = mpsc::unbounded_channel();
+        let (io, _) = mpsc::unbounded_channel();
+        Self {
+            job,
+            graph,
+            resource_manager,
+            task_managers,
+            handle,
+            cancel_requested: false,
+            attempt: 0,
+            coordinator: None,
+            storage: None,
+            restart_strategy: RestartStrategy::NoRestart,
+            restart_at: None,
+            updates,
+            checkpoint_reports,
+            io,
+        }
+    }
+
+    /// Reads the checkpointing and restart settings; an error fails the job at once.
+    fn configure(&mut self) -> Result<(), String> {
+        let configuration = &self.job.configuration;
+        let mut config = CheckpointingConfig::from_config(configuration).map_err(|e| e.to_string())?;
+        if self.job.batch && config.is_enabled() {
+            tracing::info!(job_id = %self.job.job_id, "checkpointing is disabled in BATCH execution mode");
+            config.interval = None;
+        }
+        self.restart_strategy = RestartStrategy::from_config(configuration).map_err(|e| e.to_string())?;
+        if config.is_enabled() {
+            self.storage = Some(CheckpointStorage::from_config(configuration).map_err(|e| e.to_string())?);
+            let topology = topology(&self.job);
+            self.coordinator = Some(CheckpointCoordinator::new(self.job.job_id, config, topology, Instant::now()));
+        }
+        Ok(())
     }
 
     /// Schedules, deploys and follows the job until it ends.
-    pub async fn run(mut self, mut control: mpsc::UnboundedReceiver<JobControl>) {
+    pub async fn run(mut self, control: mpsc::UnboundedReceiver<JobControl>) {
         let job_id = self.job.job_id;
         tracing::info!(job_id = %job_id, job = %self.job.job_name, "job submitted");
+        if let Err(e) = self.configure() {
+            self.handle.set_status(JobStatus::Failed, Some(e));
+            return;
+        }
         let required = self.job.required_slots();
         let total: usize = required.values().sum();
         let detail =
@@ -86,39 +173,107 @@ impl JobMaster {
         for (group, n) in &required {
             group_slots.insert(group.as_str(), next.by_ref().take(*n).collect());
         }
-        self.handle.set_status(JobStatus::Running, None);
-        let (tx, mut updates) = mpsc::unbounded_channel();
         let job = self.job.clone();
         for v in &job.vertices {
             let slots = &group_slots[v.slot_sharing_group.as_str()];
             for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
                 self.graph.assign(v.id, subtask, slot.task_manager);
-                self.set_task(v.id, subtask, ExecutionState::Scheduled);
-                self.set_task(v.id, subtask, ExecutionState::Deploying);
-                let descriptor = self.job.deployment_descriptor(v.id, subtask, 0);
-                self.task_managers[&slot.task_manager].submit_task(self.job.clone(), descriptor, tx.clone());
             }
         }
-        drop(tx);
-        while !self.graph.all_terminal() {
-            tokio::select! {
-                u = updates.recv() => match u {
-                    Some(u) => self.on_task_update(u),
-                    None => break,
-                },
-                c = control.recv() => match c {
-                    Some(JobControl::Cancel) if !self.handle.status().is_globally_terminal() => {
+        let (updates_tx, updates) = mpsc::unbounded_channel();
+        let (reports_tx, checkpoint_reports) = mpsc::unbounded_channel();
+        let (io_tx, io) = mpsc::unbounded_channel();
+        (self.updates, self.checkpoint_reports, self.io) = (updates_tx, reports_tx, io_tx);
+        let mut inboxes = Inboxes { updates, checkpoint_reports, io, control };
+        self.handle.set_status(JobStatus::Running, None);
+        self.deploy_all(None);
+        self.follow(&mut inboxes).await;
+        self.finish().await;
+    }
+
+    /// Handles messages until every subtask ended and no restart is pending.
+    async fn follow(&mut self, inboxes: &mut Inboxes) {
+        loop {
+            if self.graph.all_terminal() {
+                let Some(at) = self.restart_at else { return };
+                // Wait out the restart delay; a cancel ends the job instead.
+                tokio::select! {
+                    _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => self.restart(),
+                    c = inboxes.control.recv() => if let Some(JobControl::Cancel) = c {
                         self.cancel_requested = true;
-                        if self.handle.status() == JobStatus::Running {
-                            self.handle.set_status(JobStatus::Cancelling, None);
-                        }
-                        self.cancel_all();
-                    }
+                        self.restart_at = None;
+                    },
+                }
+                continue;
+            }
+            let deadline = self.coordinator.as_ref().and_then(CheckpointCoordinator::next_deadline);
+            tokio::select! {
+                Some(u) = inboxes.updates.recv() => self.on_task_update(u),
+                Some(r) = inboxes.checkpoint_reports.recv() => self.on_checkpoint_report(r),
+                Some(io) = inboxes.io.recv() => self.on_io(io),
+                c = inboxes.control.recv() => match c {
+                    Some(JobControl::Cancel) if !self.handle.status().is_globally_terminal() => self.on_cancel(),
                     _ => {}
                 },
+                _ = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                        None => std::future::pending().await,
+                    }
+                } => self.on_tick(),
             }
         }
-        self.finish();
+    }
+
+    fn on_cancel(&mut self) {
+        self.cancel_requested = true;
+        self.restart_at = None;
+        if matches!(self.handle.status(), JobStatus::Running | JobStatus::Restarting) {
+            self.handle.set_status(JobStatus::Cancelling, None);
+        }
+        self.stop_checkpoints();
+        self.cancel_all();
+    }
+
+    /// Deploys every subtask as attempt `self.attempt`, restoring from `restore`.
+    fn deploy_all(&mut self, restore: Option<Arc<CompletedCheckpoint>>) {
+        let job = self.job.clone();
+        for v in &job.vertices {
+            for subtask in 0..v.parallelism {
+                let Some(tm) = self.graph.location(v.id, subtask) else { continue };
+                self.set_task(v.id, subtask, ExecutionState::Scheduled);
+                self.set_task(v.id, subtask, ExecutionState::Deploying);
+                let descriptor = job.deployment_descriptor(v.id, subtask, self.attempt);
+                self.task_managers[&tm].submit_task(
+                    job.clone(),
+                    descriptor,
+                    self.updates.clone(),
+                    self.checkpoint_reports.clone(),
+                    restore.clone(),
+                );
+            }
+        }
+    }
+
+    /// Redeploys every subtask as the next attempt, from the latest completed checkpoint.
+    fn restart(&mut self) {
+        self.restart_at = None;
+        self.attempt += 1;
+        self.graph.reset();
+        self.handle.reset_tasks();
+        for tm in self.task_managers.values() {
+            tm.reset_job_gates(self.job.job_id);
+        }
+        let restore = self.coordinator.as_ref().and_then(|c| c.latest_completed().cloned()).map(Arc::new);
+        tracing::info!(
+            job_id = %self.job.job_id,
+            attempt = self.attempt,
+            checkpoint = restore.as_ref().map(|c| c.pointer.dir.as_str()).unwrap_or("none"),
+            "restarting the job"
+        );
+        self.handle.record_restart();
+        self.handle.set_status(JobStatus::Running, None);
+        self.deploy_all(restore);
     }
 
     fn set_task(&mut self, vertex: VertexId, subtask: usize, state: ExecutionState) {
@@ -127,29 +282,173 @@ impl JobMaster {
     }
 
     fn on_task_update(&mut self, u: TaskStateUpdate) {
-        tracing::debug!(vertex = %u.vertex, subtask = u.subtask, state = u.state.name(), "task state");
+        if u.attempt != self.attempt {
+            // A report of an attempt that was restarted since.
+            return;
+        }
+        tracing::debug!(vertex = %u.vertex, subtask = u.subtask, attempt = u.attempt, state = u.state.name(), "task state");
         self.set_task(u.vertex, u.subtask, u.state);
         if u.state == ExecutionState::Failed {
             let cause = u.cause.unwrap_or_else(|| "unknown cause".into());
-            tracing::info!(job_id = %self.job.job_id, cause = %cause, "task failed; failing the job");
-            if self.handle.failure_cause().is_none() {
-                self.handle.set_failure_cause(cause);
+            self.on_failure(cause, true);
+        } else if u.state == ExecutionState::Running
+            && self.graph.all_running()
+            && let Some(c) = self.coordinator.as_mut()
+            && self.handle.status() == JobStatus::Running
+        {
+            // Checkpoints are triggered only while every task runs.
+            c.on_running(self.attempt, Instant::now());
+        }
+    }
+
+    /// A failure of the job: restart it if the strategy allows (and `restartable`),
+    /// else fail it with `cause`.
+    fn on_failure(&mut self, cause: String, restartable: bool) {
+        match self.handle.status() {
+            JobStatus::Running => {}
+            JobStatus::Cancelling => {
+                if self.handle.failure_cause().is_none() {
+                    self.handle.set_failure_cause(cause);
+                }
+                self.handle.set_status(JobStatus::Failing, None);
+                self.cancel_all();
+                return;
             }
-            if matches!(self.handle.status(), JobStatus::Running | JobStatus::Cancelling) {
+            // Already restarting or failing: this failure is a consequence.
+            _ => return,
+        }
+        let decision = if restartable {
+            self.restart_strategy.on_failure(Instant::now())
+        } else {
+            Decision::GiveUp { reason: "a restart cannot help".to_string() }
+        };
+        self.stop_checkpoints();
+        match decision {
+            Decision::Restart { after } => {
+                tracing::info!(job_id = %self.job.job_id, cause = %cause, delay_ms = after.as_millis() as u64, "task failed; restarting the job");
+                self.handle.set_last_failure(cause);
+                self.restart_at = Some(Instant::now() + after);
+                self.handle.set_status(JobStatus::Restarting, None);
+            }
+            Decision::GiveUp { reason } => {
+                tracing::info!(job_id = %self.job.job_id, cause = %cause, %reason, "failing the job");
+                let cause = match self.restart_strategy {
+                    RestartStrategy::NoRestart if restartable => cause,
+                    _ => format!("{cause} (the job is not restarted: {reason})"),
+                };
+                if self.handle.failure_cause().is_none() {
+                    self.handle.set_failure_cause(cause);
+                }
                 self.handle.set_status(JobStatus::Failing, None);
             }
-            self.cancel_all();
+        }
+        self.cancel_all();
+    }
+
+    /// Aborts pending checkpoints (the job restarts or ends).
+    fn stop_checkpoints(&mut self) {
+        if let Some(c) = self.coordinator.as_mut() {
+            let actions = c.on_restart();
+            self.perform(actions);
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        if let Some(c) = self.coordinator.as_mut() {
+            let actions = c.on_tick(Instant::now(), wall);
+            self.perform(actions);
+        }
+    }
+
+    fn on_checkpoint_report(&mut self, report: CheckpointReport) {
+        let Some(c) = self.coordinator.as_mut() else { return };
+        let actions = match report {
+            CheckpointReport::Acknowledge(ack) => c.on_acknowledge(ack),
+            CheckpointReport::Decline(decline) => c.on_decline(decline),
+        };
+        self.perform(actions);
+    }
+
+    fn on_io(&mut self, io: IoResult) {
+        let Some(c) = self.coordinator.as_mut() else { return };
+        let actions = match io {
+            IoResult::Location(id, location) => c.on_location(id, location),
+            IoResult::Finalized(id, result) => c.on_finalized(id, result, Instant::now()),
+        };
+        self.perform(actions);
+    }
+
+    /// Carries out the coordinator's decisions: storage I/O on spawned tasks,
+    /// messages to tasks, failures.
+    fn perform(&mut self, actions: Vec<CoordinatorAction>) {
+        let job_id = self.job.job_id;
+        for action in actions {
+            match action {
+                CoordinatorAction::InitLocation { checkpoint_id } => {
+                    let (storage, io) = (self.storage.clone().expect("checkpointing is enabled"), self.io.clone());
+                    tokio::spawn(async move {
+                        let location = storage.init_checkpoint(job_id, checkpoint_id).await.map_err(|e| e.to_string());
+                        let _ = io.send(IoResult::Location(checkpoint_id, location));
+                    });
+                }
+                CoordinatorAction::TriggerSources { trigger, tasks } => {
+                    let barrier = CheckpointBarrier {
+                        id: trigger.checkpoint_id,
+                        timestamp: i64::try_from(trigger.timestamp_ms).unwrap_or(i64::MAX),
+                        is_savepoint: false,
+                        unaligned: false,
+                    };
+                    for task in tasks {
+                        if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
+                            self.task_managers[&tm].trigger_checkpoint(job_id, task, self.attempt, barrier);
+                        }
+                    }
+                }
+                CoordinatorAction::Finalize { location, metadata } => {
+                    let io = self.io.clone();
+                    tokio::spawn(async move {
+                        let id = metadata.checkpoint_id;
+                        let result = location.finalize(*metadata).await.map_err(|e| e.to_string());
+                        let _ = io.send(IoResult::Finalized(id, result));
+                    });
+                }
+                CoordinatorAction::Discard(plan) => {
+                    if !plan.is_empty() {
+                        let storage = self.storage.clone().expect("checkpointing is enabled");
+                        tokio::spawn(async move {
+                            let _ = storage.discard(&plan).await;
+                        });
+                    }
+                }
+                CoordinatorAction::NotifyComplete { notification, tasks } => {
+                    if let Some(latest) = self.coordinator.as_ref().and_then(|c| c.latest_completed()) {
+                        self.handle.record_checkpoint(latest.checkpoint_id(), latest.pointer.dir.clone());
+                    }
+                    for task in tasks {
+                        if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
+                            self.task_managers[&tm].notify_checkpoint_complete(
+                                job_id,
+                                task,
+                                self.attempt,
+                                notification,
+                            );
+                        }
+                    }
+                }
+                CoordinatorAction::FailJob { cause, restartable } => self.on_failure(cause, restartable),
+            }
         }
     }
 
     fn cancel_all(&mut self) {
         for (vertex, subtask, tm) in self.graph.running_subtasks() {
-            self.task_managers[&tm].cancel_task(self.job.job_id, vertex, subtask, 0);
+            self.task_managers[&tm].cancel_task(self.job.job_id, vertex, subtask, self.attempt);
             self.set_task(vertex, subtask, ExecutionState::Canceling);
         }
     }
 
-    fn finish(self) {
+    async fn finish(mut self) {
         let job_id = self.job.job_id;
         let status = if self.handle.failure_cause().is_some() {
             JobStatus::Failed
@@ -161,6 +460,18 @@ impl JobMaster {
             self.handle.set_failure_cause("a task was canceled without a cancel request".into());
             JobStatus::Failed
         };
+        if let (Some(c), Some(storage)) = (self.coordinator.as_mut(), self.storage.as_ref()) {
+            let termination = match status {
+                JobStatus::Finished => JobTermination::Finished,
+                JobStatus::Canceled => JobTermination::Canceled,
+                _ => JobTermination::Failed,
+            };
+            for action in c.on_job_end(termination) {
+                if let CoordinatorAction::Discard(plan) = action {
+                    let _ = storage.discard(&plan).await;
+                }
+            }
+        }
         self.resource_manager.release(job_id);
         for tm in self.task_managers.values() {
             tm.unregister_job(job_id);
@@ -168,4 +479,29 @@ impl JobMaster {
         tracing::info!(job_id = %job_id, status = status.name(), "job ended");
         self.handle.set_status(status, None);
     }
+}
+
+/// The coordinator's view of the job: every subtask, the sources, every operator.
+fn topology(job: &JobGraph) -> JobTopology {
+    let mut topology = JobTopology::default();
+    for v in &job.vertices {
+        for subtask in 0..v.parallelism {
+            let task = TaskRef { vertex: v.id, subtask };
+            topology.tasks.push(task);
+            if v.is_source {
+                topology.sources.push(task);
+            }
+        }
+        for op in &v.operators {
+            topology.operators.push(OperatorInfo {
+                operator_id: op.operator_id,
+                uid: op.uid.clone(),
+                name: op.name.clone(),
+                vertex: v.id,
+                parallelism: v.parallelism,
+                max_parallelism: v.max_parallelism,
+            });
+        }
+    }
+    topology
 }

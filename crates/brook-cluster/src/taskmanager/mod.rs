@@ -9,11 +9,22 @@
 //! 2. It reports exactly one terminal state per attempt: FINISHED, CANCELED, or
 //!    FAILED with the cause.
 //! 3. `cancel_task` may come at any time; a task not yet running ends CANCELED.
+//! 4. Checkpoints: `trigger_checkpoint` (source tasks) and
+//!    `notify_checkpoint_complete` (every task) go into the task's mailbox; the task's
+//!    snapshots are uploaded here ([`checkpoints`]) and acknowledged (or declined) on
+//!    the job's checkpoint channel. A task deployed with a checkpoint to restore reads
+//!    its state before its chain is built.
 
-use crate::jobmaster::TaskStateUpdate;
+mod checkpoints;
+
+use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
+use brook_checkpoint::coordinator::TaskRef;
+use brook_checkpoint::{CheckpointStorage, CheckpointingConfig, CheckpointingMode, CompletedCheckpoint};
+use brook_runtime::checkpoint::TaskCheckpointSettings;
 use brook_runtime::graph::{JobGraph, StreamGraph, TaskDeploymentDescriptor};
 use brook_runtime::metrics::MetricRegistry;
 use brook_runtime::task::{DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause};
+use brook_types::CheckpointBarrier;
 use brook_types::{JobId, TaskManagerId, VertexId};
 use futures::FutureExt;
 use parking_lot::Mutex;
@@ -57,12 +68,21 @@ impl TaskManager {
         self.tasks.lock().retain(|k, _| k.0 != job);
     }
 
-    /// Deploys one subtask; its states go to `report`.
+    /// Forgets the input gates of a job's ended attempt, before it is redeployed.
+    pub fn reset_job_gates(&self, job: JobId) {
+        self.shuffle.unregister_job(job);
+    }
+
+    /// Deploys one subtask; its states go to `report`, its checkpoint acknowledgements
+    /// to `checkpoint_reports`. With `restore`, it restores its state from that
+    /// checkpoint before it runs.
     pub fn submit_task(
         self: &Arc<Self>,
         job_graph: Arc<JobGraph>,
         descriptor: TaskDeploymentDescriptor,
         report: mpsc::UnboundedSender<TaskStateUpdate>,
+        checkpoint_reports: mpsc::UnboundedSender<CheckpointReport>,
+        restore: Option<Arc<CompletedCheckpoint>>,
     ) {
         let key = (descriptor.job_id, descriptor.vertex, descriptor.subtask_index, descriptor.attempt);
         let send = move |state: ExecutionState, cause: Option<String>| {
@@ -82,13 +102,56 @@ impl TaskManager {
         let this = self.clone();
         self.runtime.spawn(async move {
             let run = async {
-                let deployed =
-                    DeployedTask::deploy(graph, job_graph, descriptor, &shuffle, metrics).map_err(|e| e.to_string())?;
+                let (settings, storage) = checkpoint_settings(&job_graph)?;
+                let task_name = format!(
+                    "{} ({}/{})",
+                    job_graph.vertex(descriptor.vertex).name,
+                    descriptor.subtask_index + 1,
+                    descriptor.parallelism
+                );
+                let restore_state = match (&restore, &storage) {
+                    (Some(checkpoint), Some(storage)) => Some(
+                        checkpoints::read_restore_state(storage, checkpoint, &job_graph, &descriptor).await.map_err(
+                            |e| {
+                                format!(
+                                    "task '{task_name}' cannot restore from checkpoint {}: {e}",
+                                    checkpoint.checkpoint_id()
+                                )
+                            },
+                        )?,
+                    ),
+                    _ => None,
+                };
+                let settings = match storage {
+                    Some(storage) => TaskCheckpointSettings {
+                        responder: Arc::new(checkpoints::TaskCheckpointResponder {
+                            job_id: key.0,
+                            task: TaskRef { vertex: key.1, subtask: key.2 },
+                            attempt: key.3,
+                            name: task_name,
+                            storage,
+                            reports: checkpoint_reports,
+                        }),
+                        ..settings
+                    },
+                    None => settings,
+                };
+                let deployed = DeployedTask::deploy(graph, job_graph, descriptor, &shuffle, metrics)
+                    .map_err(|e| e.to_string())?
+                    .with_checkpointing(settings, restore_state);
                 send(ExecutionState::Initializing, None);
-                let task = tokio::select! {
-                    biased;
-                    _ = mailbox.recv() => return Ok(TaskOutcome::Canceled),
-                    t = deployed.connect(&shuffle) => t.map_err(|e| e.to_string())?,
+                let connect = deployed.connect(&shuffle);
+                tokio::pin!(connect);
+                let task = loop {
+                    tokio::select! {
+                        biased;
+                        message = mailbox.recv() => match message {
+                            Some(TaskMessage::Cancel) | None => return Ok(TaskOutcome::Canceled),
+                            // Checkpoints are triggered only once every task runs.
+                            Some(_) => continue,
+                        },
+                        t = &mut connect => break t.map_err(|e| e.to_string())?,
+                    }
                 };
                 send(ExecutionState::Running, None);
                 Ok::<_, String>(task.run(&mut mailbox).await)
@@ -109,8 +172,48 @@ impl TaskManager {
 
     /// Asks a subtask to stop; it reports CANCELED.
     pub fn cancel_task(&self, job: JobId, vertex: VertexId, subtask: usize, attempt: u32) {
+        self.send(job, vertex, subtask, attempt, TaskMessage::Cancel);
+    }
+
+    /// Triggers a checkpoint at a source subtask (it records its position and emits the barrier).
+    pub fn trigger_checkpoint(&self, job: JobId, task: TaskRef, attempt: u32, barrier: CheckpointBarrier) {
+        self.send(job, task.vertex, task.subtask, attempt, TaskMessage::TriggerCheckpoint(barrier));
+    }
+
+    /// Tells a subtask that a checkpoint completed.
+    pub fn notify_checkpoint_complete(
+        &self,
+        job: JobId,
+        task: TaskRef,
+        attempt: u32,
+        notification: brook_checkpoint::coordinator::NotifyCheckpointComplete,
+    ) {
+        let message = TaskMessage::NotifyCheckpointComplete {
+            checkpoint: notification.checkpoint_id,
+            final_checkpoint: notification.final_checkpoint,
+        };
+        self.send(job, task.vertex, task.subtask, attempt, message);
+    }
+
+    fn send(&self, job: JobId, vertex: VertexId, subtask: usize, attempt: u32, message: TaskMessage) {
         if let Some(tx) = self.tasks.lock().get(&(job, vertex, subtask, attempt)) {
-            let _ = tx.send(TaskMessage::Cancel);
+            let _ = tx.send(message);
         }
     }
+}
+
+/// How the tasks of `job` take part in checkpoints, and where they write: `None`
+/// storage when checkpointing is off (or the job runs in BATCH mode).
+fn checkpoint_settings(job: &JobGraph) -> Result<(TaskCheckpointSettings, Option<CheckpointStorage>), String> {
+    let config = CheckpointingConfig::from_config(&job.configuration).map_err(|e| e.to_string())?;
+    if !config.is_enabled() || job.batch {
+        return Ok((TaskCheckpointSettings::default(), None));
+    }
+    let storage = CheckpointStorage::from_config(&job.configuration).map_err(|e| e.to_string())?;
+    let settings = TaskCheckpointSettings {
+        exactly_once: config.mode == CheckpointingMode::ExactlyOnce,
+        wait_for_final_checkpoint: true,
+        ..TaskCheckpointSettings::default()
+    };
+    Ok((settings, Some(storage)))
 }
