@@ -152,7 +152,7 @@ where
     }
 
     fn num_timers(&self) -> usize {
-        self.op.timers.num_event_time_timers() + self.op.timers.num_processing_time_timers()
+        self.op.num_timers()
     }
 }
 

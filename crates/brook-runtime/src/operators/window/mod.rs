@@ -25,81 +25,19 @@ use crate::window::{
     TriggerContext, TriggerResult, TriggerTimers, Window, WindowAssigner, WindowAssignerContext, WindowMerge,
 };
 use brook_types::{Batch, StreamRecord, Timestamp, Watermark, WatermarkStatus};
-use hashbrown::hash_map::RawEntryMut;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
+
+mod panes;
+
+use panes::{Pane, PaneTimerQueues, PaneTimerSet, Panes, find_pane, key_panes_mut, pane_index, remove_pane};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Results are handed downstream in batches of at most this many records while
 /// a watermark fires many windows.
 const EMIT_BATCH: usize = 1024;
-
-/// Everything about one (key, window) under a non-merging assigner, found
-/// with one hash probe per element and window.
-struct Pane<Acc, TS> {
-    /// The window's contents (`None` after a purge).
-    contents: Option<Acc>,
-    /// The trigger's state.
-    trigger_state: Option<TS>,
-    /// ProcessWindowFunction per-window state.
-    window_state: Option<Box<StateStore>>,
-    /// Timers known to be registered for this pane.
-    timers: TimerMemo,
-}
-
-impl<Acc, TS> Pane<Acc, TS> {
-    fn new() -> Self {
-        Self { contents: None, trigger_state: None, window_state: None, timers: TimerMemo::default() }
-    }
-
-    /// A pane without state is dropped; its memo is only a cache.
-    fn is_empty(&self) -> bool {
-        self.contents.is_none() && self.trigger_state.is_none() && self.window_state.is_none()
-    }
-}
-
-/// A cache of timers that are registered for one pane, so that a trigger
-/// registering the same timer for every element (Flink's `EventTimeTrigger`
-/// does) costs no probe into the timer index. A hit means the timer is
-/// registered; a miss means nothing, and goes to the timer service, which
-/// deduplicates. Entries are removed when their timer fires or is deleted.
-#[derive(Default)]
-struct TimerMemo {
-    times: [Timestamp; 2],
-    /// Per slot: bit 0 = in use, bit 1 = processing time.
-    flags: [u8; 2],
-}
-
-impl TimerMemo {
-    fn tag(domain: TimeDomain) -> u8 {
-        match domain {
-            TimeDomain::EventTime => 1,
-            TimeDomain::ProcessingTime => 3,
-        }
-    }
-
-    fn contains(&self, domain: TimeDomain, time: Timestamp) -> bool {
-        let tag = Self::tag(domain);
-        (self.flags[0] == tag && self.times[0] == time) || (self.flags[1] == tag && self.times[1] == time)
-    }
-
-    fn insert(&mut self, domain: TimeDomain, time: Timestamp) {
-        let slot = if self.flags[0] == 0 { 0 } else { 1 };
-        self.flags[slot] = Self::tag(domain);
-        self.times[slot] = time;
-    }
-
-    fn remove(&mut self, domain: TimeDomain, time: Timestamp) {
-        let tag = Self::tag(domain);
-        for slot in 0..2 {
-            if self.flags[slot] == tag && self.times[slot] == time {
-                self.flags[slot] = 0;
-            }
-        }
-    }
-}
 
 /// The windows of one key under a merging assigner.
 struct MergingKey<W, Acc, TS> {
@@ -123,21 +61,25 @@ impl<W: Window, Acc, TS> MergingKey<W, Acc, TS> {
     }
 }
 
-/// The timers of one key, as a trigger sees them (through the pane's memo
-/// under a non-merging assigner).
+/// Where a pane's timers go: the pane's own set and the pane timer queues.
+struct PaneTimers<'a, K, W> {
+    queues: &'a mut PaneTimerQueues<K, W>,
+    set: &'a mut PaneTimerSet,
+}
+
+/// The timers of one key, as a trigger sees them: a pane's (non-merging
+/// assigners) or the timer service's (merging assigners).
 struct KeyTimers<'a, K, W> {
     service: &'a mut InternalTimerService<K, W>,
     key: &'a K,
-    memo: Option<&'a mut TimerMemo>,
+    pane: Option<PaneTimers<'a, K, W>>,
 }
 
 impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> KeyTimers<'_, K, W> {
     fn register(&mut self, window: &W, domain: TimeDomain, time: Timestamp) {
-        if let Some(memo) = self.memo.as_deref_mut() {
-            if memo.contains(domain, time) {
-                return;
-            }
-            memo.insert(domain, time);
+        if let Some(pane) = &mut self.pane {
+            pane.queues.register(pane.set, self.key, window, domain, time);
+            return;
         }
         match domain {
             TimeDomain::EventTime => self.service.register_event_time_timer(self.key, window, time),
@@ -146,8 +88,9 @@ impl<K: Clone + Hash + Eq, W: Clone + Hash + Eq> KeyTimers<'_, K, W> {
     }
 
     fn delete(&mut self, window: &W, domain: TimeDomain, time: Timestamp) {
-        if let Some(memo) = self.memo.as_deref_mut() {
-            memo.remove(domain, time);
+        if let Some(pane) = &mut self.pane {
+            pane.set.remove(domain, time); // its queue entry goes stale
+            return;
         }
         match domain {
             TimeDomain::EventTime => self.service.delete_event_time_timer(self.key, window, time),
@@ -181,6 +124,7 @@ struct Parts<'a, K, W, T, O, A, Tr, F> {
     trigger: &'a Tr,
     function: &'a mut F,
     timers: &'a mut InternalTimerService<K, W>,
+    pane_timers: &'a mut PaneTimerQueues<K, W>,
     runtime: &'a RuntimeContext,
     side_outputs: &'a mut SideOutputs,
     global_states: &'a mut FastMap<K, StateStore>,
@@ -218,13 +162,14 @@ where
         self.is_event_time && self.cleanup_time(window) <= self.watermark()
     }
 
-    fn register_cleanup_timer(&mut self, key: &K, window: &W, memo: Option<&mut TimerMemo>) {
+    fn register_cleanup_timer(&mut self, key: &K, window: &W, pane: Option<&mut PaneTimerSet>) {
         let time = self.cleanup_time(window);
         if time == i64::MAX {
             return; // no cleanup timer for the end of time
         }
         let domain = if self.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
-        KeyTimers { service: self.timers, key, memo }.register(window, domain, time);
+        let pane = pane.map(|set| PaneTimers { queues: &mut *self.pane_timers, set });
+        KeyTimers { service: self.timers, key, pane }.register(window, domain, time);
     }
 
     fn delete_cleanup_timer(&mut self, key: &K, window: &W) {
@@ -233,7 +178,7 @@ where
             return;
         }
         let domain = if self.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
-        KeyTimers { service: self.timers, key, memo: None }.delete(window, domain, time);
+        KeyTimers { service: self.timers, key, pane: None }.delete(window, domain, time);
     }
 
     /// Calls the trigger for `window` with its state slot.
@@ -242,11 +187,12 @@ where
         key: &K,
         window: &W,
         slot: &mut Option<Tr::State>,
-        memo: Option<&mut TimerMemo>,
+        pane: Option<&mut PaneTimerSet>,
         call: impl FnOnce(&Tr, &mut TriggerContext<'_, W, Tr::State>) -> R,
     ) -> R {
         let watermark = self.watermark();
-        let mut timers = KeyTimers { service: self.timers, key, memo };
+        let pane = pane.map(|set| PaneTimers { queues: &mut *self.pane_timers, set });
+        let mut timers = KeyTimers { service: self.timers, key, pane };
         call(self.trigger, &mut TriggerContext::new(window, &mut timers, watermark, slot))
     }
 
@@ -357,7 +303,6 @@ where
         pane: &mut Pane<F::Acc, Tr::State>,
         out: &mut Collector<O>,
     ) {
-        pane.timers.remove(domain, timestamp);
         let result =
             self.with_trigger(key, window, &mut pane.trigger_state, Some(&mut pane.timers), |t, ctx| match domain {
                 TimeDomain::EventTime => t.on_event_time(timestamp, window, ctx),
@@ -418,7 +363,7 @@ where
             merged_windows.iter().filter_map(|w| mk.trigger_states.remove(w).flatten()).collect();
         {
             let watermark = self.watermark();
-            let mut timers = KeyTimers { service: &mut *self.timers, key, memo: None };
+            let mut timers = KeyTimers { service: &mut *self.timers, key, pane: None };
             let mut slot = mk.trigger_states.remove(&result).flatten();
             let ctx = TriggerContext::new(&result, &mut timers, watermark, &mut slot);
             self.trigger.on_merge(&result, &mut OnMergeContext::new(ctx, merged_states));
@@ -468,50 +413,6 @@ where
     }
 }
 
-/// The panes of one key, ordered by the windows' max timestamps. A key has
-/// a handful of live windows (more while the watermark lags), and event time
-/// mostly moves forward: an element's windows are found scanning from the
-/// back, a firing timer's window scanning from the front, both over
-/// contiguous memory instead of one hash probe (and cache miss) per window.
-type KeyPanes<W, Acc, TS> = VecDeque<(W, Pane<Acc, TS>)>;
-
-type Panes<K, W, Acc, TS> = hashbrown::HashMap<K, KeyPanes<W, Acc, TS>, foldhash::fast::RandomState>;
-
-/// The panes of `key`, created if absent, without cloning the key to look.
-fn key_panes_mut<'m, K: Clone + Hash + Eq, W, Acc, TS>(
-    panes: &'m mut Panes<K, W, Acc, TS>,
-    key: &K,
-) -> &'m mut KeyPanes<W, Acc, TS> {
-    match panes.raw_entry_mut().from_key(key) {
-        RawEntryMut::Occupied(o) => o.into_mut(),
-        RawEntryMut::Vacant(v) => v.insert(key.clone(), VecDeque::new()).1,
-    }
-}
-
-/// The index of `window`'s pane, created (in order) if absent.
-fn pane_index<W: Window, Acc, TS>(key_panes: &mut KeyPanes<W, Acc, TS>, window: &W) -> usize {
-    let time = window.max_timestamp();
-    let mut at = key_panes.len();
-    while at > 0 {
-        let (w, _) = &key_panes[at - 1];
-        if w.max_timestamp() < time {
-            break;
-        }
-        if w == window {
-            return at - 1;
-        }
-        at -= 1;
-    }
-    key_panes.insert(at, (window.clone(), Pane::new()));
-    at
-}
-
-/// The index of `window`'s pane, if it has one.
-fn find_pane<W: Window, Acc, TS>(key_panes: &KeyPanes<W, Acc, TS>, window: &W) -> Option<usize> {
-    let time = window.max_timestamp();
-    key_panes.iter().take_while(|(w, _)| w.max_timestamp() <= time).position(|(w, _)| w == window)
-}
-
 /// `KeyedStream::window(..)`: keyed windows with a trigger, a window function,
 /// allowed lateness and a late-data side output.
 pub struct WindowOperator<T, O, S, A, Tr, F>
@@ -530,8 +431,11 @@ where
     runtime: RuntimeContext,
     side_outputs: SideOutputs,
     num_late_records_dropped: Accumulator,
+    /// Timers under a merging assigner; the watermark and clock for all.
     timers: InternalTimerService<S::Key, A::Window>,
-    /// Windows by (key, window), under a non-merging assigner.
+    /// Timers under a non-merging assigner.
+    pane_timers: PaneTimerQueues<S::Key, A::Window>,
+    /// Windows by key, then window, under a non-merging assigner.
     panes: Panes<S::Key, A::Window, F::Acc, Tr::State>,
     /// Windows by key, under a merging assigner.
     keys: FastMap<S::Key, MergingKey<A::Window, F::Acc, Tr::State>>,
@@ -564,6 +468,7 @@ where
     ) -> Self {
         function.open(&runtime);
         let timers = InternalTimerService::new(runtime.processing_time.clone());
+        let pane_timers = PaneTimerQueues::new(runtime.processing_time.clone());
         let num_late_records_dropped = runtime.accumulator(&late_records_dropped_name(&runtime.operator_name));
         Self {
             key_selector,
@@ -576,6 +481,7 @@ where
             side_outputs,
             num_late_records_dropped,
             timers,
+            pane_timers,
             panes: Panes::default(),
             keys: FastMap::default(),
             global_states: FastMap::default(),
@@ -616,6 +522,7 @@ where
             trigger: &self.trigger,
             function: &mut self.function,
             timers: &mut self.timers,
+            pane_timers: &mut self.pane_timers,
             runtime: &self.runtime,
             side_outputs: &mut self.side_outputs,
             global_states: &mut self.global_states,
@@ -703,7 +610,7 @@ where
                     }
                     p.react_pane(&key, &window, result, pane, out);
                     if pane.is_empty() {
-                        key_panes.remove(at);
+                        remove_pane(key_panes, at);
                     }
                 }
                 if key_panes.is_empty() {
@@ -732,25 +639,18 @@ where
         let cleanup_domain = if p.is_event_time { TimeDomain::EventTime } else { TimeDomain::ProcessingTime };
         let is_cleanup = domain == cleanup_domain && timestamp == p.cleanup_time(&window);
         if !p.is_merging {
+            // A pane has its timers, so a timer whose pane is gone, or that
+            // the pane no longer has, was deleted: nothing to do.
             if let Some(key_panes) = panes.get_mut(&key)
                 && let Some(at) = find_pane(key_panes, &window)
+                && key_panes[at].1.timers.remove(domain, timestamp)
             {
                 p.pane_timer(&key, &window, domain, timestamp, is_cleanup, &mut key_panes[at].1, out);
                 if key_panes[at].1.is_empty() {
-                    key_panes.remove(at);
+                    remove_pane(key_panes, at);
                     if key_panes.is_empty() {
                         panes.remove(&key);
                     }
-                }
-            } else {
-                // A timer of a pane that is gone (a purged window whose trigger
-                // keeps no state) still reaches the trigger, as in Flink.
-                let mut pane = Pane::new();
-                p.pane_timer(&key, &window, domain, timestamp, is_cleanup, &mut pane, out);
-                if !pane.is_empty() {
-                    let key_panes = key_panes_mut(panes, &key);
-                    let at = pane_index(key_panes, &window);
-                    key_panes[at].1 = pane;
                 }
             }
             return;
@@ -779,6 +679,26 @@ where
         if mk.is_empty() {
             keys.remove(&key);
         }
+    }
+
+    /// The next timer due at `until` in `domain` (possibly stale under a
+    /// non-merging assigner; `on_timer` checks).
+    fn next_timer(&mut self, domain: TimeDomain, until: Timestamp) -> Option<Timer<S::Key, A::Window>> {
+        if self.assigner.is_merging() {
+            match domain {
+                TimeDomain::EventTime => self.timers.pop_event_time_timer(),
+                TimeDomain::ProcessingTime => self.timers.pop_processing_time_timer(until),
+            }
+        } else {
+            let (timestamp, key, namespace) = self.pane_timers.pop(domain, until)?;
+            Some(Timer { timestamp, key, namespace })
+        }
+    }
+
+    /// The number of timers registered (for tests).
+    pub fn num_timers(&self) -> usize {
+        let pane_timers: usize = self.panes.values().flatten().map(|(_, p)| p.timers.len()).sum();
+        pane_timers + self.timers.num_event_time_timers() + self.timers.num_processing_time_timers()
     }
 
     fn flush(&mut self, collector: &mut Collector<O>, out: &mut dyn Output<O>) {
@@ -824,7 +744,7 @@ where
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {
         self.timers.advance_watermark(watermark.0);
         let mut collector = Collector::new();
-        while let Some(timer) = self.timers.pop_event_time_timer() {
+        while let Some(timer) = self.next_timer(TimeDomain::EventTime, watermark.0) {
             self.on_timer(timer, TimeDomain::EventTime, &mut collector);
             if collector.buffer.len() >= EMIT_BATCH {
                 self.flush(&mut collector, out);
@@ -843,7 +763,7 @@ where
 
     fn on_processing_time(&mut self, now: Timestamp, out: &mut dyn Output<O>) {
         let mut collector = Collector::new();
-        while let Some(timer) = self.timers.pop_processing_time_timer(now) {
+        while let Some(timer) = self.next_timer(TimeDomain::ProcessingTime, now) {
             self.on_timer(timer, TimeDomain::ProcessingTime, &mut collector);
             if collector.buffer.len() >= EMIT_BATCH {
                 self.flush(&mut collector, out);
@@ -861,5 +781,4 @@ where
 }
 
 #[cfg(test)]
-#[path = "window_tests.rs"]
 mod tests;
