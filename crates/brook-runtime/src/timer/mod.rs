@@ -121,6 +121,14 @@ impl<K: Clone + Hash + Eq, N: Clone + Hash + Eq> TimerQueue<K, N> {
     fn len(&self) -> usize {
         self.index.len()
     }
+
+    /// Every timer, in firing order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &N, Timestamp)> {
+        let mut timers: Vec<(u64, (&K, &N, Timestamp))> =
+            self.index.iter().map(|((k, n, t), seq)| (*seq, (k, n, *t))).collect();
+        timers.sort_unstable_by_key(|&(seq, (_, _, t))| (t, seq));
+        timers.into_iter().map(|(_, timer)| timer)
+    }
 }
 
 /// The timers of one keyed operator instance (Flink's `InternalTimerService`).
@@ -178,6 +186,14 @@ impl<K: Clone + Hash + Eq, N: Clone + Hash + Eq> InternalTimerService<K, N> {
     /// The next processing-time timer due at `now`.
     pub fn pop_processing_time_timer(&mut self, now: Timestamp) -> Option<Timer<K, N>> {
         self.processing_time.pop_until(now)
+    }
+
+    /// Every registered timer of `domain`, in firing order (for checkpoints).
+    pub fn timers(&self, domain: TimeDomain) -> impl Iterator<Item = (&K, &N, Timestamp)> {
+        match domain {
+            TimeDomain::EventTime => self.event_time.iter(),
+            TimeDomain::ProcessingTime => self.processing_time.iter(),
+        }
     }
 
     pub fn num_event_time_timers(&self) -> usize {

@@ -30,7 +30,7 @@ impl<K, W, T, O, E, P> InternalWindowFunction<K, W, T, O> for EvictingWindowFunc
 where
     K: Clone + Hash + Eq,
     W: Window,
-    T: Send + 'static,
+    T: brook_types::Data,
     E: Evictor<T, W>,
     P: ProcessWindowFunction<K, W, T, O>,
 {

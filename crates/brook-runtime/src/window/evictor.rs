@@ -60,26 +60,26 @@ pub struct Evicting<E>(pub E);
 pub trait MaybeEvictor<K: Clone + Hash + Eq, W: Window, T>: Clone + Send + Sync + 'static {
     fn reduce<R, P, O>(&self, reduce: R, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
         P: ProcessWindowFunction<K, W, T, O>;
 
     fn aggregate<A, P, O>(&self, aggregate: A, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         A: AggregateFunction<T>,
         P: ProcessWindowFunction<K, W, A::Out, O>;
 
     fn process<P, O>(&self, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         P: ProcessWindowFunction<K, W, T, O>;
 }
 
 impl<K: Clone + Hash + Eq, W: Window, T> MaybeEvictor<K, W, T> for NoEvictor {
     fn reduce<R, P, O>(&self, reduce: R, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
         P: ProcessWindowFunction<K, W, T, O>,
     {
@@ -88,7 +88,7 @@ impl<K: Clone + Hash + Eq, W: Window, T> MaybeEvictor<K, W, T> for NoEvictor {
 
     fn aggregate<A, P, O>(&self, aggregate: A, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         A: AggregateFunction<T>,
         P: ProcessWindowFunction<K, W, A::Out, O>,
     {
@@ -97,7 +97,7 @@ impl<K: Clone + Hash + Eq, W: Window, T> MaybeEvictor<K, W, T> for NoEvictor {
 
     fn process<P, O>(&self, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         P: ProcessWindowFunction<K, W, T, O>,
     {
         ListWindowFunction::new(process)
@@ -107,7 +107,7 @@ impl<K: Clone + Hash + Eq, W: Window, T> MaybeEvictor<K, W, T> for NoEvictor {
 impl<K: Clone + Hash + Eq, W: Window, T, E: Evictor<T, W>> MaybeEvictor<K, W, T> for Evicting<E> {
     fn reduce<R, P, O>(&self, reduce: R, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
         P: ProcessWindowFunction<K, W, T, O>,
     {
@@ -116,7 +116,7 @@ impl<K: Clone + Hash + Eq, W: Window, T, E: Evictor<T, W>> MaybeEvictor<K, W, T>
 
     fn aggregate<A, P, O>(&self, aggregate: A, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         A: AggregateFunction<T>,
         P: ProcessWindowFunction<K, W, A::Out, O>,
     {
@@ -125,7 +125,7 @@ impl<K: Clone + Hash + Eq, W: Window, T, E: Evictor<T, W>> MaybeEvictor<K, W, T>
 
     fn process<P, O>(&self, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
-        T: Clone + Send + 'static,
+        T: brook_types::Data,
         P: ProcessWindowFunction<K, W, T, O>,
     {
         EvictingWindowFunction::new(self.0.clone(), process)

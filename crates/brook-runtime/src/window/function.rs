@@ -22,7 +22,8 @@ use std::hash::Hash;
 /// An incremental aggregation with an accumulator (Flink's `AggregateFunction`).
 /// `merge` combines the accumulators of merging (session) windows.
 pub trait AggregateFunction<I>: Clone + Send + Sync + 'static {
-    type Acc: Send + 'static;
+    /// Part of checkpoints, hence serializable.
+    type Acc: Send + serde::Serialize + serde::de::DeserializeOwned + 'static;
     type Out;
 
     fn create_accumulator(&self) -> Self::Acc;

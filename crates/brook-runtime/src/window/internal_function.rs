@@ -10,7 +10,8 @@ use std::marker::PhantomData;
 /// The contents of one window (`Acc`) and how they are built, merged and emitted.
 pub trait InternalWindowFunction<K, W, T, O>: Send + 'static {
     /// A window's contents (never empty: a window without contents has none).
-    type Acc: Send + 'static;
+    /// Part of checkpoints, hence serializable.
+    type Acc: Send + serde::Serialize + serde::de::DeserializeOwned + 'static;
 
     fn open(&mut self, ctx: &RuntimeContext);
 
@@ -52,7 +53,7 @@ impl<P, I> ListWindowFunction<P, I> {
 
 impl<K, W, T, O, P> InternalWindowFunction<K, W, T, O> for ListWindowFunction<P, T>
 where
-    T: Send + 'static,
+    T: brook_types::Data,
     P: ProcessWindowFunction<K, W, T, O>,
 {
     type Acc = Vec<StreamRecord<T>>;
@@ -109,7 +110,7 @@ impl<R, P, T> ReducingWindowFunction<R, P, T> {
 
 impl<K, W, T, O, R, P> InternalWindowFunction<K, W, T, O> for ReducingWindowFunction<R, P, T>
 where
-    T: Send + 'static,
+    T: brook_types::Data,
     R: FnMut(T, T) -> T + Send + 'static,
     P: ProcessWindowFunction<K, W, T, O>,
 {

@@ -65,6 +65,16 @@ impl<W: Window> MergingWindowSet<W> {
         self.mapping.len()
     }
 
+    /// Window → state window pairs, for checkpoints.
+    pub fn mappings(&self) -> impl Iterator<Item = (&W, &W)> {
+        self.mapping.iter()
+    }
+
+    /// Puts back a pair that [`Self::mappings`] returned (restore).
+    pub fn restore_mapping(&mut self, window: W, state_window: W) {
+        self.mapping.insert(window, state_window);
+    }
+
     /// Adds `new_window`, merging it with the in-flight windows as `assigner`
     /// says; returns the window the new element belongs to (the merge result,
     /// or `new_window` itself) and appends the merges the operator must apply.

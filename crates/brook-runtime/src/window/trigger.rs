@@ -150,7 +150,8 @@ impl<W, S> std::ops::DerefMut for OnMergeContext<'_, W, S> {
 /// per-window data in its fields: that belongs in [`Trigger::State`].
 pub trait Trigger<T, W: Window>: Clone + Send + Sync + 'static {
     /// What the trigger remembers per key and window (`()` if nothing).
-    type State: Default + Send + 'static;
+    /// Part of checkpoints, hence serializable.
+    type State: Default + Send + serde::Serialize + serde::de::DeserializeOwned + 'static;
 
     /// An element was added to `window`.
     fn on_element(

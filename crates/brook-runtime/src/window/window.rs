@@ -6,7 +6,9 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 /// A window: a namespace for a key's window contents, trigger state and timers.
-pub trait Window: Clone + Eq + Hash + Debug + Send + Sync + 'static {
+pub trait Window:
+    Clone + Eq + Hash + Debug + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static
+{
     /// The largest timestamp that still belongs to the window. Results of the
     /// window carry it as their timestamp, and event-time triggers fire when the
     /// watermark reaches it.

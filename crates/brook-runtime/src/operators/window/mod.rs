@@ -14,6 +14,7 @@
 //! - results of a firing carry the window's max timestamp and precede the
 //!   watermark that caused them.
 
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::{Collector, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::metrics::Accumulator;
@@ -30,6 +31,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 
 mod panes;
+mod snapshot;
 
 use panes::{Pane, PaneTimerQueues, PaneTimerSet, Panes, find_pane, key_panes_mut, pane_index, remove_pane};
 
@@ -777,6 +779,19 @@ where
     /// Flink's streaming mode); event-time windows all fired at `Watermark::MAX`.
     fn finish(&mut self, _out: &mut dyn Output<O>) {
         self.side_outputs.end_input();
+    }
+
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        ctx.set_keyed_state(self.snapshot_windows()?);
+        Ok(())
+    }
+
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        self.restore_windows(ctx.keyed_state())
+    }
+
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.side_outputs)
     }
 }
 

@@ -62,6 +62,10 @@ fn tag(domain: TimeDomain) -> u8 {
     }
 }
 
+fn domain_of_tag(tag: u8) -> TimeDomain {
+    if tag == 1 { TimeDomain::EventTime } else { TimeDomain::ProcessingTime }
+}
+
 impl PaneTimerSet {
     #[inline]
     fn inline_slot(&self, tag: u8, time: Timestamp) -> Option<usize> {
@@ -109,6 +113,13 @@ impl PaneTimerSet {
 
     pub fn is_empty(&self) -> bool {
         self.tags == [0, 0] && self.spilled.is_none()
+    }
+
+    /// Every timer of the pane.
+    pub fn iter(&self) -> impl Iterator<Item = (TimeDomain, Timestamp)> + '_ {
+        let inline = (0..2).filter(|&i| self.tags[i] != 0).map(|i| (self.tags[i], self.times[i]));
+        let spilled = self.spilled.iter().flat_map(|s| s.iter().copied());
+        inline.chain(spilled).map(|(tag, time)| (domain_of_tag(tag), time))
     }
 
     pub fn len(&self) -> usize {

@@ -36,7 +36,7 @@ where
 
 impl<T, W, D> Trigger<T, W> for DeltaTrigger<T, D>
 where
-    T: Clone + Send + 'static,
+    T: brook_types::Data,
     W: Window,
     D: Fn(&T, &T) -> f64 + Clone + Send + Sync + 'static,
 {
