@@ -114,6 +114,9 @@ pub struct RuntimeContext {
     pub processing_time: crate::processing_time::ProcessingTimeService,
     /// How often watermark generators are asked for a watermark (`pipeline.auto-watermark-interval`).
     pub auto_watermark_interval: std::time::Duration,
+    /// The job takes checkpoints, and a task whose input ended waits for the final
+    /// one: two-phase-commit sinks commit there rather than at end of input.
+    pub checkpointing: bool,
 }
 
 impl RuntimeContext {

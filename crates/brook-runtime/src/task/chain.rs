@@ -156,6 +156,7 @@ impl ChainBuilder<'_> {
             metrics: t.metrics.clone(),
             processing_time: self.processing_time.clone(),
             auto_watermark_interval: t.graph.config.auto_watermark_interval,
+            checkpointing: t.checkpointing.wait_for_final_checkpoint,
         };
         let operator_id = t
             .job

@@ -41,6 +41,7 @@ fn runtime() -> RuntimeContext {
         metrics: MetricRegistry::default(),
         processing_time: ProcessingTimeService::new(),
         auto_watermark_interval: Duration::from_millis(200),
+        checkpointing: false,
     }
 }
 
