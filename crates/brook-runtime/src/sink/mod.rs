@@ -3,18 +3,26 @@
 //! A sink is a [`SinkFunction`] wrapped in a [`SinkOperator`]; it receives whole
 //! batches. `print`, collect (tests, `execute_and_collect`), text/CSV files and
 //! discard are here; connectors add their own.
+//!
+//! Exactly-once sinks implement [`TwoPhaseCommitSink`] instead and run in a
+//! [`TwoPhaseCommitSinkOperator`] ([`two_phase_commit`]); the exactly-once file
+//! sink, [`StreamingFileSink`], is one ([`streaming_file`]).
 
 mod collect;
 mod discard;
 mod file;
 mod print;
+pub mod streaming_file;
 mod text;
+pub mod two_phase_commit;
 
 pub use collect::{CollectHandle, CollectSink};
 pub use discard::DiscardingSink;
-pub use file::{FileFormat, FileSink};
+pub use file::{FileFormat, FileRecord, FileSink};
 pub use print::PrintSink;
+pub use streaming_file::{RollingPolicy, StreamingFileSink};
 pub use text::{CsvRecord, Printable};
+pub use two_phase_commit::{TwoPhaseCommitSink, TwoPhaseCommitSinkOperator};
 
 use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::RuntimeContext;
