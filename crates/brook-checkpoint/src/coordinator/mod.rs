@@ -316,7 +316,14 @@ impl CheckpointCoordinator {
         now: Instant,
     ) -> Vec<CoordinatorAction> {
         let mut actions = Vec::new();
-        let Some(pending) = self.pending.remove(&id) else { return actions };
+        let Some(pending) = self.pending.remove(&id) else {
+            // Aborted while its metadata was written: it must not look complete.
+            if let Ok(completed) = result {
+                let plan = DiscardPlan { checkpoint_dirs: vec![completed.pointer.dir], ..DiscardPlan::default() };
+                actions.push(CoordinatorAction::Discard(plan));
+            }
+            return actions;
+        };
         let Stage::Finalizing { location, final_checkpoint } = pending.stage else {
             self.pending.insert(id, pending);
             return actions;
