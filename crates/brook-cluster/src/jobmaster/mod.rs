@@ -92,6 +92,9 @@ pub struct JobMaster {
     updates: mpsc::UnboundedSender<TaskStateUpdate>,
     checkpoint_reports: mpsc::UnboundedSender<CheckpointReport>,
     io: mpsc::UnboundedSender<IoResult>,
+    /// Storage I/O in flight; awaited when the job ends, so that nothing of an
+    /// aborted checkpoint is left behind.
+    io_tasks: tokio::task::JoinSet<()>,
 }
 
 /// The receiving ends of the JobMaster's channels.
@@ -128,6 +131,7 @@ impl JobMaster {
             updates,
             checkpoint_reports,
             io,
+            io_tasks: tokio::task::JoinSet::new(),
         }
     }
 
@@ -188,7 +192,7 @@ impl JobMaster {
         self.handle.set_status(JobStatus::Running, None);
         self.deploy_all(None);
         self.follow(&mut inboxes).await;
-        self.finish().await;
+        self.finish(&mut inboxes).await;
     }
 
     /// Handles messages until every subtask ended and no restart is pending.
@@ -387,7 +391,7 @@ impl JobMaster {
             match action {
                 CoordinatorAction::InitLocation { checkpoint_id } => {
                     let (storage, io) = (self.storage.clone().expect("checkpointing is enabled"), self.io.clone());
-                    tokio::spawn(async move {
+                    self.io_tasks.spawn(async move {
                         let location = storage.init_checkpoint(job_id, checkpoint_id).await.map_err(|e| e.to_string());
                         let _ = io.send(IoResult::Location(checkpoint_id, location));
                     });
@@ -407,7 +411,7 @@ impl JobMaster {
                 }
                 CoordinatorAction::Finalize { location, metadata } => {
                     let io = self.io.clone();
-                    tokio::spawn(async move {
+                    self.io_tasks.spawn(async move {
                         let id = metadata.checkpoint_id;
                         let result = location.finalize(*metadata).await.map_err(|e| e.to_string());
                         let _ = io.send(IoResult::Finalized(id, result));
@@ -416,7 +420,7 @@ impl JobMaster {
                 CoordinatorAction::Discard(plan) => {
                     if !plan.is_empty() {
                         let storage = self.storage.clone().expect("checkpointing is enabled");
-                        tokio::spawn(async move {
+                        self.io_tasks.spawn(async move {
                             let _ = storage.discard(&plan).await;
                         });
                     }
@@ -448,8 +452,16 @@ impl JobMaster {
         }
     }
 
-    async fn finish(mut self) {
+    async fn finish(mut self, inboxes: &mut Inboxes) {
         let job_id = self.job.job_id;
+        // Let the checkpoint I/O in flight end, and clean up after what it created for
+        // checkpoints that were aborted meanwhile.
+        self.stop_checkpoints();
+        while self.io_tasks.join_next().await.is_some() {
+            while let Ok(io) = inboxes.io.try_recv() {
+                self.on_io(io);
+            }
+        }
         let status = if self.handle.failure_cause().is_some() {
             JobStatus::Failed
         } else if self.cancel_requested {
