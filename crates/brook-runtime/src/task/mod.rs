@@ -10,6 +10,8 @@
 //! A panic in user code is caught here: the task fails with the panic message and
 //! the operator that raised it, and the process lives on.
 
+#[cfg(test)]
+mod alignment_tests;
 mod chain;
 mod input;
 mod registry;
