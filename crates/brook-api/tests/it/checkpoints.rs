@@ -1,0 +1,456 @@
+//! Checkpoints and exactly-once recovery on the local MiniCluster: a job that fails
+//! once resumes from its latest checkpoint and ends with the results of a run
+//! without failure; restart strategies give up with the root cause; the final
+//! checkpoint; what is left on disk.
+
+use crate::support::{eventually, run, sorted};
+use brook_api::state::ValueStateDescriptor;
+use brook_api::{
+    Collector, Configuration, Context, JobStatus, JoinContext, KeyedContext, KeyedProcessFunction, RuntimeContext,
+    SinkFunction, StreamExecutionEnvironment, ValueState, WatermarkStrategy,
+};
+use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
+use brook_runtime::source::{
+    Boundedness, NumberSequenceSource, ReaderContext, ReaderStatus, SequenceSplit, Source, SourceReader,
+    SplitEnumerator,
+};
+use brook_types::{Batch, BrookError, CheckpointId, StreamRecord, Watermark};
+use parking_lot::Mutex;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+const KEYS: i64 = 10;
+
+/// A configuration that checkpoints into `dir` every `interval_ms` and restarts with
+/// `restart` (e.g. `fixed-delay`).
+fn checkpointing(dir: &std::path::Path, interval_ms: u64, extra: &[&str]) -> Configuration {
+    let mut config = Configuration::new();
+    let mut set = |pair: &str| config.set_dynamic(pair).expect("a valid option");
+    set("taskmanager.numberOfTaskSlots=4");
+    set(&format!("execution.checkpointing.dir=file://{}", dir.display()));
+    set(&format!("execution.checkpointing.interval={interval_ms} ms"));
+    set("restart-strategy.type=fixed-delay");
+    set("restart-strategy.fixed-delay.attempts=3");
+    set("restart-strategy.fixed-delay.delay=10 ms");
+    for pair in extra {
+        set(pair);
+    }
+    config
+}
+
+/// Per key: the sum and the number of its values, emitted once, when the input
+/// ends (an event-time timer at the end of time): state and timers both have to
+/// survive a restore for the output to be right.
+#[derive(Clone, Default)]
+struct SumAtEnd {
+    sum: ValueState<(i64, u64)>,
+}
+
+impl KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
+    }
+
+    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, u64)>) {
+        let mut state = ctx.state(&self.sum);
+        let (sum, count) = state.value().copied().unwrap_or((0, 0));
+        state.update((sum + v, count + 1));
+        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
+    }
+
+    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
+        let key = *ctx.current_key();
+        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
+        out.collect((key, sum, count));
+    }
+}
+
+fn expected_sums(n: i64) -> Vec<(i64, i64, u64)> {
+    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
+    for v in 1..=n {
+        let e = sums.entry(v % KEYS).or_default();
+        e.0 += v;
+        e.1 += 1;
+    }
+    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
+}
+
+/// `generate_sequence` at about `per_ms` records per millisecond and subtask,
+/// throttled by a timer (the reader returns `Pending`), so that checkpoints happen
+/// while it runs without blocking a worker thread. Its splits are the sequence
+/// source's, so its position is checkpointed the same way.
+#[derive(Clone)]
+struct ThrottledSequence {
+    to: i64,
+    per_ms: i64,
+}
+
+impl Source<i64> for ThrottledSequence {
+    type Split = SequenceSplit;
+
+    fn boundedness(&self) -> Boundedness {
+        Boundedness::Bounded
+    }
+
+    fn create_enumerator(&self, parallelism: usize) -> brook_types::Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
+        NumberSequenceSource { from: 1, to: self.to }.create_enumerator(parallelism)
+    }
+
+    fn create_reader(&self, _ctx: &ReaderContext) -> brook_types::Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
+        Ok(Box::new(ThrottledReader { splits: Vec::new(), per_ms: self.per_ms, sleep: None }))
+    }
+}
+
+struct ThrottledReader {
+    splits: Vec<SequenceSplit>,
+    per_ms: i64,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SourceReader<i64, SequenceSplit> for ThrottledReader {
+    fn add_splits(&mut self, splits: Vec<SequenceSplit>) {
+        self.splits.extend(splits);
+    }
+
+    fn no_more_splits(&mut self) {}
+
+    fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        out: &mut Vec<StreamRecord<i64>>,
+    ) -> Poll<brook_types::Result<ReaderStatus>> {
+        if let Some(sleep) = self.sleep.as_mut()
+            && sleep.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
+        }
+        let Some(split) = self.splits.first_mut() else { return Poll::Ready(Ok(ReaderStatus::EndOfInput)) };
+        let end = split.to.min(split.next + self.per_ms - 1);
+        out.extend((split.next..=end).map(StreamRecord::new));
+        split.next = end + 1;
+        if split.next > split.to {
+            self.splits.remove(0);
+        }
+        self.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(1))));
+        Poll::Ready(Ok(ReaderStatus::MoreAvailable))
+    }
+
+    fn snapshot_splits(&self) -> Vec<SequenceSplit> {
+        self.splits.clone()
+    }
+}
+
+/// Shared between the test and the job's functions.
+#[derive(Clone, Default)]
+struct Probe {
+    /// Set by the test once a checkpoint completed: only then does the job fail.
+    armed: Arc<AtomicBool>,
+    panicked: Arc<AtomicBool>,
+    /// Records read by attempts after the first (that is, after a restore).
+    reads_after_restart: Arc<AtomicU64>,
+}
+
+/// a throttled sequence 1..=n → a pass-through that panics once at the first
+/// record ≥ `fail_at` after the probe is armed → key_by(v % 10) → `SumAtEnd`.
+fn sum_job(
+    env: &StreamExecutionEnvironment,
+    n: i64,
+    fail_at: i64,
+    probe: &Probe,
+) -> brook_api::CollectHandle<(i64, i64, u64)> {
+    let probe = probe.clone();
+    env.from_source(ThrottledSequence { to: n, per_ms: 20 }, "Throttled Sequence")
+        .process(move |v: i64, ctx: &mut Context<'_>, out: &mut Collector<i64>| {
+            if ctx.runtime_context().attempt_number > 0 {
+                probe.reads_after_restart.fetch_add(1, Ordering::Relaxed);
+            }
+            if v >= fail_at && probe.armed.load(Ordering::Relaxed) && !probe.panicked.swap(true, Ordering::SeqCst) {
+                panic!("injected failure at record {v}");
+            }
+            out.collect(v);
+        })
+        .key_by(|v: &i64| v % KEYS)
+        .process(SumAtEnd::default())
+        .collect()
+}
+
+#[test]
+fn a_keyed_job_resumes_from_its_checkpoint_with_the_results_of_a_run_without_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 50, &[]));
+    env.set_parallelism(2);
+    let probe = Probe::default();
+    let out = sum_job(&env, n, 15_000, &probe);
+    let client = env.execute_async("keyed recovery").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 1), "no checkpoint completed");
+    probe.armed.store(true, Ordering::SeqCst);
+    client.wait_for_result().expect("the job recovers and finishes");
+    assert!(probe.panicked.load(Ordering::SeqCst), "the failure was injected");
+    assert_eq!(sorted(out.take()), expected_sums(n));
+    let snapshot = client.snapshot();
+    assert_eq!(snapshot.restarts, 1);
+    assert!(snapshot.last_failure.as_deref().unwrap().contains("panicked: injected failure at record"));
+    let replayed = probe.reads_after_restart.load(Ordering::SeqCst);
+    assert!(replayed > 0, "the second attempt read the rest of the input");
+    assert!(replayed < n as u64, "the second attempt resumed from the checkpoint, not from the start: {replayed}");
+}
+
+#[test]
+fn the_job_fails_with_the_root_cause_when_fixed_delay_attempts_are_exhausted() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        50,
+        &["restart-strategy.fixed-delay.attempts=2"],
+    ));
+    env.set_parallelism(1);
+    let handle = env
+        .generate_sequence(1, 100)
+        .map(|v: i64| if v == 50 { panic!("bad record {v}") } else { v })
+        .key_by(|v: &i64| v % KEYS)
+        .reduce(|a, b| a + b)
+        .collect();
+    let client = env.execute_async("always failing").unwrap();
+    let err = client.wait_for_result().unwrap_err();
+    let BrookError::JobFailed { cause, .. } = &err else { panic!("{err:?}") };
+    assert!(cause.starts_with("operator 'Map' in task"), "{cause}");
+    assert!(cause.contains("panicked: bad record 50"), "{cause}");
+    assert!(
+        cause.ends_with(
+            "(the job is not restarted: the job failed 3 times and restart-strategy.fixed-delay.attempts allows 2 \
+             restarts)"
+        ),
+        "{cause}"
+    );
+    assert_eq!(client.snapshot().restarts, 2);
+    drop(handle);
+}
+
+#[test]
+fn restart_strategy_none_fails_the_job_at_the_first_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let env =
+        StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 50, &["restart-strategy.type=none"]));
+    env.set_parallelism(1);
+    let _handle = env.generate_sequence(1, 10).map(|v: i64| if v == 3 { panic!("boom") } else { v }).collect();
+    let err = run(&env, "no restarts").unwrap_err();
+    assert_eq!(
+        err.to_string().split_once(" failed: ").map(|(_, c)| c),
+        Some("operator 'Map' in task 'Source: Sequence Source -> Map -> Sink: Collect (1/1)' panicked: boom")
+    );
+}
+
+#[test]
+fn a_failed_job_keeps_only_its_latest_checkpoint_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        30,
+        &[
+            "restart-strategy.type=none",
+            "execution.checkpointing.num-retained=1",
+            "execution.checkpointing.externalized-checkpoint-retention=DELETE_ON_CANCELLATION",
+        ],
+    ));
+    env.set_parallelism(2);
+    let probe = Probe::default();
+    let _out = sum_job(&env, 10_000_000, 0, &probe);
+    let client = env.execute_async("keeps its checkpoint").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 3), "checkpoints completed");
+    probe.armed.store(true, Ordering::SeqCst);
+    assert!(client.wait_for_result().is_err());
+    let (latest, latest_dir) = client.snapshot().latest_checkpoint.expect("a checkpoint completed");
+    let job_dir = dir.path().join(client.job_id().to_string());
+    let mut checkpoints: Vec<String> = std::fs::read_dir(&job_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("chk-"))
+        .collect();
+    checkpoints.sort();
+    // Checkpoints triggered after the latest one were aborted when the job failed.
+    assert_eq!(checkpoints, vec![format!("chk-{}", latest.0)], "only the latest is retained");
+    assert!(latest_dir.ends_with(&format!("chk-{}", latest.0)));
+    let metadata = std::fs::read_to_string(job_dir.join(format!("chk-{}", latest.0)).join("_metadata")).unwrap();
+    assert!(metadata.contains("\"magic\": \"brook-checkpoint-metadata\""));
+    assert!(metadata.contains("\"name\": \"Source: Throttled Sequence\""), "{metadata}");
+    assert!(metadata.contains("\"name\": \"KeyedProcess\""), "{metadata}");
+}
+
+#[test]
+fn at_least_once_checkpoints_complete_on_a_two_input_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        30,
+        &["execution.checkpointing.mode=AT_LEAST_ONCE"],
+    ));
+    env.set_parallelism(2);
+    let left = env.from_source(ThrottledSequence { to: 10_000, per_ms: 20 }, "Left");
+    let right = env.from_source(ThrottledSequence { to: 10_000, per_ms: 20 }, "Right");
+    let handle = left.union(vec![right]).key_by(|v: &i64| v % KEYS).process(SumAtEnd::default()).collect();
+    let client = env.execute_async("at least once").unwrap();
+    client.wait_for_result().unwrap();
+    assert!(client.snapshot().completed_checkpoints >= 1, "{:?}", client.snapshot());
+    let doubled: Vec<(i64, i64, u64)> = expected_sums(10_000).into_iter().map(|(k, s, c)| (k, 2 * s, 2 * c)).collect();
+    assert_eq!(sorted(handle.take()), doubled);
+}
+
+/// Records what it wrote and the checkpoints it was told about.
+#[derive(Clone, Default)]
+struct CommitLog {
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+impl SinkFunction<i64> for CommitLog {
+    fn write_batch(&mut self, batch: Batch<i64>) -> brook_types::Result<()> {
+        self.events.lock().push(format!("write {}", batch.len()));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> brook_types::Result<()> {
+        self.events.lock().push("finish".into());
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        self.events.lock().push(format!("pre-commit {}", ctx.checkpoint_id()));
+        Ok(())
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.events.lock().push(format!("commit {checkpoint}"));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_final_checkpoint_completes_after_the_sources_ended_and_before_the_job_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 20, &[]));
+    env.set_parallelism(1);
+    let sink = CommitLog::default();
+    env.generate_sequence(1, 100).sink_to(sink.clone(), "Commit Log");
+    run(&env, "final checkpoint").unwrap();
+    let events = sink.events.lock().clone();
+    let finish = events.iter().position(|e| e == "finish").expect("the sink finished");
+    let last_commit = events.iter().rposition(|e| e.starts_with("commit ")).expect("a checkpoint completed");
+    assert!(last_commit > finish, "the last commit follows the end of input: {events:?}");
+    let id = events[last_commit].trim_start_matches("commit ");
+    assert!(events[finish..].contains(&format!("pre-commit {id}")), "{events:?}");
+    assert_eq!(events.last(), Some(&events[last_commit]), "nothing after the final commit: {events:?}");
+}
+
+#[test]
+fn an_operator_that_cannot_snapshot_its_state_fails_the_job_naming_it() {
+    // The interval join buffers records but has no snapshot implementation yet.
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 20, &[]));
+    env.set_parallelism(1);
+    let timestamps = || WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|v: &i64, _| *v);
+    let left = env
+        .from_source(ThrottledSequence { to: 100_000, per_ms: 10 }, "Left")
+        .assign_timestamps_and_watermarks(timestamps());
+    let right = env
+        .from_source(ThrottledSequence { to: 100_000, per_ms: 10 }, "Right")
+        .assign_timestamps_and_watermarks(timestamps());
+    let _handle = left
+        .key_by(|v: &i64| v % KEYS)
+        .interval_join(right.key_by(|v: &i64| v % KEYS))
+        .between(-1, 1)
+        .process(|l: i64, r: i64, _ctx: &mut JoinContext<'_>, out: &mut Collector<i64>| out.collect(l + r))
+        .collect();
+    let err = run(&env, "interval join without snapshots").unwrap_err();
+    let cause = err.to_string();
+    assert!(cause.contains("checkpoint 1 was declined: operator 'IntervalJoin' in task"), "{cause}");
+    assert!(cause.contains("could not snapshot its state for checkpoint 1"), "{cause}");
+    assert!(cause.contains("cannot snapshot it yet"), "{cause}");
+    assert!(cause.ends_with("(the job is not restarted: a restart cannot help)"), "{cause}");
+}
+
+#[test]
+fn unaligned_checkpoints_are_refused_as_not_supported_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        20,
+        &["execution.checkpointing.unaligned.enabled=true"],
+    ));
+    let _handle = env.generate_sequence(1, 10).collect();
+    let err = run(&env, "unaligned").unwrap_err();
+    assert!(err.to_string().contains("unaligned checkpoints are not supported yet"), "{err}");
+}
+
+/// The last value emitted per key: a rolling reduce's final result.
+fn last_per_key(records: Vec<(i64, i64)>) -> BTreeMap<i64, i64> {
+    records.into_iter().collect()
+}
+
+/// generate_sequence → key_by → rolling sum, failing once at the first record ≥ `fail_at`.
+fn rolling_sums(n: i64, fail_at: Option<i64>, dir: &std::path::Path) -> BTreeMap<i64, i64> {
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir, 10, &[]));
+    env.set_parallelism(2);
+    env.set_batch_size(16);
+    let failed = Arc::new(AtomicBool::new(false));
+    let handle = env
+        .generate_sequence(1, n)
+        .map(move |v: i64| {
+            if v % 64 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if fail_at.is_some_and(|k| v >= k) && !failed.swap(true, Ordering::SeqCst) {
+                panic!("injected failure at {v}");
+            }
+            (v % KEYS, v)
+        })
+        .key_by(|r: &(i64, i64)| r.0)
+        .reduce(|a, b| (a.0, a.1 + b.1))
+        .collect();
+    let client = env.execute_async("rolling sums").unwrap();
+    client.wait_for_result().expect("the job recovers");
+    if fail_at.is_some() {
+        assert_eq!(client.snapshot().restarts, 1);
+    }
+    last_per_key(handle.take())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Wherever the job fails, the keyed results after recovery equal the
+    /// results of a run without failure.
+    #[test]
+    fn keyed_results_after_recovery_equal_the_failure_free_results(fail_at in 1i64..3_000) {
+        let dir = tempfile::tempdir().unwrap();
+        let expected: BTreeMap<i64, i64> =
+            expected_sums(3_000).into_iter().map(|(k, s, _)| (k, s)).collect();
+        prop_assert_eq!(rolling_sums(3_000, None, dir.path()), expected.clone());
+        prop_assert_eq!(rolling_sums(3_000, Some(fail_at), dir.path()), expected);
+    }
+}
+
+#[test]
+fn restarting_is_visible_through_the_job_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        50,
+        &["restart-strategy.fixed-delay.delay=300 ms"],
+    ));
+    env.set_parallelism(1);
+    let failed = Arc::new(AtomicBool::new(false));
+    let _handle = env
+        .generate_sequence(1, 100)
+        .map(move |v: i64| if v == 10 && !failed.swap(true, Ordering::SeqCst) { panic!("once") } else { v })
+        .collect();
+    let client = env.execute_async("restarting").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.status == JobStatus::Restarting));
+    client.wait_for_result().unwrap();
+    assert_eq!(client.snapshot().restarts, 1);
+}
