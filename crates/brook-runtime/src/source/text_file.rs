@@ -248,7 +248,48 @@ mod tests {
         out.into_iter().map(|r| r.value).collect()
     }
 
+    fn reader(splits: Vec<FileSplit>, batch_size: usize) -> TextFileReader {
+        TextFileReader { splits, current: None, batch_size, line: Vec::new(), last_split: None, finished: Vec::new() }
+    }
+
     proptest! {
+        /// A reader restored from the splits it reported at any point goes on with
+        /// the next line: what a checkpoint records is a position, not a guess.
+        #[test]
+        fn a_restored_reader_resumes_at_the_snapshot_position(
+            lines in proptest::collection::vec("[a-z]{0,8}", 1..40),
+            cut in 0u64..200,
+            polls in 0usize..8,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("in.txt");
+            let text = lines.join("\n") + "\n";
+            std::fs::write(&path, &text).unwrap();
+            let len = text.len() as u64;
+            let cut = cut % (len + 1);
+            let splits = vec![
+                FileSplit { path: path.clone(), start: 0, end: cut, offset: 0 },
+                FileSplit { path: path.clone(), start: cut, end: len, offset: cut },
+            ];
+            let mut first = reader(splits, 3);
+            let mut cx = Context::from_waker(noop_waker_ref());
+            let mut out = Vec::new();
+            for _ in 0..polls {
+                if let Poll::Ready(Ok(ReaderStatus::EndOfInput)) = first.poll_next(&mut cx, &mut out) {
+                    break;
+                }
+            }
+            let mut restored = reader(first.snapshot_splits(), 3);
+            loop {
+                match restored.poll_next(&mut cx, &mut out) {
+                    Poll::Ready(Ok(ReaderStatus::EndOfInput)) => break,
+                    Poll::Ready(Ok(ReaderStatus::MoreAvailable)) => {}
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            prop_assert_eq!(out.into_iter().map(|r| r.value).collect::<Vec<_>>(), lines);
+        }
+
         /// Any set of byte ranges covering a file yields every line exactly once, in order.
         #[test]
         fn byte_range_splits_read_each_line_once(
