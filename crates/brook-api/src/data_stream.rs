@@ -20,6 +20,7 @@ use brook_runtime::record_type::record_type;
 use brook_runtime::side_output::{OutputTag, SideOutputs};
 use brook_runtime::sink::{
     CollectHandle, CollectSink, DiscardingSink, FileFormat, FileSink, PrintSink, Printable, SinkFunction, SinkOperator,
+    StreamingFileSink, TwoPhaseCommitSink, TwoPhaseCommitSinkOperator,
 };
 use brook_runtime::watermark::WatermarkStrategy;
 use brook_runtime::window::WindowAssigner;
@@ -358,6 +359,45 @@ impl<T: Data> DataStream<T> {
         T: brook_runtime::sink::CsvRecord + Printable,
     {
         self.sink_to(FileSink::<T>::new(path.as_ref().to_path_buf(), FileFormat::Csv), "Sink: CSV File")
+    }
+
+    /// Writes to a [`TwoPhaseCommitSink`], cloned once per subtask: exactly once
+    /// with checkpointing (Flink's `addSink(TwoPhaseCommitSinkFunction)`). Without
+    /// checkpointing, what a subtask wrote is committed when its input ends.
+    pub fn sink_to_two_phase_commit<S>(self, sink: S, name: &str) -> DataStreamSink
+    where
+        S: TwoPhaseCommitSink<T> + Clone + Send + Sync + 'static,
+    {
+        let make =
+            move |ctx: &RuntimeContext, _side: &mut SideOutputs| TwoPhaseCommitSinkOperator::new(sink.clone(), ctx);
+        let node = NewNode {
+            name: name.to_string(),
+            factory: Arc::new(OneInputFactory::<T, (), TwoPhaseCommitSinkOperator<T, S>, _>::new(make)),
+            out_type: None,
+            pact: "Data Sink",
+            parallelism: None,
+        };
+        let id = self.env.builder.lock().add(node, &[(&self.ports, 0)]);
+        DataStreamSink::new(self.env, id)
+    }
+
+    /// Writes part files into a directory, committed exactly once by checkpoints
+    /// (Flink's `FileSink`; see [`StreamingFileSink`]):
+    ///
+    /// ```no_run
+    /// # use brook_api::{FileFormat, RollingPolicy, StreamExecutionEnvironment, StreamingFileSink};
+    /// let env = StreamExecutionEnvironment::get_execution_environment();
+    /// env.enable_checkpointing(std::time::Duration::from_secs(10));
+    /// let sink = StreamingFileSink::for_row_format("/tmp/counts", FileFormat::Csv)
+    ///     .with_rolling_policy(RollingPolicy::default().with_max_part_size(1 << 20));
+    /// env.from_collection(vec![("to".to_string(), 1i64)]).sink_to_files(sink);
+    /// env.execute("to files").unwrap();
+    /// ```
+    pub fn sink_to_files(self, sink: StreamingFileSink<T>) -> DataStreamSink
+    where
+        T: brook_runtime::sink::CsvRecord + Printable,
+    {
+        self.sink_to_two_phase_commit(sink, "Sink: File Sink")
     }
 
     /// Collects the records in memory; read them from the handle after the job.

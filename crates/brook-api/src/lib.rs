@@ -54,7 +54,9 @@ pub use brook_runtime::functions::{
 };
 pub use brook_runtime::key_selector::{BorrowedKey, KeySelector, OwnedKey};
 pub use brook_runtime::side_output::OutputTag;
-pub use brook_runtime::sink::{CollectHandle, CsvRecord, Printable, SinkFunction};
+pub use brook_runtime::sink::{
+    CollectHandle, CsvRecord, FileFormat, Printable, RollingPolicy, SinkFunction, StreamingFileSink, TwoPhaseCommitSink,
+};
 pub use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
 };

@@ -1,0 +1,262 @@
+//! The exactly-once file sink on the local MiniCluster: a keyed job that fails once
+//! ends with exactly the part files' content of a run without failure (nothing twice,
+//! nothing lost), wherever the failure strikes; without checkpointing the output is
+//! committed when the input ends.
+
+use crate::support::{eventually, run, sorted};
+use brook_api::{
+    Collector, Configuration, Context, FileFormat, RollingPolicy, RuntimeMode, StreamExecutionEnvironment,
+    StreamingFileSink,
+};
+use brook_runtime::source::{
+    Boundedness, NumberSequenceSource, ReaderContext, ReaderStatus, SequenceSplit, Source, SourceReader,
+    SplitEnumerator,
+};
+use brook_types::StreamRecord;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+const KEYS: i64 = 7;
+
+fn checkpointing(dir: &Path, interval_ms: u64) -> Configuration {
+    let mut config = Configuration::new();
+    let mut set = |pair: &str| config.set_dynamic(pair).expect("a valid option");
+    set("taskmanager.numberOfTaskSlots=4");
+    set(&format!("execution.checkpointing.dir=file://{}", dir.display()));
+    set(&format!("execution.checkpointing.interval={interval_ms} ms"));
+    set("restart-strategy.type=fixed-delay");
+    set("restart-strategy.fixed-delay.attempts=3");
+    set("restart-strategy.fixed-delay.delay=10 ms");
+    config
+}
+
+/// 1..=to, `per_poll` records at a time with a 1 ms pause between (a timer, so the
+/// worker thread stays free for the rest of the job).
+struct ThrottledSequence {
+    to: i64,
+    per_poll: i64,
+}
+
+impl Source<i64> for ThrottledSequence {
+    type Split = SequenceSplit;
+
+    fn boundedness(&self) -> Boundedness {
+        Boundedness::Bounded
+    }
+
+    fn create_enumerator(&self, parallelism: usize) -> brook_types::Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
+        NumberSequenceSource { from: 1, to: self.to }.create_enumerator(parallelism)
+    }
+
+    fn create_reader(&self, _ctx: &ReaderContext) -> brook_types::Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
+        Ok(Box::new(ThrottledReader { splits: Vec::new(), per_poll: self.per_poll, sleep: None }))
+    }
+}
+
+struct ThrottledReader {
+    splits: Vec<SequenceSplit>,
+    per_poll: i64,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SourceReader<i64, SequenceSplit> for ThrottledReader {
+    fn add_splits(&mut self, splits: Vec<SequenceSplit>) {
+        self.splits.extend(splits);
+    }
+
+    fn no_more_splits(&mut self) {}
+
+    fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        out: &mut Vec<StreamRecord<i64>>,
+    ) -> Poll<brook_types::Result<ReaderStatus>> {
+        if let Some(sleep) = self.sleep.as_mut()
+            && sleep.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
+        }
+        let Some(split) = self.splits.first_mut() else { return Poll::Ready(Ok(ReaderStatus::EndOfInput)) };
+        let end = split.to.min(split.next + self.per_poll - 1);
+        out.extend((split.next..=end).map(StreamRecord::new));
+        split.next = end + 1;
+        if split.next > split.to {
+            self.splits.remove(0);
+        }
+        self.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(1))));
+        Poll::Ready(Ok(ReaderStatus::MoreAvailable))
+    }
+
+    fn snapshot_splits(&self) -> Vec<SequenceSplit> {
+        self.splits.clone()
+    }
+}
+
+/// Shared between the test and the job's functions.
+#[derive(Clone, Default)]
+struct Probe {
+    /// The job fails only once this is set.
+    armed: Arc<AtomicBool>,
+    panicked: Arc<AtomicBool>,
+}
+
+impl Probe {
+    fn armed() -> Self {
+        let probe = Self::default();
+        probe.armed.store(true, Ordering::SeqCst);
+        probe
+    }
+}
+
+/// A throttled sequence 1..=n → a pass-through that panics once at the first
+/// record ≥ `fail_at` once armed → (v % 7, 1) → key_by → running count →
+/// part files of `key,count` lines, rolled every `rolling_size` bytes.
+fn count_job(env: &StreamExecutionEnvironment, out: &Path, n: i64, fail_at: i64, probe: &Probe, rolling_size: u64) {
+    let probe = probe.clone();
+    let sink = StreamingFileSink::for_row_format(out, FileFormat::Csv)
+        .with_rolling_policy(RollingPolicy::default().with_max_part_size(rolling_size));
+    env.from_source(ThrottledSequence { to: n, per_poll: 20 }, "Throttled Sequence")
+        .process(move |v: i64, _ctx: &mut Context<'_>, out: &mut Collector<i64>| {
+            if v >= fail_at && probe.armed.load(Ordering::Relaxed) && !probe.panicked.swap(true, Ordering::SeqCst) {
+                panic!("injected failure at record {v}");
+            }
+            out.collect(v);
+        })
+        .map(|v: i64| (v % KEYS, 1i64))
+        .key_by(|(k, _): &(i64, i64)| *k)
+        .reduce(|(k, a), (_, b)| (k, a + b))
+        .sink_to_files(sink);
+}
+
+/// `key,1` … `key,c` for every key seen c times in 1..=n: every update, sorted.
+fn every_update(n: i64) -> Vec<String> {
+    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+    (1..=n).for_each(|v| *counts.entry(v % KEYS).or_default() += 1);
+    sorted(counts.iter().flat_map(|(k, &c)| (1..=c).map(move |i| format!("{k},{i}"))).collect())
+}
+
+/// The lines of the committed part files, sorted; checks that nothing else is left.
+fn committed_lines(out: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(out).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let parts: Vec<&str> = name.split('-').collect();
+        assert!(
+            parts.len() == 3 && parts[0] == "part" && parts[1..].iter().all(|p| p.parse::<u64>().is_ok()),
+            "only committed part files are left, found {name}"
+        );
+        let text = std::fs::read_to_string(out.join(&name)).unwrap();
+        assert!(text.ends_with('\n'), "{name} ends with a whole line");
+        lines.extend(text.lines().map(str::to_string));
+    }
+    sorted(lines)
+}
+
+/// Asserts that `actual` equals `expected`, naming the lines written twice or lost.
+fn assert_exactly_once(actual: &[String], expected: &[String]) {
+    if actual == expected {
+        return;
+    }
+    let count = |lines: &[String]| {
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        lines.iter().for_each(|l| *counts.entry(l.clone()).or_default() += 1);
+        counts
+    };
+    let (a, e) = (count(actual), count(expected));
+    let twice: Vec<&String> = a.iter().filter(|(l, n)| **n > e.get(*l).copied().unwrap_or(0)).map(|(l, _)| l).collect();
+    let lost: Vec<&String> = e.iter().filter(|(l, n)| **n > a.get(*l).copied().unwrap_or(0)).map(|(l, _)| l).collect();
+    panic!(
+        "{} lines instead of {}; {} written too often (first: {:?}), {} lost (first: {:?})",
+        actual.len(),
+        expected.len(),
+        twice.len(),
+        &twice[..twice.len().min(10)],
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
+}
+
+fn has_committed_part(out: &Path) -> bool {
+    std::fs::read_dir(out).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("part-"))
+}
+
+fn part_files(out: &Path) -> usize {
+    std::fs::read_dir(out).unwrap().count()
+}
+
+#[test]
+fn a_job_that_fails_once_writes_exactly_the_part_files_of_a_run_without_failure() {
+    let (checkpoints, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let n = 20_000;
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(checkpoints.path(), 50));
+    env.set_parallelism(2);
+    let probe = Probe::default();
+    // Fails at the next record once armed, with part files committed, pending and in progress.
+    count_job(&env, out.path(), n, 1, &probe, 4096);
+    let client = env.execute_async("exactly-once file sink").unwrap();
+    assert!(
+        eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 2),
+        "no checkpoint completed: {:?}",
+        client.snapshot()
+    );
+    // Fail only once some part file is committed, so that the restore meets committed,
+    // pending and in-progress parts.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !has_committed_part(out.path()) {
+        assert!(std::time::Instant::now() < deadline, "no part file committed: {:?}", client.snapshot());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    probe.armed.store(true, Ordering::SeqCst);
+    client.wait_for_result().expect("the job recovers and finishes");
+    assert!(probe.panicked.load(Ordering::SeqCst), "the failure was injected");
+    assert_eq!(client.snapshot().restarts, 1);
+    assert_exactly_once(&committed_lines(out.path()), &every_update(n));
+    assert!(part_files(out.path()) > 2, "parts rolled on checkpoints and size");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The failure strikes anywhere: before the first checkpoint (the job restarts
+    /// from scratch), between checkpoints, or near the end of the input.
+    #[test]
+    fn wherever_the_failure_strikes_the_output_is_exact(fail_at in 1i64..=4_000, parallelism in 1usize..=3) {
+        let (checkpoints, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let n = 4_000;
+        let env = StreamExecutionEnvironment::with_configuration(checkpointing(checkpoints.path(), 20));
+        env.set_parallelism(parallelism);
+        count_job(&env, out.path(), n, fail_at, &Probe::armed(), 1024);
+        let client = env.execute_async("exactly-once file sink, failure anywhere").unwrap();
+        client.wait_for_result().expect("the job recovers and finishes");
+        prop_assert_eq!(client.snapshot().restarts, 1);
+        assert_exactly_once(&committed_lines(out.path()), &every_update(n));
+    }
+}
+
+#[test]
+fn without_checkpointing_the_output_is_committed_at_the_end_of_input() {
+    let out = tempfile::tempdir().unwrap();
+    let n = 3_000;
+    let env = crate::support::env_with_slots(4, 2);
+    count_job(&env, out.path(), n, i64::MAX, &Probe::default(), 512);
+    run(&env, "file sink without checkpoints").unwrap();
+    assert_exactly_once(&committed_lines(out.path()), &every_update(n));
+    assert!(part_files(out.path()) > 2, "parts rolled on size");
+}
+
+#[test]
+fn a_batch_job_commits_its_final_results() {
+    let out = tempfile::tempdir().unwrap();
+    let env = crate::support::env_with_slots(4, 2);
+    env.set_runtime_mode(RuntimeMode::Batch);
+    count_job(&env, out.path(), 700, i64::MAX, &Probe::default(), 1 << 20);
+    run(&env, "file sink in batch mode").unwrap();
+    assert_eq!(committed_lines(out.path()), (0..KEYS).map(|k| format!("{k},100")).collect::<Vec<_>>());
+}
