@@ -6,8 +6,8 @@
 use crate::support::{eventually, run, sorted};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
-    Collector, Configuration, Context, JobStatus, JoinContext, KeyedContext, KeyedProcessFunction, RuntimeContext,
-    SinkFunction, StreamExecutionEnvironment, ValueState, WatermarkStrategy,
+    Collector, Configuration, Context, JobStatus, JoinContext, KeyedCoProcessFunction, KeyedContext,
+    KeyedProcessFunction, RuntimeContext, SinkFunction, StreamExecutionEnvironment, ValueState, WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
 use brook_runtime::source::{
@@ -200,6 +200,68 @@ fn a_keyed_job_resumes_from_its_checkpoint_with_the_results_of_a_run_without_fai
     let replayed = probe.reads_after_restart.load(Ordering::SeqCst);
     assert!(replayed > 0, "the second attempt read the rest of the input");
     assert!(replayed < n as u64, "the second attempt resumed from the checkpoint, not from the start: {replayed}");
+}
+
+/// Per key: the sums of both inputs, emitted at the end of input.
+#[derive(Clone, Default)]
+struct SumBothAtEnd {
+    sums: ValueState<(i64, i64)>,
+}
+
+impl KeyedCoProcessFunction<i64, i64, i64, (i64, i64, i64)> for SumBothAtEnd {
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.sums = ctx.get_state(&ValueStateDescriptor::new("sums"));
+    }
+
+    fn process_element1(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, i64)>) {
+        let mut state = ctx.state(&self.sums);
+        let (a, b) = state.value().copied().unwrap_or((0, 0));
+        state.update((a + v, b));
+        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
+    }
+
+    fn process_element2(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, i64)>) {
+        let mut state = ctx.state(&self.sums);
+        let (a, b) = state.value().copied().unwrap_or((0, 0));
+        state.update((a, b + v));
+        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
+    }
+
+    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, i64)>) {
+        let key = *ctx.current_key();
+        let (a, b) = ctx.state(&self.sums).value().copied().unwrap_or((0, 0));
+        out.collect((key, a, b));
+    }
+}
+
+#[test]
+fn a_keyed_two_input_job_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 8_000;
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 40, &[]));
+    env.set_parallelism(2);
+    let probe = Probe::default();
+    let failing = probe.clone();
+    let left = env.from_source(ThrottledSequence { to: n, per_ms: 10 }, "Left").map(move |v: i64| {
+        if v >= 3_000 && failing.armed.load(Ordering::Relaxed) && !failing.panicked.swap(true, Ordering::SeqCst) {
+            panic!("injected failure at {v}");
+        }
+        v
+    });
+    let right = env.from_source(ThrottledSequence { to: n, per_ms: 10 }, "Right").map(|v: i64| -v);
+    let handle = left
+        .connect(right)
+        .key_by(|v: &i64| v % KEYS, |v: &i64| (-v) % KEYS)
+        .process(SumBothAtEnd::default())
+        .collect();
+    let client = env.execute_async("keyed two-input recovery").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 1));
+    probe.armed.store(true, Ordering::SeqCst);
+    client.wait_for_result().expect("the job recovers and finishes");
+    assert!(probe.panicked.load(Ordering::SeqCst));
+    assert_eq!(client.snapshot().restarts, 1);
+    let expected: Vec<(i64, i64, i64)> = expected_sums(n).into_iter().map(|(k, s, _)| (k, s, -s)).collect();
+    assert_eq!(sorted(handle.take()), expected);
 }
 
 #[test]
