@@ -3,11 +3,12 @@
 //! without failure; restart strategies give up with the root cause; the final
 //! checkpoint; what is left on disk.
 
-use crate::support::{eventually, run, sorted};
+use crate::support::{JOB_DEADLINE, eventually, run, sorted};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
-    Collector, Configuration, Context, JobStatus, JoinContext, KeyedCoProcessFunction, KeyedContext,
-    KeyedProcessFunction, RuntimeContext, SinkFunction, StreamExecutionEnvironment, ValueState, WatermarkStrategy,
+    Collector, Configuration, Context, JobClient, JobExecutionResult, JobStatus, JoinContext, KeyedCoProcessFunction,
+    KeyedContext, KeyedProcessFunction, RuntimeContext, SinkFunction, StreamExecutionEnvironment, ValueState,
+    WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
 use brook_runtime::source::{
@@ -26,6 +27,21 @@ use std::task::Poll;
 use std::time::Duration;
 
 const KEYS: i64 = 10;
+
+/// Waits for the job's result, failing the test (instead of hanging) after
+/// [`JOB_DEADLINE`].
+fn wait(client: &JobClient) -> brook_api::Result<JobExecutionResult> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = client.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.wait_for_result());
+    });
+    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
+        let snapshot = client.snapshot();
+        client.cancel();
+        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
+    })
+}
 
 /// A configuration that checkpoints into `dir` every `interval_ms` and restarts with
 /// `restart` (e.g. `fixed-delay`).
@@ -183,15 +199,15 @@ fn sum_job(
 #[test]
 fn a_keyed_job_resumes_from_its_checkpoint_with_the_results_of_a_run_without_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let n = 20_000;
+    let n = 40_000;
     let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 50, &[]));
     env.set_parallelism(2);
     let probe = Probe::default();
-    let out = sum_job(&env, n, 15_000, &probe);
+    let out = sum_job(&env, n, 30_000, &probe);
     let client = env.execute_async("keyed recovery").unwrap();
     assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 1), "no checkpoint completed");
     probe.armed.store(true, Ordering::SeqCst);
-    client.wait_for_result().expect("the job recovers and finishes");
+    wait(&client).expect("the job recovers and finishes");
     assert!(probe.panicked.load(Ordering::SeqCst), "the failure was injected");
     assert_eq!(sorted(out.take()), expected_sums(n));
     let snapshot = client.snapshot();
@@ -237,7 +253,7 @@ impl KeyedCoProcessFunction<i64, i64, i64, (i64, i64, i64)> for SumBothAtEnd {
 #[test]
 fn a_keyed_two_input_job_resumes_from_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let n = 8_000;
+    let n = 16_000;
     let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 40, &[]));
     env.set_parallelism(2);
     let probe = Probe::default();
@@ -257,7 +273,7 @@ fn a_keyed_two_input_job_resumes_from_its_checkpoint() {
     let client = env.execute_async("keyed two-input recovery").unwrap();
     assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 1));
     probe.armed.store(true, Ordering::SeqCst);
-    client.wait_for_result().expect("the job recovers and finishes");
+    wait(&client).expect("the job recovers and finishes");
     assert!(probe.panicked.load(Ordering::SeqCst));
     assert_eq!(client.snapshot().restarts, 1);
     let expected: Vec<(i64, i64, i64)> = expected_sums(n).into_iter().map(|(k, s, _)| (k, s, -s)).collect();
@@ -280,7 +296,7 @@ fn the_job_fails_with_the_root_cause_when_fixed_delay_attempts_are_exhausted() {
         .reduce(|a, b| a + b)
         .collect();
     let client = env.execute_async("always failing").unwrap();
-    let err = client.wait_for_result().unwrap_err();
+    let err = wait(&client).unwrap_err();
     let BrookError::JobFailed { cause, .. } = &err else { panic!("{err:?}") };
     assert!(cause.starts_with("operator 'Map' in task"), "{cause}");
     assert!(cause.contains("panicked: bad record 50"), "{cause}");
@@ -327,7 +343,7 @@ fn a_failed_job_keeps_only_its_latest_checkpoint_on_disk() {
     let client = env.execute_async("keeps its checkpoint").unwrap();
     assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 3), "checkpoints completed");
     probe.armed.store(true, Ordering::SeqCst);
-    assert!(client.wait_for_result().is_err());
+    assert!(wait(&client).is_err());
     let (latest, latest_dir) = client.snapshot().latest_checkpoint.expect("a checkpoint completed");
     let job_dir = dir.path().join(client.job_id().to_string());
     let mut checkpoints: Vec<String> = std::fs::read_dir(&job_dir)
@@ -358,7 +374,7 @@ fn at_least_once_checkpoints_complete_on_a_two_input_task() {
     let right = env.from_source(ThrottledSequence { to: 10_000, per_ms: 20 }, "Right");
     let handle = left.union(vec![right]).key_by(|v: &i64| v % KEYS).process(SumAtEnd::default()).collect();
     let client = env.execute_async("at least once").unwrap();
-    client.wait_for_result().unwrap();
+    wait(&client).unwrap();
     assert!(client.snapshot().completed_checkpoints >= 1, "{:?}", client.snapshot());
     let doubled: Vec<(i64, i64, u64)> = expected_sums(10_000).into_iter().map(|(k, s, c)| (k, 2 * s, 2 * c)).collect();
     assert_eq!(sorted(handle.take()), doubled);
@@ -475,7 +491,7 @@ fn rolling_sums(n: i64, fail_at: Option<i64>, dir: &std::path::Path) -> BTreeMap
         .reduce(|a, b| (a.0, a.1 + b.1))
         .collect();
     let client = env.execute_async("rolling sums").unwrap();
-    client.wait_for_result().expect("the job recovers");
+    wait(&client).expect("the job recovers");
     if fail_at.is_some() {
         assert_eq!(client.snapshot().restarts, 1);
     }
@@ -513,6 +529,6 @@ fn restarting_is_visible_through_the_job_client() {
         .collect();
     let client = env.execute_async("restarting").unwrap();
     assert!(eventually(&client, Duration::from_secs(30), |s| s.status == JobStatus::Restarting));
-    client.wait_for_result().unwrap();
+    wait(&client).unwrap();
     assert_eq!(client.snapshot().restarts, 1);
 }
