@@ -12,7 +12,11 @@
 //!                                                     └──────────▶ JobMaster ──▶ JobHandle ──▶ JobClient
 //! ```
 //!
-//! The JobManager side works on the JobGraph only; it never calls an operator.
+//! The JobManager side works on the JobGraph only; it never calls an operator. The
+//! JobMaster runs the checkpoint coordinator (`brook_checkpoint::CheckpointCoordinator`)
+//! and restarts failed jobs from the latest completed checkpoint; the TaskManager
+//! uploads what its tasks snapshot and reads what they restore
+//! (docs/design/checkpointing.md).
 
 pub mod dispatcher;
 pub mod job_client;

@@ -4,8 +4,10 @@
 //! [`TaskInput`] (a source reader or input gates), pushes it through the chain, then
 //! sends what the chain's record writers queued — waiting for credits, which is how
 //! backpressure stops it — and yields so that other subtasks share the worker
-//! threads. Control messages (cancel; later checkpoint triggers) arrive in its
-//! mailbox and are taken between elements, so operator code never needs locks.
+//! threads. Control messages (cancel, checkpoint triggers and completion
+//! notifications) arrive in its mailbox and are taken between elements, so operator
+//! code never needs locks. Barriers arriving on its inputs are aligned by the task
+//! inputs ([`crate::checkpoint`]).
 //!
 //! A panic in user code is caught here: the task fails with the panic message and
 //! the operator that raised it, and the process lives on.
