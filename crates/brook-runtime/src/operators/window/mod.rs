@@ -33,7 +33,9 @@ use std::marker::PhantomData;
 mod panes;
 mod snapshot;
 
-use panes::{Pane, PaneTimerQueues, PaneTimerSet, Panes, find_pane, key_panes_mut, pane_index, remove_pane};
+use panes::{
+    Pane, PaneTimerQueues, PaneTimerSet, Panes, find_pane, key_panes_mut, pane_index, pane_index_before, remove_pane,
+};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -596,10 +598,18 @@ where
             skipped = n == 0;
             if n > 0 {
                 let key_panes = key_panes_mut(panes, &key);
+                // Where the previous window's pane was: assigners list an
+                // element's windows latest first, so each is found before it.
+                let mut previous: Option<(Timestamp, usize)> = None;
                 for (i, window) in windows.drain(..).enumerate() {
                     let v =
                         if i + 1 == n { value.take() } else { value.clone() }.expect("taken only at the last window");
-                    let at = pane_index(key_panes, &window);
+                    let at = match previous {
+                        Some((time, end)) if window.max_timestamp() < time => {
+                            pane_index_before(key_panes, &window, end)
+                        }
+                        _ => pane_index(key_panes, &window),
+                    };
                     let pane = &mut key_panes[at].1;
                     let result =
                         p.with_trigger(&key, &window, &mut pane.trigger_state, Some(&mut pane.timers), |t, ctx| {
@@ -614,6 +624,7 @@ where
                     if pane.is_empty() {
                         remove_pane(key_panes, at);
                     }
+                    previous = Some((window.max_timestamp(), at));
                 }
                 if key_panes.is_empty() {
                     panes.remove(&key);

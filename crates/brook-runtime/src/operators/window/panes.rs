@@ -203,8 +203,20 @@ pub(super) fn key_panes_mut<'m, K: Clone + Hash + Eq, W, Acc, TS>(
 
 /// The index of `window`'s pane, created (in order) if absent.
 pub(super) fn pane_index<W: Window, Acc, TS>(key_panes: &mut KeyPanes<W, Acc, TS>, window: &W) -> usize {
-    let time = window.max_timestamp();
     let n = key_panes.len();
+    pane_index_before(key_panes, window, n)
+}
+
+/// [`pane_index`] for a window known to end before the pane at `end` (an
+/// element's next sliding window, whose predecessor's pane is at `end`), or
+/// anywhere if `end` is the number of panes.
+pub(super) fn pane_index_before<W: Window, Acc, TS>(
+    key_panes: &mut KeyPanes<W, Acc, TS>,
+    window: &W,
+    end: usize,
+) -> usize {
+    let time = window.max_timestamp();
+    let n = end;
     // Where the panes ending at `time` begin: usually among the last few,
     // else found by binary search.
     const TAIL: usize = 8;
@@ -228,7 +240,7 @@ pub(super) fn pane_index<W: Window, Acc, TS>(key_panes: &mut KeyPanes<W, Acc, TS
         start -= 1;
     }
     let mut at = start;
-    while at < n && key_panes[at].0.max_timestamp() == time {
+    while at < key_panes.len() && key_panes[at].0.max_timestamp() == time {
         if key_panes[at].0 == *window {
             return at;
         }
@@ -286,6 +298,16 @@ mod tests {
         let got: Vec<i64> = kp.iter().map(|(w, _)| w.start).collect();
         assert_eq!(got, vec![0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
         assert_eq!(find_pane(&kp, &TimeWindow::new(40, 50)), Some(5));
+        // An element's sliding windows, latest first, each searched before the last.
+        let mut end = kp.len();
+        for s in [115, 105, 95, 85] {
+            let w = TimeWindow::new(s, s + 20);
+            end = pane_index_before(&mut kp, &w, end);
+            assert_eq!(kp[end].0, w);
+        }
+        let got: Vec<i64> = kp.iter().map(|(w, _)| w.start).collect();
+        // ordered by window end: [90, 100) ends before [85, 105)
+        assert_eq!(got, vec![0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 85, 100, 95, 105, 115]);
         assert_eq!(find_pane(&kp, &TimeWindow::new(45, 55)), None);
     }
 }
