@@ -141,3 +141,43 @@ impl<K: StateKey> CheckpointedTimers<K> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers_restore_by_key_group_at_another_parallelism() {
+        let mut timers = CheckpointedTimers::<String>::new(ProcessingTimeService::new());
+        let keys: Vec<String> = (0..20).map(|i| format!("key-{i}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            timers.register_event_time_timer(key, 100 + i as i64);
+            timers.register_processing_time_timer(key, 5_000);
+        }
+        timers.delete_event_time_timer(&keys[0], 100);
+        timers.advance_watermark(101);
+        assert_eq!(timers.pop_event_time_timer().map(|t| t.key), Some(keys[1].clone()), "fired: not snapshotted");
+        let mut writer = KeyedSnapshotWriter::new(128, KeyGroupRange::for_operator_index(128, 1, 0));
+        timers.write_snapshot(&mut writer).unwrap();
+        let snapshot = writer.finish();
+
+        // Two subtasks each restore their own key groups; together they hold every timer.
+        let (mut event_time, mut processing_time) = (Vec::new(), 0);
+        for subtask in 0..2 {
+            let mut half = CheckpointedTimers::<String>::new(ProcessingTimeService::new());
+            half.restore(&[&snapshot.bytes], KeyGroupRange::for_operator_index(128, 2, subtask)).unwrap();
+            assert!(half.num_processing_time_timers() < 20, "subtask {subtask} restored only its key groups");
+            processing_time += half.num_processing_time_timers();
+            half.advance_watermark(i64::MAX);
+            while let Some(t) = half.pop_event_time_timer() {
+                event_time.push((t.key, t.timestamp));
+            }
+        }
+        assert_eq!(processing_time, 20);
+        event_time.sort();
+        let mut expected: Vec<(String, i64)> =
+            keys.iter().enumerate().skip(2).map(|(i, k)| (k.clone(), 100 + i as i64)).collect();
+        expected.sort();
+        assert_eq!(event_time, expected);
+    }
+}
