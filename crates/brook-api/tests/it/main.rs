@@ -23,6 +23,7 @@
 //! - `job_client`: `execute_async`, job and subtask states, cancel.
 //! - `backpressure`: a slow sink bounds what a fast source has in flight.
 //! - `accumulators`: user accumulators in the job result.
+//! - `exactly_once_file_sink`: part files after failures equal a run without one.
 //! - `checkpoints`: checkpoints, restarts from the latest one with exact results,
 //!   restart strategies giving up, the final checkpoint, retained files.
 
@@ -30,6 +31,7 @@ mod accumulators;
 mod backpressure;
 mod checkpoints;
 mod connect;
+mod exactly_once_file_sink;
 mod failures;
 mod job_client;
 mod joins;
