@@ -1,20 +1,20 @@
 //! The keyed state backend an operator holds: one enum over the backends, so that
 //! operators and user functions are written once for all of them.
 //!
-//! Today there is one variant, [`HashMapStateBackend`]. A RocksDB backend will be
-//! a second variant; the state references (`ValueStateRef`, …) then become enums
-//! over the two backends' references, which user code never names. See
+//! Two variants: [`HashMapStateBackend`] (always) and `RocksDbStateBackend`
+//! (feature `rocksdb`). The state references ([`ValueStateRef`], …) are enums over
+//! the two backends' references, so user code names neither. See
 //! `docs/design/state.md`.
 
 use crate::descriptor::StateDescriptor;
 use crate::error::Result;
 use crate::handle::{AggregatingState, ListState, MapState, ReducingState, ValueState};
-use crate::heap::{
-    AggregatingStateRef, HashMapStateBackend, ListStateRef, MapStateRef, Namespace, ReducingStateRef, StateKey,
-    ValueStateRef,
-};
+use crate::heap::{HashMapStateBackend, Namespace, StateKey};
 use crate::registry::KeyedStateRegistry;
+#[cfg(feature = "rocksdb")]
+use crate::rocksdb::RocksDbStateBackend;
 use crate::snapshot::{KeyedSnapshotWriter, KeyedStateSnapshot};
+use crate::state_ref::{AggregatingStateRef, ListStateRef, MapStateRef, ReducingStateRef, ValueStateRef};
 use brook_types::Data;
 use brook_types::key_group::KeyGroupRange;
 use std::hash::Hash;
@@ -24,6 +24,20 @@ use std::hash::Hash;
 pub enum KeyedStateBackend<K> {
     /// `hashmap`: typed, in memory.
     HashMap(HashMapStateBackend<K>),
+    /// `rocksdb`: serialized, in an embedded RocksDB per operator subtask.
+    #[cfg(feature = "rocksdb")]
+    RocksDb(RocksDbStateBackend<K>),
+}
+
+/// Calls the same method on whichever backend `$value` is.
+macro_rules! dispatch {
+    ($value:expr, $b:ident => $call:expr) => {
+        match $value {
+            KeyedStateBackend::HashMap($b) => $call,
+            #[cfg(feature = "rocksdb")]
+            KeyedStateBackend::RocksDb($b) => $call,
+        }
+    };
 }
 
 impl<K: StateKey> From<HashMapStateBackend<K>> for KeyedStateBackend<K> {
@@ -32,29 +46,34 @@ impl<K: StateKey> From<HashMapStateBackend<K>> for KeyedStateBackend<K> {
     }
 }
 
+#[cfg(feature = "rocksdb")]
+impl<K: StateKey> From<RocksDbStateBackend<K>> for KeyedStateBackend<K> {
+    fn from(backend: RocksDbStateBackend<K>) -> Self {
+        KeyedStateBackend::RocksDb(backend)
+    }
+}
+
 impl<K: StateKey> KeyedStateBackend<K> {
     pub fn max_parallelism(&self) -> usize {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.max_parallelism(),
-        }
+        dispatch!(self, b => b.max_parallelism())
     }
 
     pub fn key_group_range(&self) -> KeyGroupRange {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.key_group_range(),
-        }
+        dispatch!(self, b => b.key_group_range())
     }
 
     pub fn register<D: StateDescriptor>(&mut self, descriptor: &D) -> Result<D::Handle> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.register(descriptor),
-        }
+        dispatch!(self, b => b.register(descriptor))
+    }
+
+    /// The number of (key, namespace) entries of state `name`, for tests and
+    /// metrics (the RocksDB backend scans the state).
+    pub fn entry_count(&self, name: &str) -> usize {
+        dispatch!(self, b => b.entry_count(name))
     }
 
     pub fn registry_mut(&mut self) -> &mut KeyedStateRegistry {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.registry_mut(),
-        }
+        dispatch!(self, b => b.registry_mut())
     }
 
     #[inline]
@@ -64,9 +83,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         key: &'a K,
         namespace: &'a N,
     ) -> ValueStateRef<'a, K, N, V> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.value_state(handle, key, namespace),
-        }
+        dispatch!(self, b => b.value_state(handle, key, namespace))
     }
 
     #[inline]
@@ -76,9 +93,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         key: &'a K,
         namespace: &'a N,
     ) -> ListStateRef<'a, K, N, T> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.list_state(handle, key, namespace),
-        }
+        dispatch!(self, b => b.list_state(handle, key, namespace))
     }
 
     #[inline]
@@ -88,9 +103,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         key: &'a K,
         namespace: &'a N,
     ) -> MapStateRef<'a, K, N, UK, UV> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.map_state(handle, key, namespace),
-        }
+        dispatch!(self, b => b.map_state(handle, key, namespace))
     }
 
     #[inline]
@@ -100,9 +113,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         key: &'a K,
         namespace: &'a N,
     ) -> ReducingStateRef<'a, K, N, T> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.reducing_state(handle, key, namespace),
-        }
+        dispatch!(self, b => b.reducing_state(handle, key, namespace))
     }
 
     #[inline]
@@ -112,34 +123,24 @@ impl<K: StateKey> KeyedStateBackend<K> {
         key: &'a K,
         namespace: &'a N,
     ) -> AggregatingStateRef<'a, K, N, IN, ACC, OUT> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.aggregating_state(handle, key, namespace),
-        }
+        dispatch!(self, b => b.aggregating_state(handle, key, namespace))
     }
 
     /// Per-record TTL cleanup; call once per batch with its length.
     #[inline]
     pub fn on_records(&mut self, records: usize) {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.on_records(records),
-        }
+        dispatch!(self, b => b.on_records(records))
     }
 
     pub fn snapshot(&self) -> Result<KeyedStateSnapshot> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.snapshot(),
-        }
+        dispatch!(self, b => b.snapshot())
     }
 
     pub fn write_snapshot(&self, writer: &mut KeyedSnapshotWriter) -> Result<()> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.write_snapshot(writer),
-        }
+        dispatch!(self, b => b.write_snapshot(writer))
     }
 
     pub fn restore<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> Result<()> {
-        match self {
-            KeyedStateBackend::HashMap(b) => b.restore(snapshots),
-        }
+        dispatch!(self, b => b.restore(snapshots))
     }
 }

@@ -119,6 +119,40 @@ pub enum StateError {
 
     #[error("operator state cannot be redistributed to parallelism 0")]
     ZeroParallelism,
+
+    #[error(
+        "state '{name}' of operator '{operator}' is restored from snapshots that disagree on whether its \
+         values carry TTL timestamps; the snapshots do not come from one run of the program"
+    )]
+    RestoredTtlMismatch { operator: String, name: String },
+
+    #[error(
+        "operator '{operator}' cannot restore an incremental RocksDB snapshot into a backend that already \
+         holds state; restore into a new backend before using it"
+    )]
+    IncrementalRestoreIntoUsedBackend { operator: String },
+
+    /// RocksDB reported an error.
+    #[cfg(feature = "rocksdb")]
+    #[error(
+        "RocksDB failed to {action} for operator '{operator}' in {dir}: {source}; check the local \
+         working directory (disk space, permissions)"
+    )]
+    RocksDb {
+        operator: String,
+        action: &'static str,
+        dir: std::path::PathBuf,
+        #[source]
+        source: rocksdb::Error,
+    },
+
+    #[error("could not {action} {path}: {source}; check the disk and the directory's permissions")]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = StateError> = std::result::Result<T, E>;

@@ -16,9 +16,12 @@
 //! - [`handle`] — what registration returns: [`ValueState`], [`ListState`], …
 //! - [`ttl`] — [`StateTtlConfig`] (update type, visibility, cleanup) and the
 //!   [`TtlTimeProvider`] TTL reads.
-//! - [`heap`] — [`HashMapStateBackend`], the in-memory backend, and the state
-//!   references an access returns ([`ValueStateRef`], …).
+//! - [`heap`] — [`HashMapStateBackend`], the in-memory backend.
+//! - `rocksdb` (feature `rocksdb`) — `RocksDbStateBackend`, the embedded LSM
+//!   backend for state larger than memory, with incremental checkpoints of SST files.
 //! - [`backend`] — [`KeyedStateBackend`], the one type operators hold.
+//! - [`state_ref`] — the state references an access returns ([`ValueStateRef`], …),
+//!   the same for every backend.
 //! - [`snapshot`] — the canonical, versioned keyed snapshot format:
 //!   [`KeyedSnapshotWriter`], [`KeyedSnapshotReader`].
 //! - [`operator`] — [`OperatorStateBackend`] (list, union list and broadcast state)
@@ -60,7 +63,10 @@ pub mod handle;
 pub mod heap;
 pub mod operator;
 mod registry;
+#[cfg(feature = "rocksdb")]
+pub mod rocksdb;
 pub mod snapshot;
+pub mod state_ref;
 pub mod ttl;
 
 pub use backend::KeyedStateBackend;
@@ -70,19 +76,19 @@ pub use descriptor::{
 };
 pub use error::{Result, StateError};
 pub use handle::{AggregatingState, ListState, MapState, ReducingState, StateId, ValueState};
-pub use heap::{
-    AggregatingStateRef, HashMapStateBackend, ListStateRef, MapStateRef, Namespace, ReducingStateRef, StateKey,
-    ValueStateRef,
-};
+pub use heap::{HashMapStateBackend, Namespace, StateKey};
 pub use operator::{
     BroadcastState, OperatorListState, OperatorStateBackend, OperatorStateMode, OperatorStateSnapshot,
     redistribute_operator_state,
 };
 pub use registry::KeyedStateRegistry;
+#[cfg(feature = "rocksdb")]
+pub use rocksdb::{IncrementalRestoreSource, IncrementalSnapshot, RocksDbStateBackend, SstFile};
 pub use snapshot::{
     KeyGroupRangeOffsets, KeyedSnapshotReader, KeyedSnapshotWriter, KeyedStateSnapshot, SnapshotEntry, SnapshotStateId,
     SnapshotStateInfo,
 };
+pub use state_ref::{AggregatingStateRef, ListStateRef, MapEntries, MapStateRef, ReducingStateRef, ValueStateRef};
 pub use ttl::{
     ManualTtlTimeProvider, StateTtlConfig, StateVisibility, SystemTtlTimeProvider, TtlTimeProvider, UpdateType,
 };

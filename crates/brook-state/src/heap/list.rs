@@ -234,14 +234,14 @@ impl<K: StateKey, N: Namespace, T: Data> Table<K> for ListTable<K, N, T> {
 }
 
 /// A list state of the current key and namespace (Flink's `ListState`).
-pub struct ListStateRef<'a, K, N, T> {
+pub(crate) struct HeapListRef<'a, K, N, T> {
     pub(crate) table: &'a mut ListTable<K, N, T>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
     pub(crate) clock: &'a dyn TtlTimeProvider,
 }
 
-impl<K: StateKey, N: Namespace, T: Data> ListStateRef<'_, K, N, T> {
+impl<K: StateKey, N: Namespace, T: Data> HeapListRef<'_, K, N, T> {
     /// The elements in the order they were added (empty if none).
     pub fn get(&mut self) -> &[T] {
         self.table.get(self.key, self.namespace, self.clock)

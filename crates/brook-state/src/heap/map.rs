@@ -260,14 +260,14 @@ impl<K: StateKey, N: Namespace, UK: Data + Hash + Eq, UV: Data> Table<K> for Map
 }
 
 /// A map state of the current key and namespace (Flink's `MapState`).
-pub struct MapStateRef<'a, K, N, UK, UV> {
+pub(crate) struct HeapMapRef<'a, K, N, UK, UV> {
     pub(crate) table: &'a mut MapTable<K, N, UK, UV>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
     pub(crate) clock: &'a dyn TtlTimeProvider,
 }
 
-impl<K: StateKey, N: Namespace, UK: Data + Hash + Eq, UV: Data> MapStateRef<'_, K, N, UK, UV> {
+impl<K: StateKey, N: Namespace, UK: Data + Hash + Eq, UV: Data> HeapMapRef<'_, K, N, UK, UV> {
     pub fn get<Q>(&mut self, user_key: &Q) -> Option<&UV>
     where
         UK: Borrow<Q>,
@@ -280,12 +280,6 @@ impl<K: StateKey, N: Namespace, UK: Data + Hash + Eq, UV: Data> MapStateRef<'_, 
         self.table.put(self.key, self.namespace, user_key, value, self.clock);
     }
 
-    pub fn put_all(&mut self, entries: impl IntoIterator<Item = (UK, UV)>) {
-        for (k, v) in entries {
-            self.put(k, v);
-        }
-    }
-
     /// Removes `user_key`'s entry and returns its value if it was visible.
     pub fn remove<Q>(&mut self, user_key: &Q) -> Option<UV>
     where
@@ -295,26 +289,9 @@ impl<K: StateKey, N: Namespace, UK: Data + Hash + Eq, UV: Data> MapStateRef<'_, 
         self.table.remove(self.key, self.namespace, user_key, self.clock)
     }
 
-    pub fn contains<Q>(&mut self, user_key: &Q) -> bool
-    where
-        UK: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.get(user_key).is_some()
-    }
-
-    /// The entries, in insertion order (a removal moves the last entry into the
-    /// removed one's place).
-    pub fn iter(&mut self) -> impl Iterator<Item = (&UK, &UV)> + '_ {
-        self.table.view(self.key, self.namespace, self.clock).into_iter().flat_map(|m| m.iter())
-    }
-
-    pub fn keys(&mut self) -> impl Iterator<Item = &UK> + '_ {
-        self.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&mut self) -> impl Iterator<Item = &UV> + '_ {
-        self.iter().map(|(_, v)| v)
+    /// The user map as a read sees it (applying TTL), in insertion order.
+    pub fn view(&mut self) -> Option<&UserMap<UK, UV>> {
+        self.table.view(self.key, self.namespace, self.clock)
     }
 
     pub fn is_empty(&mut self) -> bool {

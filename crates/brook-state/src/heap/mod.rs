@@ -12,19 +12,20 @@
 
 mod list;
 mod map;
-mod table;
+pub(crate) mod table;
 mod value;
 
-pub use list::ListStateRef;
-pub use map::MapStateRef;
+pub(crate) use list::HeapListRef;
+pub(crate) use map::HeapMapRef;
 pub use table::{Namespace, StateKey};
-pub use value::{AggregatingStateRef, ReducingStateRef, ValueStateRef};
+pub(crate) use value::{HeapAggregatingRef, HeapReducingRef, HeapValueRef};
 
 use crate::descriptor::{StateDescriptor, StateKind};
 use crate::error::{Result, StateError};
 use crate::handle::{AggregatingState, ListState, MapState, ReducingState, StateId, ValueState};
 use crate::registry::KeyedStateRegistry;
 use crate::snapshot::{KeyedSnapshotReader, KeyedSnapshotWriter, KeyedStateSnapshot, SnapshotStateInfo};
+use crate::state_ref::{AggregatingStateRef, ListStateRef, MapStateRef, ReducingStateRef, ValueStateRef};
 use crate::ttl::{SystemTtlTimeProvider, TtlTimeProvider};
 use brook_types::Data;
 use brook_types::key_group::KeyGroupRange;
@@ -287,7 +288,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
         namespace: &'a N,
     ) -> ValueStateRef<'a, K, N, V> {
         let (table, clock) = self.table::<ValueTable<K, N, V>, N, ValueState<V>>(handle.id());
-        ValueStateRef::new(table, key, namespace, clock)
+        ValueStateRef::heap(HeapValueRef::new(table, key, namespace, clock))
     }
 
     /// List state of `key` in `namespace`.
@@ -299,7 +300,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
         namespace: &'a N,
     ) -> ListStateRef<'a, K, N, T> {
         let (table, clock) = self.table::<ListTable<K, N, T>, N, ListState<T>>(handle.id());
-        ListStateRef { table, key, namespace, clock }
+        ListStateRef::heap(HeapListRef { table, key, namespace, clock })
     }
 
     /// Map state of `key` in `namespace`.
@@ -311,7 +312,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
         namespace: &'a N,
     ) -> MapStateRef<'a, K, N, UK, UV> {
         let (table, clock) = self.table::<MapTable<K, N, UK, UV>, N, MapState<UK, UV>>(handle.id());
-        MapStateRef { table, key, namespace, clock }
+        MapStateRef::heap(HeapMapRef { table, key, namespace, clock })
     }
 
     /// Reducing state of `key` in `namespace`.
@@ -323,7 +324,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
         namespace: &'a N,
     ) -> ReducingStateRef<'a, K, N, T> {
         let (table, clock) = self.table::<ReducingTable<K, N, T>, N, ReducingState<T>>(handle.id());
-        ReducingStateRef { table, key, namespace, clock }
+        ReducingStateRef::heap(HeapReducingRef { table, key, namespace, clock })
     }
 
     /// Aggregating state of `key` in `namespace`.
@@ -336,7 +337,7 @@ impl<K: StateKey> HashMapStateBackend<K> {
     ) -> AggregatingStateRef<'a, K, N, IN, ACC, OUT> {
         let (table, clock) =
             self.table::<AggregatingTable<K, N, IN, ACC, OUT>, N, AggregatingState<IN, ACC, OUT>>(handle.id());
-        AggregatingStateRef { table, key, namespace, clock }
+        AggregatingStateRef::heap(HeapAggregatingRef { table, key, namespace, clock })
     }
 
     /// Runs per-record incremental TTL cleanup for `records` processed records

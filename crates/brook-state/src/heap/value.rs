@@ -217,7 +217,7 @@ impl<K: StateKey, N: Namespace, V: Data> Table<K> for ValueTable<K, N, V> {
 ///
 /// Without a TTL, `update` after `value` on the same reference reuses the entry
 /// `value` found: a read-modify-write is one hash lookup.
-pub struct ValueStateRef<'a, K, N, V> {
+pub(crate) struct HeapValueRef<'a, K, N, V> {
     pub(crate) table: &'a mut ValueTable<K, N, V>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
@@ -227,7 +227,7 @@ pub struct ValueStateRef<'a, K, N, V> {
     pub(crate) found: Option<usize>,
 }
 
-impl<'a, K: StateKey, N: Namespace, V: Data> ValueStateRef<'a, K, N, V> {
+impl<'a, K: StateKey, N: Namespace, V: Data> HeapValueRef<'a, K, N, V> {
     pub(crate) fn new(
         table: &'a mut ValueTable<K, N, V>,
         key: &'a K,
@@ -321,14 +321,14 @@ impl<K: StateKey, N: Namespace, T: Data> Table<K> for ReducingTable<K, N, T> {
 }
 
 /// A reducing state of the current key and namespace (Flink's `ReducingState`).
-pub struct ReducingStateRef<'a, K, N, T> {
+pub(crate) struct HeapReducingRef<'a, K, N, T> {
     pub(crate) table: &'a mut ReducingTable<K, N, T>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
     pub(crate) clock: &'a dyn TtlTimeProvider,
 }
 
-impl<K: StateKey, N: Namespace, T: Data> ReducingStateRef<'_, K, N, T> {
+impl<K: StateKey, N: Namespace, T: Data> HeapReducingRef<'_, K, N, T> {
     /// The reduced value, if any value was added.
     pub fn get(&mut self) -> Option<&T> {
         self.table.values.get(self.key, self.namespace, self.clock).and_then(|r| r.0.as_ref())
@@ -397,14 +397,14 @@ impl<K: StateKey, N: Namespace, IN: 'static, ACC: Data, OUT: 'static> Table<K>
 }
 
 /// An aggregating state of the current key and namespace (Flink's `AggregatingState`).
-pub struct AggregatingStateRef<'a, K, N, IN, ACC, OUT> {
+pub(crate) struct HeapAggregatingRef<'a, K, N, IN, ACC, OUT> {
     pub(crate) table: &'a mut AggregatingTable<K, N, IN, ACC, OUT>,
     pub(crate) key: &'a K,
     pub(crate) namespace: &'a N,
     pub(crate) clock: &'a dyn TtlTimeProvider,
 }
 
-impl<K: StateKey, N: Namespace, IN: 'static, ACC: Data, OUT: 'static> AggregatingStateRef<'_, K, N, IN, ACC, OUT> {
+impl<K: StateKey, N: Namespace, IN: 'static, ACC: Data, OUT: 'static> HeapAggregatingRef<'_, K, N, IN, ACC, OUT> {
     /// The aggregate's result, if any value was added.
     pub fn get(&mut self) -> Option<OUT> {
         let function = &self.table.function;
