@@ -251,12 +251,17 @@ impl<K: StateKey> RocksDbStateBackend<K> {
         self.db.write_opt(batch, &self.write).map_err(self.rocks_error("write"))
     }
 
-    /// Every row of column family `cf`, in key order.
-    fn rows(&self, cf: &str) -> Result<Vec<(Box<[u8]>, Box<[u8]>)>> {
+    /// Calls `f` with every row of column family `cf`, in key order, streaming
+    /// (a state may not fit in memory).
+    fn for_each_row(&self, cf: &str, mut f: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
         let Some(handle) = self.db.cf_handle(cf) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        self.db.iterator_cf(handle, IteratorMode::Start).map(|row| row.map_err(self.rocks_error("scan"))).collect()
+        for row in self.db.iterator_cf(handle, IteratorMode::Start) {
+            let (key, value) = row.map_err(self.rocks_error("scan"))?;
+            f(&key, &value)?;
+        }
+        Ok(())
     }
 
     /// The number of (key, namespace) entries of state `name` (restored ones
@@ -264,22 +269,24 @@ impl<K: StateKey> RocksDbStateBackend<K> {
     pub fn entry_count(&self, name: &str) -> usize {
         let mut count = 0;
         if let Some(info) = self.main.get(name) {
-            let rows = panic_on(self.rows(&main_cf(name)));
-            if info.kind == StateKind::Map {
-                let mut last: Option<&[u8]> = None;
-                for (row, _) in &rows {
-                    let prefix = keys::split(row).map(|r| r.prefix);
-                    if prefix != last {
-                        count += 1;
-                        last = prefix;
-                    }
+            let mut last: Option<Vec<u8>> = None;
+            panic_on(self.for_each_row(&main_cf(name), |row, _| {
+                if info.kind != StateKind::Map {
+                    count += 1;
+                } else if let Some(parts) = keys::split(row)
+                    && last.as_deref() != Some(parts.prefix)
+                {
+                    count += 1;
+                    last = Some(parts.prefix.to_vec());
                 }
-            } else {
-                count += rows.len();
-            }
+                Ok(())
+            }));
         }
         if self.restored.contains_key(name) {
-            count += panic_on(self.rows(&restored_cf(name))).len();
+            panic_on(self.for_each_row(&restored_cf(name), |_, _| {
+                count += 1;
+                Ok(())
+            }));
         }
         count
     }
@@ -389,9 +396,13 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             if info.stamped != stamped {
                 let handle = self.db.cf_handle(&cf).expect("a known state has its column family");
                 let mut batch = WriteBatch::default();
-                for (row, value) in self.rows(&cf)? {
-                    batch.put_cf(handle, &row, codec.restamp(meta, &value, info.stamped, info.restored_at)?);
-                }
+                self.for_each_row(&cf, |row, value| {
+                    batch.put_cf(handle, row, codec.restamp(meta, value, info.stamped, info.restored_at)?);
+                    if batch.len() >= RESTORE_BATCH_ROWS {
+                        self.write_batch(std::mem::take(&mut batch))?;
+                    }
+                    Ok(())
+                })?;
                 self.write_batch(batch)?;
             }
         } else {
@@ -404,8 +415,8 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             let rcf = restored_cf(&name);
             let handle = self.db.cf_handle(&cf).expect("created above");
             let mut batch = WriteBatch::default();
-            for (prefix, value) in self.rows(&rcf)? {
-                for (suffix, value) in codec.to_rows(meta, &value, info.stamped, &info.type_name, info.restored_at)? {
+            self.for_each_row(&rcf, |prefix, value| {
+                for (suffix, value) in codec.to_rows(meta, value, info.stamped, &info.type_name, info.restored_at)? {
                     let mut row = prefix.to_vec();
                     row.extend_from_slice(&suffix);
                     batch.put_cf(handle, &row, value);
@@ -413,7 +424,8 @@ impl<K: StateKey> RocksDbStateBackend<K> {
                 if batch.len() >= RESTORE_BATCH_ROWS {
                     self.write_batch(std::mem::take(&mut batch))?;
                 }
-            }
+                Ok(())
+            })?;
             self.write_batch(batch)?;
             self.drop_cf(&rcf)?;
             self.restored.remove(&name);
