@@ -1,41 +1,29 @@
 //! The timers of a keyed process operator, snapshotted by key group.
 //!
-//! [`InternalTimerService`] has no way to list its timers, so this wrapper keeps
-//! the set of live timers beside it: every registration, deletion and firing goes
-//! through here. The snapshot writes one entry per timer into the operator's keyed
-//! snapshot (states `_timers/event-time` and `_timers/processing-time`, kind
-//! `Timers`, value the time). Once the timer service can iterate its timers, the
-//! shadow set goes away and the format stays.
+//! The snapshot writes one entry per timer, listed by the timer service in
+//! firing order, into the operator's keyed snapshot (states `_timers/event-time`
+//! and `_timers/processing-time`, kind `Timers`, value the time).
 
 use super::SnapshotError;
 use crate::processing_time::ProcessingTimeService;
-use crate::timer::{InternalTimerService, Timer};
+use crate::timer::{InternalTimerService, TimeDomain, Timer};
 use brook_state::{KeyedSnapshotReader, KeyedSnapshotWriter, StateKey, StateKind};
 use brook_types::Timestamp;
 use brook_types::key_group::KeyGroupRange;
-use std::collections::HashSet;
 
 /// Snapshot state name of event-time timers.
 pub const EVENT_TIME_TIMERS: &str = "_timers/event-time";
 /// Snapshot state name of processing-time timers.
 pub const PROCESSING_TIME_TIMERS: &str = "_timers/processing-time";
 
-type TimerSet<K> = HashSet<(K, Timestamp), foldhash::fast::RandomState>;
-
 /// A keyed operator's timers (void namespace) that can be snapshotted.
 pub struct CheckpointedTimers<K> {
     service: InternalTimerService<K, ()>,
-    event_time: TimerSet<K>,
-    processing_time: TimerSet<K>,
 }
 
 impl<K: StateKey> CheckpointedTimers<K> {
     pub fn new(clock: ProcessingTimeService) -> Self {
-        Self {
-            service: InternalTimerService::new(clock),
-            event_time: TimerSet::default(),
-            processing_time: TimerSet::default(),
-        }
+        Self { service: InternalTimerService::new(clock) }
     }
 
     pub fn current_watermark(&self) -> Timestamp {
@@ -48,22 +36,18 @@ impl<K: StateKey> CheckpointedTimers<K> {
 
     pub fn register_event_time_timer(&mut self, key: &K, time: Timestamp) {
         self.service.register_event_time_timer(key, &(), time);
-        self.event_time.insert((key.clone(), time));
     }
 
     pub fn register_processing_time_timer(&mut self, key: &K, time: Timestamp) {
         self.service.register_processing_time_timer(key, &(), time);
-        self.processing_time.insert((key.clone(), time));
     }
 
     pub fn delete_event_time_timer(&mut self, key: &K, time: Timestamp) {
         self.service.delete_event_time_timer(key, &(), time);
-        self.event_time.remove(&(key.clone(), time));
     }
 
     pub fn delete_processing_time_timer(&mut self, key: &K, time: Timestamp) {
         self.service.delete_processing_time_timer(key, &(), time);
-        self.processing_time.remove(&(key.clone(), time));
     }
 
     pub fn advance_watermark(&mut self, watermark: Timestamp) {
@@ -71,34 +55,30 @@ impl<K: StateKey> CheckpointedTimers<K> {
     }
 
     pub fn pop_event_time_timer(&mut self) -> Option<Timer<K, ()>> {
-        let timer = self.service.pop_event_time_timer()?;
-        self.event_time.remove(&(timer.key.clone(), timer.timestamp));
-        Some(timer)
+        self.service.pop_event_time_timer()
     }
 
     pub fn pop_processing_time_timer(&mut self, now: Timestamp) -> Option<Timer<K, ()>> {
-        let timer = self.service.pop_processing_time_timer(now)?;
-        self.processing_time.remove(&(timer.key.clone(), timer.timestamp));
-        Some(timer)
+        self.service.pop_processing_time_timer(now)
     }
 
     pub fn num_event_time_timers(&self) -> usize {
-        self.event_time.len()
+        self.service.num_event_time_timers()
     }
 
     pub fn num_processing_time_timers(&self) -> usize {
-        self.processing_time.len()
+        self.service.num_processing_time_timers()
     }
 
     /// Writes every timer into `writer`, in the key group of its key.
     pub fn write_snapshot(&self, writer: &mut KeyedSnapshotWriter) -> brook_state::Result<()> {
-        for (name, timers) in [(EVENT_TIME_TIMERS, &self.event_time), (PROCESSING_TIME_TIMERS, &self.processing_time)] {
+        for (name, domain) in
+            [(EVENT_TIME_TIMERS, TimeDomain::EventTime), (PROCESSING_TIME_TIMERS, TimeDomain::ProcessingTime)]
+        {
             let id = writer.begin_state(name, StateKind::Timers)?;
-            // Sorted, so that a snapshot of the same timers is the same bytes.
-            let mut sorted: Vec<&(K, Timestamp)> = timers.iter().collect();
-            sorted.sort_by_key(|(_, time)| *time);
-            for (key, time) in sorted {
-                writer.entry(id, key, &(), time)?;
+            // In firing order.
+            for (key, _, time) in self.service.timers(domain) {
+                writer.entry(id, key, &(), &time)?;
             }
         }
         Ok(())
