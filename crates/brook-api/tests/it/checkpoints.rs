@@ -426,30 +426,50 @@ fn a_final_checkpoint_completes_after_the_sources_ended_and_before_the_job_finis
 }
 
 #[test]
-fn an_operator_that_cannot_snapshot_its_state_fails_the_job_naming_it() {
-    // The interval join buffers records but has no snapshot implementation yet.
+fn an_interval_join_resumes_from_its_checkpoint_with_its_buffers() {
+    // left = right = 1..=n, same key (v % KEYS), |l - r| <= 1: each v joins
+    // itself only; the join's output 2v is summed per key from keyed state at
+    // the end, so both the join's buffers and the sums must survive a restore.
     let dir = tempfile::tempdir().unwrap();
-    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 20, &[]));
-    env.set_parallelism(1);
+    let n = 12_000;
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir.path(), 40, &[]));
+    env.set_parallelism(2);
+    let probe = Probe::default();
+    let failing = probe.clone();
     let timestamps = || WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|v: &i64, _| *v);
-    let left = env
-        .from_source(ThrottledSequence { to: 100_000, per_ms: 10 }, "Left")
-        .assign_timestamps_and_watermarks(timestamps());
+    let left =
+        env.from_source(ThrottledSequence { to: n, per_ms: 10 }, "Left").assign_timestamps_and_watermarks(timestamps());
     let right = env
-        .from_source(ThrottledSequence { to: 100_000, per_ms: 10 }, "Right")
+        .from_source(ThrottledSequence { to: n, per_ms: 10 }, "Right")
         .assign_timestamps_and_watermarks(timestamps());
-    let _handle = left
+    let out = left
         .key_by(|v: &i64| v % KEYS)
         .interval_join(right.key_by(|v: &i64| v % KEYS))
         .between(-1, 1)
         .process(|l: i64, r: i64, _ctx: &mut JoinContext<'_>, out: &mut Collector<i64>| out.collect(l + r))
+        .process(move |v: i64, _ctx: &mut Context<'_>, out: &mut Collector<i64>| {
+            if v >= n && failing.armed.load(Ordering::Relaxed) && !failing.panicked.swap(true, Ordering::SeqCst) {
+                panic!("injected failure at join result {v}");
+            }
+            out.collect(v);
+        })
+        .key_by(|v: &i64| v % KEYS)
+        .process(SumAtEnd::default())
         .collect();
-    let err = run(&env, "interval join without snapshots").unwrap_err();
-    let cause = err.to_string();
-    assert!(cause.contains("checkpoint 1 was declined: operator 'IntervalJoin' in task"), "{cause}");
-    assert!(cause.contains("could not snapshot its state for checkpoint 1"), "{cause}");
-    assert!(cause.contains("cannot snapshot it yet"), "{cause}");
-    assert!(cause.ends_with("(the job is not restarted: a restart cannot help)"), "{cause}");
+    let client = env.execute_async("interval join recovery").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 1), "no checkpoint completed");
+    probe.armed.store(true, Ordering::SeqCst);
+    wait(&client).expect("the job recovers and finishes");
+    assert!(probe.panicked.load(Ordering::SeqCst), "the failure was injected");
+    let mut expected: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
+    for v in 1..=n {
+        let e = expected.entry((2 * v) % KEYS).or_default();
+        e.0 += 2 * v;
+        e.1 += 1;
+    }
+    let expected: Vec<(i64, i64, u64)> = expected.into_iter().map(|(k, (s, c))| (k, s, c)).collect();
+    assert_eq!(sorted(out.take()), expected);
+    assert_eq!(client.snapshot().restarts, 1);
 }
 
 #[test]

@@ -11,14 +11,21 @@
 //! Buffered records are removed by event-time timers once no future record of the
 //! other side can match them: a left record at `t` after the watermark passes
 //! `t + upper`, a right record at `t` after it passes `t - lower`.
+//!
+//! Checkpoints hold both buffers and the cleanup timers, by key group (states
+//! `_join/left`, `_join/right`, `_join/timers`), so a job restores at any
+//! parallelism.
 
 use super::TwoInputOperator;
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::{Collector, Context, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::Output;
 use crate::side_output::{OutputTag, SideOutputs};
-use crate::timer::InternalTimerService;
-use brook_types::{Batch, NO_TIMESTAMP, Timestamp, Watermark};
+use crate::timer::{InternalTimerService, TimeDomain};
+use brook_state::{KeyedSnapshotReader, KeyedSnapshotWriter, StateKind};
+use brook_types::key_group::KeyGroupRange;
+use brook_types::{Batch, Data, NO_TIMESTAMP, Timestamp, Watermark};
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 
@@ -86,7 +93,7 @@ impl JoinBounds {
 }
 
 /// Which input a buffered record came from (the timer namespace).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 enum Side {
     Left,
     Right,
@@ -168,10 +175,77 @@ where
     }
 }
 
+const LEFT: &str = "_join/left";
+const RIGHT: &str = "_join/right";
+const TIMERS: &str = "_join/timers";
+
+impl<L, R, O, SL, SR, P> IntervalJoinOperator<L, R, O, SL, SR, P>
+where
+    L: Data,
+    R: Data,
+    SL: KeySelector<L>,
+    SR: KeySelector<R, Key = SL::Key>,
+    P: ProcessJoinFunction<L, R, O>,
+{
+    fn key_group_range(&self) -> KeyGroupRange {
+        let r = &self.runtime;
+        KeyGroupRange::for_operator_index(r.max_parallelism, r.parallelism, r.subtask_index)
+    }
+
+    fn snapshot_buffers(&self) -> Result<brook_state::KeyedStateSnapshot, SnapshotError> {
+        let mut writer = KeyedSnapshotWriter::new(self.runtime.max_parallelism, self.key_group_range());
+        let left = writer.begin_state(LEFT, StateKind::Internal)?;
+        for (key, buffer) in &self.left {
+            writer.entry(left, key, &(), buffer)?;
+        }
+        let right = writer.begin_state(RIGHT, StateKind::Internal)?;
+        for (key, buffer) in &self.right {
+            writer.entry(right, key, &(), buffer)?;
+        }
+        let timers = writer.begin_state(TIMERS, StateKind::Timers)?;
+        for (key, side, time) in self.timers.timers(TimeDomain::EventTime) {
+            writer.entry(timers, key, side, &time)?;
+        }
+        Ok(writer.finish())
+    }
+
+    fn restore_buffers<B: AsRef<[u8]>>(&mut self, snapshots: &[B]) -> Result<(), SnapshotError> {
+        let range = self.key_group_range();
+        let operator = self.runtime.operator_name.clone();
+        let undecodable = |e: bincode::Error| {
+            SnapshotError::Failed(format!(
+                "interval join '{operator}': the checkpoint's buffers do not decode with this job's types \
+                 (key {}): {e}; restore with the job that took the checkpoint",
+                std::any::type_name::<SL::Key>()
+            ))
+        };
+        for snapshot in snapshots {
+            let reader = KeyedSnapshotReader::new(snapshot.as_ref())?;
+            let (left, right, timers) = (reader.state(LEFT), reader.state(RIGHT), reader.state(TIMERS));
+            for entry in reader.entries(range) {
+                let entry = entry?;
+                let key: SL::Key = entry.decode_key().map_err(undecodable)?;
+                if Some(entry.state) == left {
+                    let buffer: Buffer<L> = entry.decode_value().map_err(undecodable)?;
+                    self.left.entry(key).or_default().extend(buffer);
+                } else if Some(entry.state) == right {
+                    let buffer: Buffer<R> = entry.decode_value().map_err(undecodable)?;
+                    self.right.entry(key).or_default().extend(buffer);
+                } else if Some(entry.state) == timers {
+                    let side: Side = entry.decode_namespace().map_err(undecodable)?;
+                    let time: Timestamp = entry.decode_value().map_err(undecodable)?;
+                    self.timers.register_event_time_timer(&key, &side, time);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<L, R, O, SL, SR, P> TwoInputOperator<L, R, O> for IntervalJoinOperator<L, R, O, SL, SR, P>
 where
-    L: Clone + Send,
-    R: Clone + Send,
+    L: Data,
+    R: Data,
     O: Send,
     SL: KeySelector<L>,
     SR: KeySelector<R, Key = SL::Key>,
@@ -259,5 +333,18 @@ where
 
     fn finish(&mut self, _out: &mut dyn Output<O>) {
         self.side_outputs.end_input();
+    }
+
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        ctx.set_keyed_state(self.snapshot_buffers()?);
+        Ok(())
+    }
+
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        self.restore_buffers(ctx.keyed_state())
+    }
+
+    fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.side_outputs)
     }
 }
