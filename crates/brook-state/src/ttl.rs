@@ -54,13 +54,13 @@ pub struct CleanupStrategies {
     pub full_snapshot: bool,
     /// Explicitly configured incremental cleanup.
     pub incremental: Option<IncrementalCleanupStrategy>,
-    /// Accepted for Flink compatibility and kept for the RocksDB backend (its
-    /// compaction filter would check expiry after this many entries); the
-    /// hash-map backend ignores it.
+    /// The RocksDB backend removes expired values (not list elements) when it
+    /// compacts; Flink's number of entries between clock queries is accepted and
+    /// recorded (the clock is read for every value). The hash-map backend ignores it.
     pub rocksdb_compact_filter: Option<u64>,
     /// Background cleanup with the backend's default strategy when none is
     /// configured: for the hash-map backend, incremental cleanup of 5 entries per
-    /// access (as Flink's default).
+    /// access (as Flink's default); for RocksDB, the compaction filter.
     pub in_background: bool,
 }
 
@@ -177,7 +177,8 @@ impl StateTtlConfigBuilder {
         self
     }
 
-    /// Accepted and recorded for the RocksDB backend; the hash-map backend ignores it.
+    /// The RocksDB backend drops expired values when it compacts (also on by default
+    /// with background cleanup); the hash-map backend ignores it.
     pub fn cleanup_in_rocksdb_compact_filter(mut self, query_time_after_num_entries: u64) -> Self {
         self.config.cleanup.rocksdb_compact_filter = Some(query_time_after_num_entries);
         self
@@ -246,6 +247,8 @@ pub(crate) struct TtlPolicy {
     pub incremental: usize,
     pub every_record: bool,
     pub snapshot_cleanup: bool,
+    /// The RocksDB backend's compaction filter drops expired values.
+    pub compaction_filter: bool,
 }
 
 impl TtlPolicy {
@@ -261,6 +264,7 @@ impl TtlPolicy {
             incremental: incremental.map_or(0, |i| i.cleanup_size),
             every_record: incremental.is_some_and(|i| i.run_cleanup_for_every_record),
             snapshot_cleanup: config.cleanup.full_snapshot,
+            compaction_filter: config.cleanup.rocksdb_compact_filter.is_some() || config.cleanup.in_background,
         })
     }
 

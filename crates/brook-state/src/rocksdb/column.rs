@@ -41,6 +41,9 @@ pub(crate) struct CfInfo {
     /// When it was restored: unstamped values get this stamp when converted into a
     /// state with a TTL.
     pub restored_at: i64,
+    /// The TTL the column family's compaction filter drops expired values with
+    /// (value-like and map states whose TTL asks for it).
+    pub compaction_ttl_ms: Option<i64>,
 }
 
 /// A state that has been used: its column family and typed conversions.

@@ -105,6 +105,7 @@ struct CfMeta {
     stamped: bool,
     type_name: String,
     restored_at: i64,
+    compaction_ttl_ms: Option<i64>,
 }
 
 /// What [`IncrementalSnapshot::meta`] holds (bincode).
@@ -155,6 +156,7 @@ fn to_meta(states: &BTreeMap<String, CfInfo>) -> Vec<CfMeta> {
             stamped: info.stamped,
             type_name: info.type_name.clone(),
             restored_at: info.restored_at,
+            compaction_ttl_ms: info.compaction_ttl_ms,
         })
         .collect()
 }
@@ -164,7 +166,13 @@ fn from_meta(states: &[CfMeta]) -> impl Iterator<Item = (String, CfInfo)> + '_ {
         let kind = StateKind::from_code(c.kind).expect("checked when decoded");
         (
             c.state.clone(),
-            CfInfo { kind, stamped: c.stamped, type_name: c.type_name.clone(), restored_at: c.restored_at },
+            CfInfo {
+                kind,
+                stamped: c.stamped,
+                type_name: c.type_name.clone(),
+                restored_at: c.restored_at,
+                compaction_ttl_ms: c.compaction_ttl_ms,
+            },
         )
     })
 }
@@ -299,14 +307,18 @@ impl<K: StateKey> RocksDbStateBackend<K> {
         if let Some(b) = base {
             link_files(&sources[b].dir, &db_path)?;
         }
-        let db = Self::open_with_column_families(&db_path, false).map_err(|source| StateError::RocksDb {
-            operator: self.operator.to_string(),
-            action: "open the restored database",
-            dir: db_path.clone(),
-            source,
+        let db = self.open_with_column_families(&db_path, base.map(|b| &metas[b]), false).map_err(|source| {
+            StateError::RocksDb {
+                operator: self.operator.to_string(),
+                action: "open the restored database",
+                dir: db_path.clone(),
+                source,
+            }
         })?;
         let old_path = std::mem::replace(&mut self.db_path, db_path);
         drop(std::mem::replace(&mut self.db, db));
+        // The new DB's column families were opened with options rust-rocksdb keeps.
+        self.cf_options.clear();
         std::fs::remove_dir_all(&old_path).map_err(io("remove", &old_path))?;
 
         if let Some(b) = base {
@@ -329,11 +341,25 @@ impl<K: StateKey> RocksDbStateBackend<K> {
         Ok(())
     }
 
-    /// Opens the DB at `path` with all its column families (creating it if missing).
-    fn open_with_column_families(path: &Path, read_only: bool) -> std::result::Result<DB, rocksdb::Error> {
+    /// Opens the DB at `path` with all its column families (creating it if
+    /// missing); `meta`'s states get their compaction filters.
+    fn open_with_column_families(
+        &self,
+        path: &Path,
+        meta: Option<&Meta>,
+        read_only: bool,
+    ) -> std::result::Result<DB, rocksdb::Error> {
         let options = db_options();
         let names = if path.join("CURRENT").exists() { DB::list_cf(&options, path)? } else { Vec::new() };
-        let descriptors = names.into_iter().map(|n| ColumnFamilyDescriptor::new(n, cf_options()));
+        let filters: BTreeMap<String, i64> = meta
+            .into_iter()
+            .flat_map(|m| &m.main)
+            .filter_map(|c| Some((main_cf(&c.state), c.compaction_ttl_ms?)))
+            .collect();
+        let descriptors = names.into_iter().map(|n| {
+            let options = cf_options(filters.get(&n).copied(), &self.clock);
+            ColumnFamilyDescriptor::new(n, options)
+        });
         if read_only {
             DB::open_cf_descriptors_read_only(&options, path, descriptors, false)
         } else {
@@ -363,12 +389,13 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             .tempdir_in(parent)
             .map_err(io("create a directory in", parent))?;
         link_files(&source.dir, scratch.path())?;
-        let other = Self::open_with_column_families(scratch.path(), true).map_err(|source| StateError::RocksDb {
-            operator: self.operator.to_string(),
-            action: "open an old subtask's database",
-            dir: scratch.path().to_path_buf(),
-            source,
-        })?;
+        let other =
+            self.open_with_column_families(scratch.path(), None, true).map_err(|source| StateError::RocksDb {
+                operator: self.operator.to_string(),
+                action: "open an old subtask's database",
+                dir: scratch.path().to_path_buf(),
+                source,
+            })?;
         let (start, end) = key_group_bounds(self.key_group_range);
         let kinds = [(&meta.main, true), (&meta.restored, false)];
         for (states, is_main) in kinds {
@@ -380,7 +407,7 @@ impl<K: StateKey> RocksDbStateBackend<K> {
                     return Err(StateError::RestoredTtlMismatch { operator: self.operator.to_string(), name });
                 }
                 let cf = if is_main { main_cf(&name) } else { restored_cf(&name) };
-                self.create_cf(&cf)?;
+                self.create_cf(&cf, if is_main { info.compaction_ttl_ms } else { None })?;
                 let Some(from) = other.cf_handle(&cf) else { continue };
                 let to = self.db.cf_handle(&cf).expect("created above");
                 let mut options = ReadOptions::default();

@@ -95,8 +95,12 @@ pub struct RocksDbStateBackend<K> {
     /// Counts DB directories, which a restore replaces.
     generation: u32,
     db_path: PathBuf,
-    // Dropped in declaration order: the DB before its directory.
+    // Dropped in declaration order: the DB before the options it uses and its directory.
     db: DB,
+    /// The options of column families made with `create_cf`, which RocksDB uses
+    /// until the DB closes but rust-rocksdb does not keep: their compaction filter
+    /// is freed with them.
+    cf_options: Vec<Options>,
     workdir: tempfile::TempDir,
     _key: PhantomData<fn() -> K>,
 }
@@ -126,10 +130,22 @@ fn db_options() -> Options {
     options
 }
 
-/// The options of every column family: lists append through the merge operator.
-fn cf_options() -> Options {
+/// The options of a column family: lists append through the merge operator; with
+/// `compaction_ttl_ms`, compactions drop values whose trailing TTL stamp expired
+/// (value-like and map rows only: a list's stamps are inside its elements).
+fn cf_options(compaction_ttl_ms: Option<i64>, clock: &Arc<dyn TtlTimeProvider>) -> Options {
     let mut options = Options::default();
     options.set_merge_operator_associative("brook-append-lists", list::append_lists);
+    if let Some(ttl_ms) = compaction_ttl_ms {
+        let clock = clock.clone();
+        options.set_compaction_filter("brook-ttl", move |_level: u32, _row: &[u8], value: &[u8]| {
+            if column::trailing_stamp(value).saturating_add(ttl_ms) <= clock.current_timestamp() {
+                rocksdb::CompactionDecision::Remove
+            } else {
+                rocksdb::CompactionDecision::Keep
+            }
+        });
+    }
     options
 }
 
@@ -176,6 +192,7 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             generation: 0,
             db_path,
             db,
+            cf_options: Vec::new(),
             workdir,
             _key: PhantomData,
         })
@@ -231,11 +248,13 @@ impl<K: StateKey> RocksDbStateBackend<K> {
         }
     }
 
-    fn create_cf(&mut self, name: &str) -> Result<()> {
+    fn create_cf(&mut self, name: &str, compaction_ttl_ms: Option<i64>) -> Result<()> {
         if self.db.cf_handle(name).is_some() {
             return Ok(());
         }
-        let result = self.db.create_cf(name, &cf_options());
+        let options = cf_options(compaction_ttl_ms, &self.clock);
+        let result = self.db.create_cf(name, &options);
+        self.cf_options.push(options);
         result.map_err(self.rocks_error("create a column family"))
     }
 
@@ -289,6 +308,16 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             }));
         }
         count
+    }
+
+    /// Compacts every state's column family now (RocksDB also compacts by itself):
+    /// compaction filters drop expired values. For maintenance and tests.
+    pub fn compact(&self) {
+        for name in self.main.keys().map(|n| main_cf(n)).chain(self.restored.keys().map(|n| restored_cf(n))) {
+            if let Some(handle) = self.db.cf_handle(&name) {
+                self.db.compact_range_cf(handle, None::<&[u8]>, None::<&[u8]>);
+            }
+        }
     }
 
     /// The column of `id`, created on first use; and the cell of (key, namespace).
@@ -380,6 +409,8 @@ impl<K: StateKey> RocksDbStateBackend<K> {
     fn prepare_column(&mut self, meta: &TableMeta, codec: &dyn ColumnCodec) -> Result<()> {
         let name = meta.name.to_string();
         let stamped = meta.ttl.is_some();
+        let compaction_ttl_ms =
+            meta.ttl.filter(|t| t.compaction_filter && meta.kind != StateKind::List).map(|t| t.ttl_ms);
         let cf = main_cf(&name);
         let now = self.clock.current_timestamp();
         let operator = self.operator.to_string();
@@ -406,7 +437,7 @@ impl<K: StateKey> RocksDbStateBackend<K> {
                 self.write_batch(batch)?;
             }
         } else {
-            self.create_cf(&cf)?;
+            self.create_cf(&cf, compaction_ttl_ms)?;
         }
         if let Some(info) = self.restored.get(&name).cloned() {
             if info.kind != meta.kind {
@@ -430,8 +461,16 @@ impl<K: StateKey> RocksDbStateBackend<K> {
             self.drop_cf(&rcf)?;
             self.restored.remove(&name);
         }
-        self.main
-            .insert(name, CfInfo { kind: meta.kind, stamped, type_name: meta.type_name.to_string(), restored_at: now });
+        self.main.insert(
+            name,
+            CfInfo {
+                kind: meta.kind,
+                stamped,
+                type_name: meta.type_name.to_string(),
+                restored_at: now,
+                compaction_ttl_ms,
+            },
+        );
         Ok(())
     }
 
@@ -673,6 +712,7 @@ impl<K: StateKey> RocksDbStateBackend<K> {
                         stamped: info.ttl_timestamps,
                         type_name: info.type_name.clone(),
                         restored_at: now,
+                        compaction_ttl_ms: None,
                     });
                     if entry.stamped != info.ttl_timestamps {
                         return Err(StateError::RestoredTtlMismatch {
@@ -680,7 +720,7 @@ impl<K: StateKey> RocksDbStateBackend<K> {
                             name: info.name.clone(),
                         });
                     }
-                    self.create_cf(&restored_cf(&info.name))?;
+                    self.create_cf(&restored_cf(&info.name), None)?;
                 }
                 targets.push(Some(used));
             }

@@ -253,3 +253,32 @@ fn an_incremental_restore_needs_a_new_backend() {
          or object given"
     );
 }
+
+#[test]
+fn compaction_drops_expired_values_of_states_with_a_compaction_filter() {
+    let clock = ManualTtlTimeProvider::new(0);
+    let mut b = rocks(128, 1, 0).with_ttl_time_provider(Arc::new(clock.clone()));
+    let ttl = |filter: bool| {
+        let builder = StateTtlConfig::new_builder(Duration::from_millis(100)).disable_cleanup_in_background();
+        if filter { builder.cleanup_in_rocksdb_compact_filter(1000) } else { builder }.build()
+    };
+    let filtered = b.register(&ValueStateDescriptor::<i64>::new("filtered").enable_time_to_live(ttl(true))).unwrap();
+    let kept = b.register(&ValueStateDescriptor::<i64>::new("kept").enable_time_to_live(ttl(false))).unwrap();
+    let map = b.register(&MapStateDescriptor::<u8, i64>::new("map").enable_time_to_live(ttl(true))).unwrap();
+    for k in 0..10 {
+        b.value_state(&filtered, &k, &()).update(k);
+        b.value_state(&kept, &k, &()).update(k);
+        b.map_state(&map, &k, &()).put(1, k);
+    }
+    clock.set(50);
+    b.value_state(&filtered, &10, &()).update(10);
+    b.map_state(&map, &0, &()).put(2, 0);
+    clock.set(120);
+    assert_eq!(b.entry_count("filtered"), 11, "expired but not compacted yet");
+    b.compact();
+    assert_eq!(b.entry_count("filtered"), 1, "only the value written at 50 is live");
+    assert_eq!(b.entry_count("kept"), 10, "no compaction filter");
+    assert_eq!(b.entry_count("map"), 1, "key 0 keeps its entry written at 50");
+    assert_eq!(b.map_state(&map, &0, &()).iter().collect::<Vec<_>>(), [(&2, &0)]);
+    assert_eq!(b.value_state(&filtered, &10, &()).value(), Some(&10));
+}
