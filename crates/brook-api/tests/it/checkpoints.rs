@@ -552,3 +552,67 @@ fn restarting_is_visible_through_the_job_client() {
     wait(&client).unwrap();
     assert_eq!(client.snapshot().restarts, 1);
 }
+
+/// An environment whose jobs keep their checkpoints when canceled.
+fn retained_sum_job(dir: &std::path::Path, parallelism: usize, extra: &[&str]) -> StreamExecutionEnvironment {
+    let mut pairs = vec!["execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION"];
+    pairs.extend_from_slice(extra);
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(dir, 40, &pairs));
+    env.set_parallelism(parallelism);
+    env
+}
+
+/// Runs the sum job until a checkpoint completed, cancels it, and returns the
+/// retained checkpoint's directory.
+fn checkpoint_then_cancel(dir: &std::path::Path, n: i64) -> String {
+    let env = retained_sum_job(dir, 2, &[]);
+    let _out = sum_job(&env, n, i64::MAX, &Probe::default());
+    let client = env.execute_async("sums, canceled").unwrap();
+    assert!(eventually(&client, Duration::from_secs(30), |s| s.completed_checkpoints >= 2), "no checkpoint completed");
+    let (_, chk) = client.snapshot().latest_checkpoint.expect("a completed checkpoint");
+    client.cancel();
+    let err = wait(&client).unwrap_err().to_string();
+    assert!(err.contains("cancel"), "{err}");
+    chk
+}
+
+#[test]
+fn a_job_restores_from_a_retained_checkpoint_at_another_parallelism() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 30_000;
+    let chk = checkpoint_then_cancel(dir.path(), n);
+    let metadata = chk.trim_start_matches("file://").to_string() + "/_metadata";
+    assert!(std::path::Path::new(&metadata).exists(), "the canceled job kept {metadata}");
+    for parallelism in [1, 3] {
+        let path = format!("execution.state-recovery.path={chk}");
+        let env = retained_sum_job(dir.path(), parallelism, &[&path]);
+        let probe = Probe::default();
+        let out = sum_job(&env, n, i64::MAX, &probe);
+        run(&env, "sums, restored").expect("the restored job finishes");
+        assert_eq!(sorted(out.take()), expected_sums(n), "restored at parallelism {parallelism}");
+    }
+}
+
+#[test]
+fn state_of_an_operator_the_job_no_longer_has_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 30_000;
+    let chk = checkpoint_then_cancel(dir.path(), n);
+    let path = format!("execution.state-recovery.path={chk}");
+    // The same source, but the keyed sums are gone.
+    let without_sums = |extra: &[&str]| {
+        let mut pairs = vec![path.as_str()];
+        pairs.extend_from_slice(extra);
+        let env = retained_sum_job(dir.path(), 2, &pairs);
+        let out = env.from_source(ThrottledSequence { to: n, per_ms: 20 }, "Throttled Sequence").collect();
+        (env, out)
+    };
+    let (env, _out) = without_sums(&[]);
+    let err = run(&env, "sums dropped").unwrap_err().to_string();
+    assert!(err.contains("which this job does not have"), "{err}");
+    assert!(err.contains("--allowNonRestoredState"), "{err}");
+    let (env, out) = without_sums(&["execution.state-recovery.ignore-unclaimed-state=true"]);
+    run(&env, "sums dropped, allowed").expect("the job skips the unclaimed state");
+    let read = out.take().len() as i64;
+    assert!(read > 0 && read < n, "the source resumed from its checkpointed position: read {read} of {n}");
+}

@@ -39,6 +39,7 @@ use brook_checkpoint::{
 };
 use brook_runtime::graph::JobGraph;
 use brook_runtime::task::ExecutionState;
+use brook_types::config::options;
 use brook_types::{CheckpointBarrier, CheckpointId, TaskManagerId, VertexId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -95,6 +96,9 @@ pub struct JobMaster {
     /// Storage I/O in flight; awaited when the job ends, so that nothing of an
     /// aborted checkpoint is left behind.
     io_tasks: tokio::task::JoinSet<()>,
+    /// The savepoint or retained checkpoint the job started from
+    /// (`execution.state-recovery.path`), until a checkpoint of its own completes.
+    initial_restore: Option<Arc<CompletedCheckpoint>>,
 }
 
 /// The receiving ends of the JobMaster's channels.
@@ -132,6 +136,7 @@ impl JobMaster {
             checkpoint_reports,
             io,
             io_tasks: tokio::task::JoinSet::new(),
+            initial_restore: None,
         }
     }
 
@@ -152,6 +157,40 @@ impl JobMaster {
         Ok(())
     }
 
+    /// The savepoint or retained checkpoint named by `execution.state-recovery.path`
+    /// (`brook run -s`), checked against the job: state of an operator the job does
+    /// not have is an error unless `execution.state-recovery.ignore-unclaimed-state`
+    /// (`-n`, `--allowNonRestoredState`) allows skipping it.
+    async fn recovery_checkpoint(&self) -> Result<Option<Arc<CompletedCheckpoint>>, String> {
+        let config = &self.job.configuration;
+        let Some(path) = config.get_optional(&options::STATE_RECOVERY_PATH) else { return Ok(None) };
+        let storage = CheckpointStorage::from_config(config).map_err(|e| e.to_string())?;
+        let resolved =
+            storage.resolve(&path).await.map_err(|e| format!("cannot restore the job from '{path}': {e}"))?;
+        let allow_skipping = config.get_bool(&options::STATE_RECOVERY_IGNORE_UNCLAIMED_STATE);
+        let job_operators: Vec<_> =
+            self.job.vertices.iter().flat_map(|v| &v.operators).map(|o| o.operator_id).collect();
+        for op in &resolved.metadata.operators {
+            let has_state = op.coordinator_state.is_some()
+                || op.subtasks.iter().any(|s| !s.keyed.is_empty() || s.operator_state.is_some());
+            if !has_state || job_operators.contains(&op.operator_id) {
+                continue;
+            }
+            let uid = op.uid.as_deref().map(|u| format!(" (uid '{u}')")).unwrap_or_default();
+            if !allow_skipping {
+                return Err(format!(
+                    "cannot restore the job from '{path}': it has state of operator '{}'{uid}, which this job does \
+                     not have; give the operator that should own it the same uid, or skip that state with \
+                     --allowNonRestoredState (-n)",
+                    op.name
+                ));
+            }
+            tracing::warn!(job_id = %self.job.job_id, operator = %op.name, "skipping state of an operator the job does not have");
+        }
+        tracing::info!(job_id = %self.job.job_id, path = %path, checkpoint = %resolved.metadata.checkpoint_id, "restoring the job");
+        Ok(Some(Arc::new(CompletedCheckpoint { pointer: resolved.pointer, metadata: resolved.metadata })))
+    }
+
     /// Schedules, deploys and follows the job until it ends.
     pub async fn run(mut self, control: mpsc::UnboundedReceiver<JobControl>) {
         let job_id = self.job.job_id;
@@ -159,6 +198,13 @@ impl JobMaster {
         if let Err(e) = self.configure() {
             self.handle.set_status(JobStatus::Failed, Some(e));
             return;
+        }
+        match self.recovery_checkpoint().await {
+            Ok(restore) => self.initial_restore = restore,
+            Err(e) => {
+                self.handle.set_status(JobStatus::Failed, Some(e));
+                return;
+            }
         }
         let required = self.job.required_slots();
         let total: usize = required.values().sum();
@@ -190,7 +236,7 @@ impl JobMaster {
         (self.updates, self.checkpoint_reports, self.io) = (updates_tx, reports_tx, io_tx);
         let mut inboxes = Inboxes { updates, checkpoint_reports, io, control };
         self.handle.set_status(JobStatus::Running, None);
-        self.deploy_all(None);
+        self.deploy_all(self.initial_restore.clone());
         self.follow(&mut inboxes).await;
         self.finish(&mut inboxes).await;
     }
@@ -268,7 +314,12 @@ impl JobMaster {
         for tm in self.task_managers.values() {
             tm.reset_job_gates(self.job.job_id);
         }
-        let restore = self.coordinator.as_ref().and_then(|c| c.latest_completed().cloned()).map(Arc::new);
+        let restore = self
+            .coordinator
+            .as_ref()
+            .and_then(|c| c.latest_completed().cloned())
+            .map(Arc::new)
+            .or_else(|| self.initial_restore.clone());
         tracing::info!(
             job_id = %self.job.job_id,
             attempt = self.attempt,

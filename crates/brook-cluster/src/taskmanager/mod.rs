@@ -109,18 +109,27 @@ impl TaskManager {
                     descriptor.subtask_index + 1,
                     descriptor.parallelism
                 );
-                let restore_state = match (&restore, &storage) {
-                    (Some(checkpoint), Some(storage)) => Some(
-                        checkpoints::read_restore_state(storage, checkpoint, &job_graph, &descriptor).await.map_err(
-                            |e| {
-                                format!(
-                                    "task '{task_name}' cannot restore from checkpoint {}: {e}",
-                                    checkpoint.checkpoint_id()
-                                )
-                            },
-                        )?,
-                    ),
-                    _ => None,
+                let restore_state = match &restore {
+                    Some(checkpoint) => {
+                        // A job started from a savepoint reads it even when it does not checkpoint itself.
+                        let storage = match &storage {
+                            Some(storage) => storage.clone(),
+                            None => {
+                                CheckpointStorage::from_config(&job_graph.configuration).map_err(|e| e.to_string())?
+                            }
+                        };
+                        Some(
+                            checkpoints::read_restore_state(&storage, checkpoint, &job_graph, &descriptor)
+                                .await
+                                .map_err(|e| {
+                                    format!(
+                                        "task '{task_name}' cannot restore from checkpoint {}: {e}",
+                                        checkpoint.checkpoint_id()
+                                    )
+                                })?,
+                        )
+                    }
+                    None => None,
                 };
                 let settings = match storage {
                     Some(storage) => TaskCheckpointSettings {
