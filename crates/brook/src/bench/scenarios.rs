@@ -93,8 +93,9 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
     anyhow::ensure!(parallelism >= 1, "the parallelism must be at least 1");
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let run_id = RUNS.fetch_add(1, Ordering::Relaxed);
-    let csv = std::env::temp_dir().join(format!("brook-bench-wordcount-{}-{run_id}.csv", std::process::id()));
-    let _ = std::fs::remove_file(&csv);
+    // The job writes part files into this directory.
+    let csv = std::env::temp_dir().join(format!("brook-bench-wordcount-{}-{run_id}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&csv);
 
     let before = ResourceUsage::of_this_process().context("getrusage")?;
     let start = Instant::now();
@@ -112,7 +113,7 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
         Workload::Pipeline { records } => check_pipeline(&result, *records),
         Workload::WordCount { words, .. } => {
             let check = check_word_count(&csv, *words);
-            let _ = std::fs::remove_file(&csv);
+            let _ = std::fs::remove_dir_all(&csv);
             check
         }
         Workload::KeyedSum { records, keys } => check_keyed_sum(&result, *records, *keys),
@@ -387,10 +388,25 @@ fn check_sliding_max(result: &JobExecutionResult, n: u64, keys: u64) -> anyhow::
     check_sink(result, windows, total).map(|s| format!("{s} (window maxima)"))
 }
 
+/// A file, or the committed part files (`part-…`) of an output directory, concatenated.
+fn read_output(path: &Path) -> std::io::Result<String> {
+    if !path.is_dir() {
+        return std::fs::read_to_string(path);
+    }
+    let mut text = String::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with("part-") {
+            text.push_str(&std::fs::read_to_string(entry.path())?);
+        }
+    }
+    Ok(text)
+}
+
 /// (b): one `word,count` line per distinct word, the counts adding up to the
 /// number of words of the text.
 fn check_word_count(csv: &Path, words: u64) -> anyhow::Result<String> {
-    let output = std::fs::read_to_string(csv).with_context(|| format!("cannot read the output {}", csv.display()))?;
+    let output = read_output(csv).with_context(|| format!("cannot read the output {}", csv.display()))?;
     let mut seen = HashSet::new();
     let mut total = 0u64;
     for (i, line) in output.lines().enumerate() {

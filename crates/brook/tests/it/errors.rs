@@ -147,7 +147,7 @@ fn job_help_lists_the_job_options() {
     assert!(run.stdout.contains("--input") && run.stdout.contains("--execution-mode"), "{}", run.stdout);
 }
 
-/// A job that fails while running (its output path is a directory) reports the
+/// A job that fails while running (its output directory is a file) reports the
 /// cause once, as the last line; the log line the task failure produces at the
 /// default level (`warn`) repeats it, with ANSI colour codes although stderr is
 /// not a terminal.
@@ -156,9 +156,9 @@ fn job_failing_at_runtime_reports_one_error_line() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let input = utf8(&dir.path().join("in.txt"));
     std::fs::write(&input, "a b a\n").expect("write");
-    let run = brook(["run", "--local", "wordcount", "--input", &input, "--output", &utf8(dir.path())]);
+    let run = brook(["run", "--local", "wordcount", "--input", &input, "--output", &input]);
     let error = run.assert_error();
-    assert!(error.contains("cannot create output file") && error.contains(&utf8(dir.path())), "{error}");
+    assert!(error.contains("cannot create output directory") && error.contains(&input), "{error}");
     assert!(!run.stderr.contains('\u{1b}'), "no ANSI escapes when stderr is not a terminal");
 }
 

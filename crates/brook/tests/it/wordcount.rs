@@ -1,5 +1,6 @@
 //! `brook run --local wordcount`: exact results at several parallelisms, in
-//! BATCH and STREAMING mode, to a file and to stdout.
+//! BATCH and STREAMING mode (with and without checkpoints), to part files in an
+//! output directory and to stdout.
 
 use crate::cli::brook;
 use crate::text::{sample, word_counts};
@@ -23,7 +24,7 @@ impl Workspace {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let input = dir.path().join("input.txt");
         std::fs::write(&input, text).expect("writing the input file");
-        let output = dir.path().join("out").join("counts.csv");
+        let output = dir.path().join("out").join("counts");
         Self { input: utf8(&input), output: utf8(&output), counts: word_counts(text), _dir: dir }
     }
 
@@ -48,11 +49,32 @@ fn sorted(lines: impl IntoIterator<Item = String>) -> Vec<String> {
     lines
 }
 
-/// The lines of a file, sorted.
-fn file_lines(path: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    assert!(text.is_empty() || text.ends_with('\n'), "every output line ends with a newline");
-    sorted(text.lines().map(str::to_string))
+/// The committed part files of an output directory (`part-<subtask>-<n>`), sorted;
+/// checks that nothing in progress or pending is left.
+fn part_files(dir: &str) -> Vec<String> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {dir}: {e}"));
+    let names = entries.map(|e| e.expect("a directory entry").file_name().into_string().expect("UTF-8 names"));
+    let names = sorted(names);
+    for name in &names {
+        let fields: Vec<&str> = name.split('-').collect();
+        assert!(
+            fields.len() == 3 && fields[0] == "part" && fields[1..].iter().all(|f| f.parse::<u64>().is_ok()),
+            "only committed part files are left in {dir}, found {name}"
+        );
+    }
+    names
+}
+
+/// The lines of every committed part file of an output directory, sorted.
+fn file_lines(dir: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for name in part_files(dir) {
+        let path = Path::new(dir).join(&name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        assert!(text.ends_with('\n'), "every output line ends with a newline");
+        lines.extend(text.lines().map(str::to_string));
+    }
+    sorted(lines)
 }
 
 /// `brook run --local -p N -D taskmanager.numberOfTaskSlots=4 wordcount --input … --output … --execution-mode MODE`.
@@ -113,6 +135,69 @@ fn streaming_writes_every_update_at_parallelism_4() {
     assert_eq!(run_to_file(&ws, 4, "streaming"), ws.every_update());
 }
 
+/// With checkpoints every 20 ms the updates are committed by checkpoints and the
+/// final checkpoint: every update exactly once, nothing left pending.
+#[test]
+fn streaming_with_checkpoints_commits_every_update_exactly_once() {
+    let ws = Workspace::with_text(&sample(3_000));
+    let checkpoints = tempfile::tempdir().expect("a temporary directory");
+    brook([
+        "run",
+        "--local",
+        "-p",
+        "2",
+        "-D",
+        "taskmanager.numberOfTaskSlots=4",
+        "-D",
+        "execution.checkpointing.interval=20 ms",
+        "-D",
+        &format!("execution.checkpointing.dir=file://{}", utf8(checkpoints.path())),
+        "wordcount",
+        "--input",
+        &ws.input,
+        "--output",
+        &ws.output,
+        "--execution-mode",
+        "streaming",
+        "--rolling-size",
+        "16 kb",
+    ])
+    .assert_success();
+    assert_eq!(file_lines(&ws.output), ws.every_update());
+}
+
+/// `--rolling-size` rolls part files: each holds at most that many bytes plus one line.
+#[test]
+fn rolling_size_splits_the_output_into_part_files() {
+    let ws = Workspace::new();
+    brook([
+        "run",
+        "--local",
+        "-p",
+        "2",
+        "-D",
+        "taskmanager.numberOfTaskSlots=4",
+        "wordcount",
+        "--input",
+        &ws.input,
+        "--output",
+        &ws.output,
+        "--execution-mode",
+        "streaming",
+        "--rolling-size",
+        "1 kb",
+    ])
+    .assert_success();
+    let parts = part_files(&ws.output);
+    assert!(parts.len() > 4, "{parts:?}");
+    for part in &parts {
+        let text = std::fs::read_to_string(Path::new(&ws.output).join(part)).expect("a part file");
+        let last = text.trim_end_matches('\n').rsplit('\n').next().unwrap_or("").len() + 1;
+        assert!(text.len() - last < 1024, "{part} rolled after 1 kb: {} bytes", text.len());
+    }
+    assert_eq!(file_lines(&ws.output), ws.every_update());
+}
+
 /// AUTOMATIC picks BATCH for a bounded file source: final counts only.
 #[test]
 fn automatic_mode_on_a_file_writes_final_counts() {
@@ -120,11 +205,12 @@ fn automatic_mode_on_a_file_writes_final_counts() {
     assert_eq!(run_to_file(&ws, 2, "automatic"), ws.final_counts());
 }
 
-/// An empty input gives an empty output file, not a missing one.
+/// An empty input gives an empty output directory, not a missing one.
 #[test]
-fn empty_input_gives_an_empty_output_file() {
+fn empty_input_gives_an_empty_output_directory() {
     let ws = Workspace::with_text("");
     assert_eq!(run_to_file(&ws, 2, "batch"), Vec::<String>::new());
+    assert_eq!(part_files(&ws.output), Vec::<String>::new());
 }
 
 /// A file larger than one split (1 MiB) is read by several subtasks in byte
@@ -146,7 +232,7 @@ fn batch_counts_every_file_of_an_input_directory() {
     std::fs::write(dir.path().join("part-2.txt"), b).expect("write");
     std::fs::write(dir.path().join(".hidden"), "hidden hidden").expect("write");
     std::fs::write(dir.path().join("_SUCCESS"), "success").expect("write");
-    let output = utf8(&dir.path().join("counts.csv"));
+    let output = utf8(&dir.path().join("counts"));
     brook([
         "run",
         "--local",
