@@ -2,21 +2,35 @@
 
 use super::options::{JobOptions, jobs_help};
 use brook_api::StreamExecutionEnvironment;
+use brook_types::config::options;
 use clap::Args;
 
 #[derive(Args, Debug)]
 #[command(after_help = jobs_help())]
 pub struct RunArgs {
+    /// Restore the job from a savepoint or a retained checkpoint (a `savepoint-…` or
+    /// `chk-<n>` directory, or its `_metadata` file; a path or a URL).
+    #[arg(short = 's', long = "fromSavepoint", value_name = "PATH")]
+    pub from_savepoint: Option<String>,
+    /// With -s: skip state of operators the job no longer has.
+    #[arg(short = 'n', long = "allowNonRestoredState", requires = "from_savepoint")]
+    pub allow_non_restored_state: bool,
     #[command(flatten)]
     pub options: JobOptions,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let opts = args.options;
+    let opts = &args.options;
     // Until cluster submission (-m) exists, jobs run on the embedded local cluster.
     let _ = opts.local;
     let job = brook::jobs::find(opts.job("run")?)?;
-    let config = opts.configuration()?;
+    let mut config = opts.configuration()?;
+    if let Some(path) = &args.from_savepoint {
+        config.set(options::STATE_RECOVERY_PATH.key, path, "-s")?;
+        if args.allow_non_restored_state {
+            config.set(options::STATE_RECOVERY_IGNORE_UNCLAIMED_STATE.key, "true", "-n")?;
+        }
+    }
     let env = StreamExecutionEnvironment::with_configuration(config);
     let name = (job.build)(&env, opts.args())?;
     let client = env.execute_async(&name)?;
