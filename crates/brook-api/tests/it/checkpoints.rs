@@ -3,7 +3,7 @@
 //! without failure; restart strategies give up with the root cause; the final
 //! checkpoint; what is left on disk.
 
-use crate::support::{JOB_DEADLINE, eventually, run, sorted};
+use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, run, sorted};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
     Collector, Configuration, Context, JobClient, JobExecutionResult, JobStatus, JoinContext, KeyedCoProcessFunction,
@@ -11,19 +11,12 @@ use brook_api::{
     WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
-use brook_runtime::source::{
-    Boundedness, NumberSequenceSource, ReaderContext, ReaderStatus, SequenceSplit, Source, SourceReader,
-    SplitEnumerator,
-};
-use brook_types::{Batch, BrookError, CheckpointId, StreamRecord, Watermark};
+use brook_types::{Batch, BrookError, CheckpointId, Watermark};
 use parking_lot::Mutex;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
 const KEYS: i64 = 10;
@@ -95,71 +88,6 @@ fn expected_sums(n: i64) -> Vec<(i64, i64, u64)> {
         e.1 += 1;
     }
     sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
-}
-
-/// `generate_sequence` at about `per_ms` records per millisecond and subtask,
-/// throttled by a timer (the reader returns `Pending`), so that checkpoints happen
-/// while it runs without blocking a worker thread. Its splits are the sequence
-/// source's, so its position is checkpointed the same way.
-#[derive(Clone)]
-struct ThrottledSequence {
-    to: i64,
-    per_ms: i64,
-}
-
-impl Source<i64> for ThrottledSequence {
-    type Split = SequenceSplit;
-
-    fn boundedness(&self) -> Boundedness {
-        Boundedness::Bounded
-    }
-
-    fn create_enumerator(&self, parallelism: usize) -> brook_types::Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
-        NumberSequenceSource { from: 1, to: self.to }.create_enumerator(parallelism)
-    }
-
-    fn create_reader(&self, _ctx: &ReaderContext) -> brook_types::Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
-        Ok(Box::new(ThrottledReader { splits: Vec::new(), per_ms: self.per_ms, sleep: None }))
-    }
-}
-
-struct ThrottledReader {
-    splits: Vec<SequenceSplit>,
-    per_ms: i64,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl SourceReader<i64, SequenceSplit> for ThrottledReader {
-    fn add_splits(&mut self, splits: Vec<SequenceSplit>) {
-        self.splits.extend(splits);
-    }
-
-    fn no_more_splits(&mut self) {}
-
-    fn poll_next(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        out: &mut Vec<StreamRecord<i64>>,
-    ) -> Poll<brook_types::Result<ReaderStatus>> {
-        if let Some(sleep) = self.sleep.as_mut()
-            && sleep.as_mut().poll(cx).is_pending()
-        {
-            return Poll::Pending;
-        }
-        let Some(split) = self.splits.first_mut() else { return Poll::Ready(Ok(ReaderStatus::EndOfInput)) };
-        let end = split.to.min(split.next + self.per_ms - 1);
-        out.extend((split.next..=end).map(StreamRecord::new));
-        split.next = end + 1;
-        if split.next > split.to {
-            self.splits.remove(0);
-        }
-        self.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(1))));
-        Poll::Ready(Ok(ReaderStatus::MoreAvailable))
-    }
-
-    fn snapshot_splits(&self) -> Vec<SequenceSplit> {
-        self.splits.clone()
-    }
 }
 
 /// Shared between the test and the job's functions.

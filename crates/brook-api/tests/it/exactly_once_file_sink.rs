@@ -3,24 +3,16 @@
 //! nothing lost), wherever the failure strikes; without checkpointing the output is
 //! committed when the input ends.
 
-use crate::support::{eventually, run, sorted};
+use crate::support::{ThrottledSequence, eventually, run, sorted};
 use brook_api::{
     Collector, Configuration, Context, FileFormat, RollingPolicy, RuntimeMode, StreamExecutionEnvironment,
     StreamingFileSink,
 };
-use brook_runtime::source::{
-    Boundedness, NumberSequenceSource, ReaderContext, ReaderStatus, SequenceSplit, Source, SourceReader,
-    SplitEnumerator,
-};
-use brook_types::StreamRecord;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
 const KEYS: i64 = 7;
@@ -35,68 +27,6 @@ fn checkpointing(dir: &Path, interval_ms: u64) -> Configuration {
     set("restart-strategy.fixed-delay.attempts=3");
     set("restart-strategy.fixed-delay.delay=10 ms");
     config
-}
-
-/// 1..=to, `per_poll` records at a time with a 1 ms pause between (a timer, so the
-/// worker thread stays free for the rest of the job).
-struct ThrottledSequence {
-    to: i64,
-    per_poll: i64,
-}
-
-impl Source<i64> for ThrottledSequence {
-    type Split = SequenceSplit;
-
-    fn boundedness(&self) -> Boundedness {
-        Boundedness::Bounded
-    }
-
-    fn create_enumerator(&self, parallelism: usize) -> brook_types::Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
-        NumberSequenceSource { from: 1, to: self.to }.create_enumerator(parallelism)
-    }
-
-    fn create_reader(&self, _ctx: &ReaderContext) -> brook_types::Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
-        Ok(Box::new(ThrottledReader { splits: Vec::new(), per_poll: self.per_poll, sleep: None }))
-    }
-}
-
-struct ThrottledReader {
-    splits: Vec<SequenceSplit>,
-    per_poll: i64,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl SourceReader<i64, SequenceSplit> for ThrottledReader {
-    fn add_splits(&mut self, splits: Vec<SequenceSplit>) {
-        self.splits.extend(splits);
-    }
-
-    fn no_more_splits(&mut self) {}
-
-    fn poll_next(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        out: &mut Vec<StreamRecord<i64>>,
-    ) -> Poll<brook_types::Result<ReaderStatus>> {
-        if let Some(sleep) = self.sleep.as_mut()
-            && sleep.as_mut().poll(cx).is_pending()
-        {
-            return Poll::Pending;
-        }
-        let Some(split) = self.splits.first_mut() else { return Poll::Ready(Ok(ReaderStatus::EndOfInput)) };
-        let end = split.to.min(split.next + self.per_poll - 1);
-        out.extend((split.next..=end).map(StreamRecord::new));
-        split.next = end + 1;
-        if split.next > split.to {
-            self.splits.remove(0);
-        }
-        self.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(1))));
-        Poll::Ready(Ok(ReaderStatus::MoreAvailable))
-    }
-
-    fn snapshot_splits(&self) -> Vec<SequenceSplit> {
-        self.splits.clone()
-    }
 }
 
 /// Shared between the test and the job's functions.
@@ -122,7 +52,7 @@ fn count_job(env: &StreamExecutionEnvironment, out: &Path, n: i64, fail_at: i64,
     let probe = probe.clone();
     let sink = StreamingFileSink::for_row_format(out, FileFormat::Csv)
         .with_rolling_policy(RollingPolicy::default().with_max_part_size(rolling_size));
-    env.from_source(ThrottledSequence { to: n, per_poll: 20 }, "Throttled Sequence")
+    env.from_source(ThrottledSequence { to: n, per_ms: 20 }, "Throttled Sequence")
         .process(move |v: i64, _ctx: &mut Context<'_>, out: &mut Collector<i64>| {
             if v >= fail_at && probe.armed.load(Ordering::Relaxed) && !probe.panicked.swap(true, Ordering::SeqCst) {
                 panic!("injected failure at record {v}");

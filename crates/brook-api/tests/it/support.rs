@@ -6,8 +6,16 @@ use brook_api::{
     StreamExecutionEnvironment,
 };
 use brook_cluster::jobmaster::JobSnapshot;
+use brook_runtime::source::{
+    Boundedness, NumberSequenceSource, ReaderContext, ReaderStatus, SequenceSplit, Source, SourceReader,
+    SplitEnumerator,
+};
+use brook_types::StreamRecord;
 use brook_types::key_group::{KeyHash, assign_to_key_group};
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// Longest a test job may run before the test fails instead of hanging.
@@ -103,5 +111,70 @@ pub struct TagSubtask;
 impl<T> ProcessFunction<T, (usize, T)> for TagSubtask {
     fn process_element(&mut self, value: T, ctx: &mut Context<'_>, out: &mut Collector<(usize, T)>) {
         out.collect((ctx.runtime_context().index_of_this_subtask(), value));
+    }
+}
+
+/// `generate_sequence` at about `per_ms` records per millisecond and subtask,
+/// throttled by a timer (the reader returns `Pending`), so that checkpoints happen
+/// while it runs without blocking a worker thread. Its splits are the sequence
+/// source's, so its position is checkpointed the same way.
+#[derive(Clone)]
+pub struct ThrottledSequence {
+    pub to: i64,
+    pub per_ms: i64,
+}
+
+impl Source<i64> for ThrottledSequence {
+    type Split = SequenceSplit;
+
+    fn boundedness(&self) -> Boundedness {
+        Boundedness::Bounded
+    }
+
+    fn create_enumerator(&self, parallelism: usize) -> brook_types::Result<Box<dyn SplitEnumerator<SequenceSplit>>> {
+        NumberSequenceSource { from: 1, to: self.to }.create_enumerator(parallelism)
+    }
+
+    fn create_reader(&self, _ctx: &ReaderContext) -> brook_types::Result<Box<dyn SourceReader<i64, SequenceSplit>>> {
+        Ok(Box::new(ThrottledReader { splits: Vec::new(), per_ms: self.per_ms, sleep: None }))
+    }
+}
+
+struct ThrottledReader {
+    splits: Vec<SequenceSplit>,
+    per_ms: i64,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SourceReader<i64, SequenceSplit> for ThrottledReader {
+    fn add_splits(&mut self, splits: Vec<SequenceSplit>) {
+        self.splits.extend(splits);
+    }
+
+    fn no_more_splits(&mut self) {}
+
+    fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        out: &mut Vec<StreamRecord<i64>>,
+    ) -> Poll<brook_types::Result<ReaderStatus>> {
+        if let Some(sleep) = self.sleep.as_mut()
+            && sleep.as_mut().poll(cx).is_pending()
+        {
+            return Poll::Pending;
+        }
+        let Some(split) = self.splits.first_mut() else { return Poll::Ready(Ok(ReaderStatus::EndOfInput)) };
+        let end = split.to.min(split.next + self.per_ms - 1);
+        out.extend((split.next..=end).map(StreamRecord::new));
+        split.next = end + 1;
+        if split.next > split.to {
+            self.splits.remove(0);
+        }
+        self.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(1))));
+        Poll::Ready(Ok(ReaderStatus::MoreAvailable))
+    }
+
+    fn snapshot_splits(&self) -> Vec<SequenceSplit> {
+        self.splits.clone()
     }
 }
