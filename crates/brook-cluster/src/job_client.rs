@@ -58,6 +58,52 @@ impl JobClient {
         let _ = self.entry.control.send(JobControl::Cancel);
     }
 
+    /// Triggers a savepoint into `target_directory` (else
+    /// `execution.checkpointing.savepoint-dir`); the job keeps running unless
+    /// `cancel_job`. The request is sent at once; the future resolves to the
+    /// savepoint's directory when it completed.
+    pub fn trigger_savepoint(
+        &self,
+        target_directory: Option<String>,
+        cancel_job: bool,
+    ) -> impl std::future::Future<Output = Result<String>> + Send + 'static {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = self.entry.control.send(JobControl::TriggerSavepoint { target_directory, cancel_job, reply });
+        self.savepoint_reply(sent.is_ok(), rx)
+    }
+
+    /// Stop-with-savepoint (`brook stop`): the sources stop, a savepoint is taken, and
+    /// the job finishes; with `drain`, event time first advances to the end so every
+    /// window and timer fires. Resolves to the savepoint's directory.
+    pub fn stop_with_savepoint(
+        &self,
+        drain: bool,
+        target_directory: Option<String>,
+    ) -> impl std::future::Future<Output = Result<String>> + Send + 'static {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = self.entry.control.send(JobControl::StopWithSavepoint { target_directory, drain, reply });
+        self.savepoint_reply(sent.is_ok(), rx)
+    }
+
+    fn savepoint_reply(
+        &self,
+        sent: bool,
+        rx: tokio::sync::oneshot::Receiver<std::result::Result<String, String>>,
+    ) -> impl std::future::Future<Output = Result<String>> + Send + 'static {
+        let job_id = self.job_id();
+        async move {
+            let ended = || BrookError::Cluster(format!("job {job_id} ended before the savepoint completed"));
+            if !sent {
+                return Err(ended());
+            }
+            match rx.await {
+                Ok(Ok(path)) => Ok(path),
+                Ok(Err(cause)) => Err(BrookError::Cluster(format!("savepoint of job {job_id} failed: {cause}"))),
+                Err(_) => Err(ended()),
+            }
+        }
+    }
+
     /// Blocks until `pred` holds or `timeout` passes.
     pub fn wait_until(&self, timeout: Duration, pred: impl FnMut(&JobSnapshot) -> bool) -> bool {
         self.entry.handle.wait_until(timeout, pred)

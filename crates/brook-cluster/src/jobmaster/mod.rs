@@ -63,10 +63,30 @@ pub enum CheckpointReport {
     Decline(DeclineCheckpoint),
 }
 
+/// Where a savepoint ended up (its directory, e.g. `file:///sp/savepoint-3f2a1b-9c0d…`),
+/// or why it failed.
+pub type SavepointReply = tokio::sync::oneshot::Sender<Result<String, String>>;
+
 /// Requests to a running job.
 #[derive(Debug)]
 pub enum JobControl {
     Cancel,
+    /// Take a savepoint into `target_directory` (else `execution.checkpointing.savepoint-dir`)
+    /// in the canonical format; the job keeps running. With `cancel_job`, the job is
+    /// canceled once the savepoint completed (Flink's `cancel-job: true`).
+    TriggerSavepoint {
+        target_directory: Option<String>,
+        cancel_job: bool,
+        reply: SavepointReply,
+    },
+    /// Stop-with-savepoint: the sources stop, a savepoint is taken, and the job
+    /// FINISHES. With `drain`, the sources emit the MAX watermark before the savepoint
+    /// barrier, so every event-time timer and window fires (Flink's `--drain`).
+    StopWithSavepoint {
+        target_directory: Option<String>,
+        drain: bool,
+        reply: SavepointReply,
+    },
 }
 
 /// The result of storage I/O the coordinator asked for.
@@ -249,9 +269,18 @@ impl JobMaster {
                 // Wait out the restart delay; a cancel ends the job instead.
                 tokio::select! {
                     _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => self.restart(),
-                    c = inboxes.control.recv() => if let Some(JobControl::Cancel) = c {
-                        self.cancel_requested = true;
-                        self.restart_at = None;
+                    c = inboxes.control.recv() => match c {
+                        Some(JobControl::Cancel) => {
+                            self.cancel_requested = true;
+                            self.restart_at = None;
+                        }
+                        Some(JobControl::TriggerSavepoint { reply, .. } | JobControl::StopWithSavepoint { reply, .. }) => {
+                            let _ = reply.send(Err(format!(
+                                "job {} is restarting; trigger the savepoint once it is RUNNING again",
+                                self.job.job_id
+                            )));
+                        }
+                        None => {}
                     },
                 }
                 continue;
@@ -263,6 +292,9 @@ impl JobMaster {
                 Some(io) = inboxes.io.recv() => self.on_io(io),
                 c = inboxes.control.recv() => match c {
                     Some(JobControl::Cancel) if !self.handle.status().is_globally_terminal() => self.on_cancel(),
+                    Some(JobControl::TriggerSavepoint { reply, .. } | JobControl::StopWithSavepoint { reply, .. }) => {
+                        let _ = reply.send(Err("savepoints are not implemented yet".into()));
+                    }
                     _ => {}
                 },
                 _ = async {
