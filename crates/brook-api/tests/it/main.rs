@@ -24,11 +24,14 @@
 //! - `backpressure`: a slow sink bounds what a fast source has in flight.
 //! - `accumulators`: user accumulators in the job result.
 //! - `exactly_once_file_sink`: part files after failures equal a run without one.
+//! - `checkpoint_failures`: corrupt or missing checkpoint files, failed checkpoints
+//!   within and beyond the tolerable count, a full disk.
 //! - `checkpoints`: checkpoints, restarts from the latest one with exact results,
 //!   restart strategies giving up, the final checkpoint, retained files.
 
 mod accumulators;
 mod backpressure;
+mod checkpoint_failures;
 mod checkpoints;
 mod connect;
 mod exactly_once_file_sink;
