@@ -76,6 +76,7 @@ impl Operations {
         runtime.spawn(async move {
             let state = match result.await {
                 Ok(path) => OperationState::Completed(path),
+                Err(brook_types::BrookError::Cluster(cause)) => OperationState::Failed(cause),
                 Err(e) => OperationState::Failed(e.to_string()),
             };
             let mut inner = this.inner.0.lock();

@@ -22,20 +22,27 @@ impl RestServer {
     /// Dispatcher on the cluster's runtime. Fails, naming the address and the options
     /// to change, if the address cannot be bound.
     pub fn start(cluster: &MiniCluster, config: &Configuration) -> Result<Self> {
-        let host = config.get_raw(&options::REST_BIND_ADDRESS);
-        let port = config.get_i64(&options::REST_PORT);
-        let port = u16::try_from(port).map_err(|_| BrookError::InvalidConfigValue {
-            key: options::REST_PORT.key.to_string(),
-            value: port.to_string(),
-            origin: config.origin(&options::REST_PORT).unwrap_or("default").to_string(),
-            reason: "a port is 0 (any free port) to 65535".to_string(),
-        })?;
-        let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(|e| {
-            BrookError::Cluster(format!(
-                "cannot start the REST server on {host}:{port}: {e}; set rest.port to a free port (0 picks any) \
-                 or rest.bind-address to another address, e.g. -D rest.port=0"
-            ))
-        })?;
+        let (host, port) = bind_address(config)?;
+        let listener = bind(&host, port)?;
+        Self::serve(cluster, listener, &host, port)
+    }
+
+    /// As [`start`](Self::start), but if `rest.port` is not set explicitly and its
+    /// default (8081) is in use — another `brook run --local` serves it — binds any
+    /// free port instead. `brook run --local` starts its server so; the address it
+    /// prints is where the API is.
+    pub fn start_or_any_port(cluster: &MiniCluster, config: &Configuration) -> Result<Self> {
+        let (host, port) = bind_address(config)?;
+        let listener = match std::net::TcpListener::bind((host.as_str(), port)) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && !config.contains(&options::REST_PORT) => {
+                bind(&host, 0)?
+            }
+            other => other.map_err(|e| bind_error(&host, port, &e))?,
+        };
+        Self::serve(cluster, listener, &host, port)
+    }
+
+    fn serve(cluster: &MiniCluster, listener: std::net::TcpListener, host: &str, port: u16) -> Result<Self> {
         let address = listener.local_addr().map_err(|e| {
             BrookError::Cluster(format!("cannot read the address of the REST server bound on {host}:{port}: {e}"))
         })?;
@@ -74,6 +81,30 @@ impl RestServer {
     pub fn wait_for_results_fetched(&self, timeout: Duration) -> bool {
         self.operations.wait_all_fetched(timeout)
     }
+}
+
+/// `rest.bind-address` and `rest.port`, the port checked.
+fn bind_address(config: &Configuration) -> Result<(String, u16)> {
+    let host = config.get_raw(&options::REST_BIND_ADDRESS);
+    let port = config.get_i64(&options::REST_PORT);
+    let port = u16::try_from(port).map_err(|_| BrookError::InvalidConfigValue {
+        key: options::REST_PORT.key.to_string(),
+        value: port.to_string(),
+        origin: config.origin(&options::REST_PORT).unwrap_or("default").to_string(),
+        reason: "a port is 0 (any free port) to 65535".to_string(),
+    })?;
+    Ok((host, port))
+}
+
+fn bind(host: &str, port: u16) -> Result<std::net::TcpListener> {
+    std::net::TcpListener::bind((host, port)).map_err(|e| bind_error(host, port, &e))
+}
+
+fn bind_error(host: &str, port: u16, e: &std::io::Error) -> BrookError {
+    BrookError::Cluster(format!(
+        "cannot start the REST server on {host}:{port}: {e}; set rest.port to a free port (0 picks any) \
+         or rest.bind-address to another address, e.g. -D rest.port=0"
+    ))
 }
 
 impl Drop for RestServer {
