@@ -40,6 +40,17 @@ pub trait TaskInput: Send {
 
     /// Every operator of the chain runs its `notify_checkpoint_complete`.
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints);
+
+    /// Stop-with-savepoint at a source task: with `drain`, end event time (MAX
+    /// watermark) and the input first; then take part in the savepoint `barrier` and
+    /// emit nothing more until [`resume_after_failed_stop`](Self::resume_after_failed_stop).
+    /// Other tasks are never asked (they decline, as for a trigger).
+    fn stop_with_savepoint(&mut self, barrier: CheckpointBarrier, _drain: bool, checkpoints: &mut TaskCheckpoints) {
+        self.trigger_checkpoint(barrier, checkpoints);
+    }
+
+    /// The stop-with-savepoint failed: a source emits again.
+    fn resume_after_failed_stop(&mut self) {}
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
