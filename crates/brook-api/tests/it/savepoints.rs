@@ -386,6 +386,7 @@ fn a_savepoint_into_an_unusable_directory_fails_and_the_job_keeps_running() {
     let err = block(client.trigger_savepoint(Some(target.display().to_string()), false)).unwrap_err().to_string();
     assert!(err.contains(&target.display().to_string()), "the error names the directory: {err}");
     assert!(err.contains("could not create its directory"), "{err}");
+    assert!(err.contains("trigger the savepoint again into a directory that can be created and written"), "{err}");
     let err = block(client.trigger_savepoint(Some("ftp://host/savepoints".into()), false)).unwrap_err().to_string();
     assert!(err.contains("ftp://host/savepoints"), "{err}");
     assert!(err.contains("execution.checkpointing.savepoint-dir"), "{err}");

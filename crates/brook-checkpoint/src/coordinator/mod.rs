@@ -300,7 +300,14 @@ impl CheckpointCoordinator {
                 actions.push(CoordinatorAction::TriggerSources { trigger, tasks: self.topology.sources.clone() });
             }
             Err(e) => {
-                let reason = format!("{} {id} could not create its directory: {e}", pending.snapshot_type.noun());
+                let advice = if pending.snapshot_type.is_savepoint() {
+                    "; the job keeps running: trigger the savepoint again into a directory that can be created and \
+                     written"
+                } else {
+                    ""
+                };
+                let reason =
+                    format!("{} {id} could not create its directory: {e}{advice}", pending.snapshot_type.noun());
                 self.abort(id, &reason, true, false, &mut actions);
             }
         }

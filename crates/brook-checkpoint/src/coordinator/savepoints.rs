@@ -1,7 +1,9 @@
 //! Savepoints and stop-with-savepoint: the coordinator's decisions that differ from
 //! a periodic checkpoint's (see "Savepoints" in the module doc of `coordinator`).
 
-use super::{CheckpointCoordinator, CoordinatorAction, NotifyCheckpointComplete, PendingCheckpoint, SnapshotType, Stage};
+use super::{
+    CheckpointCoordinator, CoordinatorAction, NotifyCheckpointComplete, PendingCheckpoint, SnapshotType, Stage,
+};
 use crate::storage::CompletedCheckpoint;
 use brook_types::CheckpointId;
 use std::time::Instant;
@@ -41,7 +43,12 @@ impl CheckpointCoordinator {
         }
         self.pending.insert(
             id,
-            PendingCheckpoint { triggered_at: now, timestamp_ms: wall_clock_ms, snapshot_type, stage: Stage::Initializing },
+            PendingCheckpoint {
+                triggered_at: now,
+                timestamp_ms: wall_clock_ms,
+                snapshot_type,
+                stage: Stage::Initializing,
+            },
         );
         tracing::info!(job_id = %self.job_id, checkpoint_id = %id, ?snapshot_type, "triggering savepoint");
         Ok((id, vec![CoordinatorAction::InitSavepointLocation { checkpoint_id: id, target }]))

@@ -38,10 +38,8 @@ impl JobMaster {
         let job_id = self.job.job_id;
         let status = self.handle.status();
         if status != JobStatus::Running {
-            let _ = reply.send(Err(format!(
-                "job {job_id} is {}; savepoints are taken only while it is RUNNING",
-                status.name()
-            )));
+            let _ = reply
+                .send(Err(format!("job {job_id} is {}; savepoints are taken only while it is RUNNING", status.name())));
             return;
         }
         if self.job.batch {

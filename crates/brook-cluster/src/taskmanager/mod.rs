@@ -241,7 +241,14 @@ impl TaskManager {
 
     /// Stop-with-savepoint at a source subtask: (with `drain`, it ends event time and
     /// its input,) takes part in the savepoint and emits nothing more.
-    pub fn stop_with_savepoint(&self, job: JobId, task: TaskRef, attempt: u32, barrier: CheckpointBarrier, drain: bool) {
+    pub fn stop_with_savepoint(
+        &self,
+        job: JobId,
+        task: TaskRef,
+        attempt: u32,
+        barrier: CheckpointBarrier,
+        drain: bool,
+    ) {
         self.send(job, task.vertex, task.subtask, attempt, TaskMessage::StopWithSavepoint { barrier, drain });
     }
 

@@ -245,7 +245,8 @@ impl Task {
             }
             // Processing-time timers that are due fire now, between elements.
             let now = self.processing_time.now();
-            if !self.checkpoints.input_finished() && !self.checkpoints.stopping() && self.processing_time.take_due(now) {
+            if !self.checkpoints.input_finished() && !self.checkpoints.stopping() && self.processing_time.take_due(now)
+            {
                 let input = &mut self.input;
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_processing_time(now))) {
                     return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));
