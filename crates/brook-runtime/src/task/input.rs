@@ -150,12 +150,16 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
                     // A finished channel no longer holds back event time.
                     apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
                     let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                    // The last input ended: the chain finishes before a snapshot this
+                    // completes (a drained stop-with-savepoint's barrier follows the end
+                    // of input on every channel, so what `finish` emits belongs before it).
+                    let result = (self.remaining == 0).then(|| self.finish(checkpoints));
                     let head = &mut self.head;
                     apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
                         checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
                     });
-                    if self.remaining == 0 {
-                        return self.finish(checkpoints);
+                    if let Some(result) = result {
+                        return result;
                     }
                 }
             }
@@ -355,9 +359,11 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                         self.on_valve(v);
                         let actions =
                             self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                        // As for one input: the chain finishes before a snapshot this completes.
+                        let result = (self.remaining == 0).then(|| self.finish(checkpoints));
                         self.align(actions, checkpoints);
-                        if self.remaining == 0 {
-                            return self.finish(checkpoints);
+                        if let Some(result) = result {
+                            return result;
                         }
                     }
                 }
