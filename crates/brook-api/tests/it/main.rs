@@ -26,6 +26,8 @@
 //! - `exactly_once_file_sink`: part files after failures equal a run without one.
 //! - `checkpoints`: checkpoints, restarts from the latest one with exact results,
 //!   restart strategies giving up, the final checkpoint, retained files.
+//! - `savepoints`: savepoints restored at other parallelisms, cancel-with-savepoint,
+//!   stop-with-savepoint with and without drain, failed savepoints.
 
 mod accumulators;
 mod backpressure;
@@ -40,6 +42,7 @@ mod keyed_state;
 mod partitioners;
 mod plan;
 mod runtime_mode;
+mod savepoints;
 mod sinks;
 mod sources;
 mod split_watermarks;

@@ -27,10 +27,14 @@ pub(crate) struct TaskCheckpointResponder {
     pub name: String,
     pub storage: CheckpointStorage,
     pub reports: mpsc::UnboundedSender<CheckpointReport>,
+    pub savepoint_locations: super::SavepointLocations,
 }
 
 impl TaskCheckpointResponder {
     fn location_reference(&self, checkpoint: CheckpointId) -> LocationReference {
+        if let Some(savepoint) = self.savepoint_locations.lock().get(&(self.job_id, checkpoint)) {
+            return savepoint.clone();
+        }
         LocationReference {
             job_id: self.job_id,
             checkpoint_id: checkpoint,
