@@ -15,6 +15,8 @@ pub struct RestServer {
     address: SocketAddr,
     operations: Operations,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Disconnected when the server stopped (its sender is dropped at the end of the serve task).
+    stopped: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
 impl RestServer {
@@ -58,7 +60,9 @@ impl RestServer {
         let operations = Operations::default();
         let app = router(AppState { cluster: cluster.clone(), operations: operations.clone() });
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (done, has_stopped) = std::sync::mpsc::channel::<()>();
         runtime.spawn(async move {
+            let _done = done;
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });
@@ -67,7 +71,7 @@ impl RestServer {
             }
         });
         tracing::info!("Rest endpoint listening at {address}");
-        Ok(Self { address, operations, shutdown: Some(shutdown) })
+        Ok(Self { address, operations, shutdown: Some(shutdown), stopped: parking_lot::Mutex::new(has_stopped) })
     }
 
     /// The address the server is bound to (with the port it got for `rest.port: 0`).
@@ -105,6 +109,17 @@ fn bind_error(host: &str, port: u16, e: &std::io::Error) -> BrookError {
         "cannot start the REST server on {host}:{port}: {e}; set rest.port to a free port (0 picks any) \
          or rest.bind-address to another address, e.g. -D rest.port=0"
     ))
+}
+
+impl RestServer {
+    /// Stops accepting connections and waits, at most `timeout`, until the requests in
+    /// flight were answered (dropping the server does not wait).
+    pub fn shutdown(mut self, timeout: Duration) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.stopped.lock().recv_timeout(timeout);
+    }
 }
 
 impl Drop for RestServer {

@@ -1,8 +1,5 @@
-//! `POST /jobs/:jobid/savepoints`, `POST /jobs/:jobid/stop` and the trigger status.
-//!
-//! Until the JobMaster takes savepoints (branch h-savepoint), it answers "savepoints
-//! are not implemented yet"; these tests check the protocol either way: a trigger id
-//! at once, IN_PROGRESS or COMPLETED with `location` or `failure-cause`.
+//! `POST /jobs/:jobid/savepoints`, `POST /jobs/:jobid/stop` and the trigger status:
+//! a trigger id at once, IN_PROGRESS, then COMPLETED with `location` or `failure-cause`.
 
 use crate::support::Served;
 use brook_web::RestClient;
@@ -47,20 +44,20 @@ fn savepoint_trigger_answers_a_request_id_and_a_result() {
     assert_eq!(status, 202, "{answer}");
     let trigger = request_id(&answer);
     let operation = await_operation(&s.rest, &s.job_id(), &trigger);
-    match operation.get("location").and_then(Value::as_str) {
-        Some(location) => {
-            // h-savepoint merged: a savepoint directory under the target, the job still running.
-            assert!(location.contains(target), "{operation}");
-            assert!(location.contains("savepoint-"), "{operation}");
-            assert_eq!(s.rest.get(&format!("/jobs/{}/status", s.job_id())).unwrap(), json!({"status": "RUNNING"}));
-            let checkpoints = s.rest.get(&format!("/jobs/{}/checkpoints", s.job_id())).unwrap();
-            assert_eq!(checkpoints["latest"]["savepoint"]["external_path"], json!(location));
-        }
-        None => {
-            let cause = operation["failure-cause"]["stack-trace"].as_str().unwrap_or_else(|| panic!("{operation}"));
-            assert!(cause.contains("not implemented"), "{operation}");
-        }
-    }
+    let location = operation["location"].as_str().unwrap_or_else(|| panic!("no location: {operation}"));
+    // A savepoint directory under the target, with its metadata; the job still runs.
+    let local = location.strip_prefix("file://").unwrap_or(location);
+    assert!(local.starts_with(&format!("{target}/savepoint-")), "{operation}");
+    assert!(std::path::Path::new(local).join("_metadata").is_file(), "{operation}");
+    assert_eq!(s.rest.get(&format!("/jobs/{}/status", s.job_id())).unwrap(), json!({"status": "RUNNING"}));
+    let checkpoints = s.rest.get(&format!("/jobs/{}/checkpoints", s.job_id())).unwrap();
+    assert_eq!(
+        checkpoints["latest"]["savepoint"],
+        json!({
+            "className": "completed", "status": "COMPLETED", "is_savepoint": true, "savepointFormat": "CANONICAL",
+            "checkpoint_type": "SAVEPOINT", "external_path": location, "discarded": false,
+        })
+    );
     // The result stays readable.
     let again = s.rest.get(&format!("/jobs/{}/savepoints/{trigger}", s.job_id())).unwrap();
     assert_eq!(again["operation"], operation);
@@ -77,17 +74,25 @@ fn stop_answers_a_request_id_read_under_savepoints() {
         .unwrap();
     let trigger = request_id(&answer);
     let operation = await_operation(&s.rest, &s.job_id(), &trigger);
-    match operation.get("location").and_then(Value::as_str) {
-        Some(location) => {
-            assert!(location.contains(target), "{operation}");
-            assert!(
-                s.job.wait_until(Duration::from_secs(30), |snap| snap.status == brook_cluster::JobStatus::Finished),
-                "a stopped job finishes"
-            );
-        }
-        None => {
-            let cause = operation["failure-cause"]["stack-trace"].as_str().unwrap_or_else(|| panic!("{operation}"));
-            assert!(cause.contains("not implemented"), "{operation}");
-        }
-    }
+    let location = operation["location"].as_str().unwrap_or_else(|| panic!("no location: {operation}"));
+    let local = location.strip_prefix("file://").unwrap_or(location);
+    assert!(local.starts_with(&format!("{target}/savepoint-")), "{operation}");
+    assert!(
+        s.job.wait_until(Duration::from_secs(30), |snap| snap.status == brook_cluster::JobStatus::Finished),
+        "a stopped job finishes"
+    );
+    assert_eq!(s.rest.get(&format!("/jobs/{}/status", s.job_id())).unwrap(), json!({"status": "FINISHED"}));
+}
+
+#[test]
+fn a_savepoint_of_an_ended_job_fails_with_a_cause() {
+    let s = Served::start();
+    s.job.cancel();
+    assert!(s.job.wait_until(Duration::from_secs(30), |snap| snap.status == brook_cluster::JobStatus::Canceled));
+    let answer = s.rest.post(&format!("/jobs/{}/savepoints", s.job_id()), &json!({})).unwrap();
+    let trigger = request_id(&answer);
+    let operation = await_operation(&s.rest, &s.job_id(), &trigger);
+    assert_eq!(operation["failure-cause"]["class"], json!("BrookError"), "{operation}");
+    let cause = operation["failure-cause"]["stack-trace"].as_str().unwrap();
+    assert!(cause.contains(&s.job_id()), "{cause}");
 }

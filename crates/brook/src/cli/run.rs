@@ -51,7 +51,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!("Rest endpoint listening at {}", server.address());
     let result = client.wait_for_result();
     server.wait_for_results_fetched(RESULT_GRACE);
-    drop(server);
+    server.shutdown(Duration::from_secs(5));
     let result = result?;
     eprintln!("Program execution finished");
     eprintln!("Job with JobID {} has finished.", result.job_id);
