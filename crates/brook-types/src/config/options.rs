@@ -454,8 +454,9 @@ pub const REST_PORT: ConfigOption = ConfigOption {
     default: "8081",
     computed_default: None,
     description: "The port that the client connects to, and the port the REST server binds (`brook run \
-                  --local` serves the REST API while its job runs). 0 binds any free port; the server prints \
-                  the one it got. A program's own `execute()` serves the REST API only when this key is set.",
+                  --local` serves the REST API while its job runs and prints its address; when the key is not \
+                  set and 8081 is in use, it binds any free port). 0 binds any free port. A program's own \
+                  `execute()` serves the REST API only when this key is set.",
 };
 pub const REST_BIND_ADDRESS: ConfigOption = ConfigOption {
     key: "rest.bind-address",
