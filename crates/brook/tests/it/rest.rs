@@ -43,19 +43,28 @@ struct RunningJob {
     job_id: String,
     address: String,
     stderr: mpsc::Receiver<String>,
+    /// Log lines read before the JobID and the address.
+    early: Vec<String>,
     stdout: std::thread::JoinHandle<String>,
 }
 
 impl RunningJob {
     fn start(port: u16, extra: &[&str]) -> Self {
+        Self::start_logging(port, extra, None)
+    }
+
+    /// With `rust_log`, the process logs at that level, and log lines are let through.
+    fn start_logging(port: u16, extra: &[&str], rust_log: Option<&str>) -> Self {
         let mut args = vec!["run", "--local", "-D", "rest.port=0"];
         args.extend_from_slice(extra);
         let port = port.to_string();
         args.extend(["socket-window-wordcount", "--hostname", "127.0.0.1", "--port", &port, "--window-seconds", "1"]);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
-            .args(&args)
-            .env_remove("BROOK_CONF_DIR")
-            .env_remove("RUST_LOG")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_brook"));
+        command.args(&args).env_remove("BROOK_CONF_DIR").env_remove("RUST_LOG");
+        if let Some(level) = rust_log {
+            command.env("RUST_LOG", level).env("NO_COLOR", "1");
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -75,6 +84,7 @@ impl RunningJob {
         let stdout = std::thread::spawn(move || std::io::read_to_string(out).unwrap_or_default());
         let mut job_id = None;
         let mut address = None;
+        let mut early = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while job_id.is_none() || address.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -86,12 +96,14 @@ impl RunningJob {
                 job_id = Some(id.to_string());
             } else if let Some(a) = line.strip_prefix("Rest endpoint listening at ") {
                 address = Some(a.to_string());
-            } else {
+            } else if rust_log.is_none() {
                 let _ = child.kill();
                 panic!("unexpected stderr line before the job runs: {line}");
+            } else {
+                early.push(line);
             }
         }
-        let job = Self { child, job_id: job_id.unwrap(), address: address.unwrap(), stderr, stdout };
+        let job = Self { child, job_id: job_id.unwrap(), address: address.unwrap(), stderr, early, stdout };
         assert!(job.address.starts_with("127.0.0.1:"), "the REST API binds loopback: {}", job.address);
         job
     }
@@ -107,7 +119,7 @@ impl RunningJob {
             std::thread::sleep(Duration::from_millis(20));
         };
         // Until the reader saw the end of stderr.
-        let mut stderr = Vec::new();
+        let mut stderr = std::mem::take(&mut self.early);
         while let Ok(line) = self.stderr.recv_timeout(Duration::from_secs(10)) {
             stderr.push(line);
         }
@@ -186,7 +198,7 @@ fn list_savepoint_stop_and_restore_a_running_job() {
 
     // Restore from the stop's savepoint, then cancel.
     let lines = LineServer::start("be\n");
-    let restored = RunningJob::start(lines.port, &["-s", stopped_at]);
+    let restored = RunningJob::start_logging(lines.port, &["-s", stopped_at], Some("brook_cluster=info"));
     assert_listed_running(&list_until_running(&restored), &restored.job_id);
     let cancel = brook(["cancel", "-m", &restored.address, &restored.job_id]);
     cancel.assert_success();
@@ -195,6 +207,11 @@ fn list_savepoint_stop_and_restore_a_running_job() {
     let (status, _, stderr) = restored.wait();
     assert!(!status.success());
     assert!(stderr.ends_with(&format!("error: job Socket Window WordCount ({id}) was canceled")), "{stderr}");
+    // The JobMaster restored the job from the stop's savepoint.
+    assert!(
+        stderr.lines().any(|l| l.contains("restoring the job") && l.contains(&format!("path={stopped_at}"))),
+        "{stderr}"
+    );
 }
 
 #[test]
