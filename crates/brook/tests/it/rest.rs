@@ -280,3 +280,35 @@ fn a_taken_rest_port_is_an_error_before_the_job_runs() {
     );
     assert!(error.ends_with("e.g. -D rest.port=0"), "{error}");
 }
+
+#[test]
+fn a_failed_savepoint_is_one_error_line_and_the_job_keeps_running() {
+    let lines = LineServer::start("a\n");
+    let job = RunningJob::start(lines.port, &[]);
+    list_until_running(&job);
+    // No target directory and no execution.checkpointing.savepoint-dir.
+    let run = brook(["savepoint", "-m", &job.address, &job.job_id]);
+    let error = run.assert_only_error();
+    assert!(error.starts_with(&format!("error: savepoint of job {} failed: ", job.job_id)), "{error}");
+    assert!(error.contains("execution.checkpointing.savepoint-dir"), "says what to set: {error}");
+    assert_eq!(run.stdout, format!("Triggering savepoint for job {}.\nWaiting for response...\n", job.job_id));
+    assert_listed_running(&list_until_running(&job), &job.job_id);
+}
+
+/// Without `rest.port`, `brook run` binds any free port when 8081 is taken, so that
+/// several local runs can share a machine; the printed address is where the API is.
+#[test]
+fn without_rest_port_run_binds_another_port_when_8081_is_taken() {
+    let Ok(_held) = TcpListener::bind("127.0.0.1:8081") else {
+        // Taken by another process: then the runs below fall back anyway.
+        return;
+    };
+    let run = brook(["run", "--local", "wordcount"]);
+    run.assert_success();
+    let address = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Rest endpoint listening at "))
+        .unwrap_or_else(|| panic!("no REST address in\n{}", run.stderr));
+    assert!(address.starts_with("127.0.0.1:") && address != "127.0.0.1:8081", "{address}");
+}
