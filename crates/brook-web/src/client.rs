@@ -34,7 +34,8 @@ impl std::fmt::Display for RestClientError {
 
 impl std::error::Error for RestClientError {}
 
-/// A client of one REST endpoint (`host:port`).
+/// A blocking client of one REST endpoint (`host:port`): it runs each request on its
+/// own single-threaded runtime, so call it from plain threads, not from async code.
 pub struct RestClient {
     address: String,
     runtime: tokio::runtime::Runtime,
