@@ -423,11 +423,18 @@ impl CheckpointCoordinator {
     /// The job is restarting: everything pending is aborted without counting as a
     /// failure, and nothing is triggered until [`on_running`](Self::on_running).
     pub fn on_restart(&mut self) -> Vec<CoordinatorAction> {
+        self.abort_pending("the job is restarting")
+    }
+
+    /// Like [`on_restart`](Self::on_restart), saying `why` (the job is being canceled,
+    /// failed or ended) to whoever waits for a pending savepoint.
+    pub fn abort_pending(&mut self, why: &str) -> Vec<CoordinatorAction> {
         self.running = false;
         let mut actions = Vec::new();
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
-            self.abort(id, &format!("checkpoint {id} was aborted: the job is restarting"), false, false, &mut actions);
+            let noun = self.pending[&id].snapshot_type.noun();
+            self.abort(id, &format!("{noun} {id} was aborted: {why}"), false, false, &mut actions);
         }
         actions
     }

@@ -403,5 +403,5 @@ async fn a_failed_stop_resumes_periodic_checkpoints_and_savepoints_wait_for_runn
     let [CoordinatorAction::SavepointFailed { checkpoint_id, cause }] = actions.as_slice() else {
         panic!("{actions:?}")
     };
-    assert_eq!((*checkpoint_id, cause.as_str()), (id, "checkpoint 3 was aborted: the job is restarting"));
+    assert_eq!((*checkpoint_id, cause.as_str()), (id, "savepoint 3 was aborted: the job is restarting"));
 }

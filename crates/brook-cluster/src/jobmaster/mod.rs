@@ -342,7 +342,7 @@ impl JobMaster {
         if matches!(self.handle.status(), JobStatus::Running | JobStatus::Restarting) {
             self.handle.set_status(JobStatus::Cancelling, None);
         }
-        self.stop_checkpoints();
+        self.stop_checkpoints("the job is being canceled");
         self.cancel_all();
     }
 
@@ -438,7 +438,7 @@ impl JobMaster {
         } else {
             Decision::GiveUp { reason: "a restart cannot help".to_string() }
         };
-        self.stop_checkpoints();
+        self.stop_checkpoints(&format!("the job failed: {cause}"));
         match decision {
             Decision::Restart { after } => {
                 tracing::info!(job_id = %self.job.job_id, cause = %cause, delay_ms = after.as_millis() as u64, "task failed; restarting the job");
@@ -461,10 +461,10 @@ impl JobMaster {
         self.cancel_all();
     }
 
-    /// Aborts pending checkpoints (the job restarts or ends).
-    fn stop_checkpoints(&mut self) {
+    /// Aborts pending checkpoints and savepoints (the job restarts or ends), saying `why`.
+    fn stop_checkpoints(&mut self, why: &str) {
         if let Some(c) = self.coordinator.as_mut() {
-            let actions = c.on_restart();
+            let actions = c.abort_pending(why);
             self.perform(actions);
         }
     }
@@ -591,7 +591,7 @@ impl JobMaster {
         let job_id = self.job.job_id;
         // Let the checkpoint I/O in flight end, and clean up after what it created for
         // checkpoints that were aborted meanwhile.
-        self.stop_checkpoints();
+        self.stop_checkpoints("the job ended");
         while self.io_tasks.join_next().await.is_some() {
             while let Ok(io) = inboxes.io.try_recv() {
                 self.on_io(io);

@@ -42,6 +42,13 @@ impl JobMaster {
                 .send(Err(format!("job {job_id} is {}; savepoints are taken only while it is RUNNING", status.name())));
             return;
         }
+        if !self.graph.all_running() {
+            let _ = reply.send(Err(format!(
+                "not every task of job {job_id} is RUNNING (tasks are still being deployed, or some finished); \
+                 trigger the savepoint once every task runs"
+            )));
+            return;
+        }
         if self.job.batch {
             let _ = reply.send(Err(format!(
                 "job {job_id} runs in BATCH execution mode, which takes no savepoints; run it in STREAMING mode"
