@@ -137,17 +137,28 @@ impl Drop for RunningJob {
     }
 }
 
-/// `brook list -m ADDR` until the job shows RUNNING; its stdout.
+/// `brook list -m ADDR` until the job shows RUNNING, and `GET /jobs/:jobid` until every
+/// task runs (savepoints need that, as in Flink); the list's stdout.
 fn list_until_running(job: &RunningJob) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let listed = loop {
         let list = brook(["list", "-m", &job.address]);
         list.assert_success();
         if list.stdout.contains("(RUNNING)") {
-            return list.stdout;
+            break list.stdout;
         }
         assert!(Instant::now() < deadline, "the job never showed RUNNING:\n{}", list.stdout);
         std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest = brook_web::RestClient::new(job.address.clone()).unwrap();
+    loop {
+        let details = rest.get(&format!("/jobs/{}", job.job_id)).unwrap();
+        let vertices = details["vertices"].as_array().unwrap();
+        if vertices.iter().all(|v| v["tasks"]["RUNNING"] == v["parallelism"]) {
+            return listed;
+        }
+        assert!(Instant::now() < deadline, "not every task started running: {details}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
