@@ -14,7 +14,7 @@ pub struct StopArgs {
     /// Directory the savepoint goes under (default: execution.checkpointing.savepoint-dir).
     #[arg(short = 'p', long = "savepointPath", value_name = "DIR")]
     savepoint_path: Option<String>,
-    /// Advance event time to the end before the savepoint, so every window and timer fires.
+    /// Advance event time to the end before the savepoint, so every event-time window and timer fires.
     #[arg(short = 'd', long = "drain")]
     drain: bool,
     #[command(flatten)]

@@ -323,3 +323,9 @@ fn without_rest_port_run_binds_another_port_when_8081_is_taken() {
         .unwrap_or_else(|| panic!("no REST address in\n{}", run.stderr));
     assert!(address.starts_with("127.0.0.1:") && address != "127.0.0.1:8081", "{address}");
 }
+
+#[test]
+fn a_jobmanager_that_is_not_host_and_port_is_an_error() {
+    let run = brook(["list", "-m", "nonsense"]);
+    assert_eq!(run.assert_only_error(), "error: -m nonsense: expected host:port, e.g. -m localhost:8081");
+}
