@@ -224,10 +224,21 @@ impl StreamExecutionEnvironment {
         self.execute_async(job_name)?.wait_for_result()
     }
 
-    /// Submits the job built so far and returns at once.
+    /// Submits the job built so far and returns at once. With `rest.port` set, the
+    /// cluster also serves the REST API while the client lives (docs/design/rest.md).
     pub fn execute_async(&self, job_name: &str) -> Result<JobClient> {
         let graph = self.take_stream_graph(job_name)?;
-        self.cluster()?.submit(graph)
+        let cluster = self.cluster()?;
+        let configuration = self.configuration();
+        if !configuration.contains(&options::REST_PORT) {
+            return cluster.submit(graph);
+        }
+        let server = brook_web::RestServer::start(&cluster, &configuration)?;
+        let (job_id, _) = cluster.dispatcher().submit(graph)?;
+        let dispatcher = cluster.dispatcher();
+        dispatcher
+            .client(job_id, Arc::new((cluster.clone(), server)))
+            .ok_or_else(|| BrookError::Cluster(format!("job {job_id} vanished right after its submission")))
     }
 
     /// The plan of the job built so far, as JSON (Flink's `getExecutionPlan`,

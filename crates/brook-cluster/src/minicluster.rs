@@ -95,6 +95,10 @@ impl MiniCluster {
         self.inner.resource_manager.free_slots()
     }
 
+    pub fn num_task_managers(&self) -> usize {
+        self.inner.resource_manager.num_task_managers()
+    }
+
     pub fn dispatcher(&self) -> &Dispatcher {
         &self.inner.dispatcher
     }

@@ -28,6 +28,8 @@
 //!   within and beyond the tolerable count, a full disk.
 //! - `checkpoints`: checkpoints, restarts from the latest one with exact results,
 //!   restart strategies giving up, the final checkpoint, retained files.
+//! - `savepoints`: savepoints restored at other parallelisms, cancel-with-savepoint,
+//!   stop-with-savepoint with and without drain, failed savepoints.
 
 mod accumulators;
 mod backpressure;
@@ -43,6 +45,7 @@ mod keyed_state;
 mod partitioners;
 mod plan;
 mod runtime_mode;
+mod savepoints;
 mod sinks;
 mod sources;
 mod split_watermarks;

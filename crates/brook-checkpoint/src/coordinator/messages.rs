@@ -13,10 +13,44 @@ pub struct TaskRef {
     pub subtask: usize,
 }
 
+/// What a trigger asks of the tasks (Flink's `SnapshotType`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SnapshotType {
+    /// A periodic checkpoint: retained for failover, subsumed by later ones.
+    #[default]
+    Checkpoint,
+    /// A savepoint: self-contained, owned by the user, never retained or discarded by
+    /// the coordinator; the job keeps running.
+    Savepoint,
+    /// Stop-with-savepoint: the sources stop at the savepoint's barrier (with `drain`
+    /// they first end event time and their input, so every window and timer fires and
+    /// every operator finishes); once it completed, every task finishes.
+    StopWithSavepoint { drain: bool },
+}
+
+impl SnapshotType {
+    pub fn is_savepoint(self) -> bool {
+        !matches!(self, Self::Checkpoint)
+    }
+
+    /// The job finishes with this snapshot.
+    pub fn stops_job(self) -> bool {
+        matches!(self, Self::StopWithSavepoint { .. })
+    }
+
+    /// "checkpoint" or "savepoint", for messages.
+    pub fn noun(self) -> &'static str {
+        if self.is_savepoint() { "savepoint" } else { "checkpoint" }
+    }
+}
+
 /// JobMaster → source task: take part in checkpoint `checkpoint_id` now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerCheckpoint {
     pub checkpoint_id: CheckpointId,
+    /// Checkpoint, savepoint or stop-with-savepoint; the barrier's `is_savepoint`
+    /// follows it.
+    pub snapshot_type: SnapshotType,
     /// When the coordinator triggered it (ms since the epoch); carried by the barrier.
     pub timestamp_ms: u64,
     /// Where the tasks write their state.

@@ -45,15 +45,30 @@
 //!    [`CheckpointCoordinator::latest_completed`] and calls
 //!    [`CheckpointCoordinator::on_running`] once the tasks run again.
 //!
+//! 7. **Savepoints** ([`CheckpointCoordinator::trigger_savepoint`]) go through the same
+//!    stages with the next id of the same counter, a location from
+//!    `CheckpointStorage::init_savepoint` ([`CoordinatorAction::InitSavepointLocation`])
+//!    and barriers with `is_savepoint`. Like Flink's, they are forced: triggered at once,
+//!    whatever `interval`, `min-pause` and `max-concurrent-checkpoints` say, also when
+//!    periodic checkpointing is off, and concurrently with pending checkpoints. They
+//!    never enter the [`CompletedCheckpointStore`], neither subsume nor are subsumed,
+//!    and a failed one does not count against `tolerable-failed-checkpoints`: it ends
+//!    with [`CoordinatorAction::SavepointFailed`] (the job keeps running), a completed
+//!    one with [`CoordinatorAction::NotifyComplete`] then
+//!    [`CoordinatorAction::SavepointCompleted`]. A stop-with-savepoint stops periodic
+//!    triggering while it is pending; when it completes, its notification is the
+//!    job's final one and everything else pending is aborted. docs/design/savepoints.md.
+//!
 //! Ids only grow, across restarts too, so a late message of an old attempt can never
 //! be mistaken for a new checkpoint.
 
 mod messages;
+mod savepoints;
 #[cfg(test)]
 mod tests;
 
 pub use messages::{
-    AcknowledgeCheckpoint, AcknowledgedOperator, DeclineCheckpoint, NotifyCheckpointComplete, TaskRef,
+    AcknowledgeCheckpoint, AcknowledgedOperator, DeclineCheckpoint, NotifyCheckpointComplete, SnapshotType, TaskRef,
     TriggerCheckpoint,
 };
 
@@ -91,6 +106,9 @@ pub struct JobTopology {
 pub enum CoordinatorAction {
     /// Create the directory of checkpoint `checkpoint_id`, then call `on_location`.
     InitLocation { checkpoint_id: CheckpointId },
+    /// Create the directory of savepoint `checkpoint_id` under `target`
+    /// (`CheckpointStorage::init_savepoint`), then call `on_location`.
+    InitSavepointLocation { checkpoint_id: CheckpointId, target: Option<String> },
     /// Send `trigger` to these source tasks.
     TriggerSources { trigger: TriggerCheckpoint, tasks: Vec<TaskRef> },
     /// Write `_metadata` (`location.finalize(metadata)`), then call `on_finalized`.
@@ -101,6 +119,10 @@ pub enum CoordinatorAction {
     NotifyComplete { notification: NotifyCheckpointComplete, tasks: Vec<TaskRef> },
     /// The job must fail with `cause`; `restartable`: the restart strategy decides.
     FailJob { cause: String, restartable: bool },
+    /// Savepoint `checkpoint_id` completed in `dir` (what `brook run -s` takes).
+    SavepointCompleted { checkpoint_id: CheckpointId, dir: String },
+    /// Savepoint `checkpoint_id` failed; the job keeps running.
+    SavepointFailed { checkpoint_id: CheckpointId, cause: String },
 }
 
 #[derive(Debug)]
@@ -117,6 +139,7 @@ enum Stage {
 struct PendingCheckpoint {
     triggered_at: Instant,
     timestamp_ms: u64,
+    snapshot_type: SnapshotType,
     stage: Stage,
 }
 
@@ -138,6 +161,8 @@ pub struct CheckpointCoordinator {
     running: bool,
     /// The final checkpoint completed: nothing more is triggered.
     final_completed: bool,
+    /// A stop-with-savepoint is pending: no periodic checkpoint is triggered.
+    stopping: Option<CheckpointId>,
 }
 
 impl CheckpointCoordinator {
@@ -159,6 +184,7 @@ impl CheckpointCoordinator {
             last_completion: None,
             running: false,
             final_completed: false,
+            stopping: None,
         }
     }
 
@@ -194,9 +220,9 @@ impl CheckpointCoordinator {
 
     /// When the JobMaster must call [`on_tick`](Self::on_tick) next.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let interval = self.config.interval?;
         let timeouts = self.pending.values().map(|p| p.triggered_at + self.config.timeout);
-        let trigger = (self.running && !self.final_completed).then(|| {
+        let periodic = self.running && !self.final_completed && self.stopping.is_none();
+        let trigger = self.config.interval.filter(|_| periodic).map(|interval| {
             let after_pause = self.last_completion.map(|c| c + self.config.min_pause);
             (self.last_trigger + interval).max(after_pause.unwrap_or(self.last_trigger))
         });
@@ -214,8 +240,9 @@ impl CheckpointCoordinator {
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
+            let noun = self.pending[&id].snapshot_type.noun();
             let reason = format!(
-                "checkpoint {id} expired before completing (execution.checkpointing.timeout is {:?})",
+                "{noun} {id} expired before completing (execution.checkpointing.timeout is {:?})",
                 self.config.timeout
             );
             self.abort(id, &reason, true, false, &mut actions);
@@ -224,6 +251,7 @@ impl CheckpointCoordinator {
         let paused = self.last_completion.is_some_and(|c| now < c + self.config.min_pause);
         if self.running
             && !self.final_completed
+            && self.stopping.is_none()
             && self.pending.len() < self.config.max_concurrent
             && now >= self.last_trigger + interval
             && !paused
@@ -233,7 +261,12 @@ impl CheckpointCoordinator {
             self.last_trigger = now;
             self.pending.insert(
                 id,
-                PendingCheckpoint { triggered_at: now, timestamp_ms: wall_clock_ms, stage: Stage::Initializing },
+                PendingCheckpoint {
+                    triggered_at: now,
+                    timestamp_ms: wall_clock_ms,
+                    snapshot_type: SnapshotType::Checkpoint,
+                    stage: Stage::Initializing,
+                },
             );
             tracing::debug!(job_id = %self.job_id, checkpoint_id = %id, "triggering checkpoint");
             actions.push(CoordinatorAction::InitLocation { checkpoint_id: id });
@@ -259,6 +292,7 @@ impl CheckpointCoordinator {
             Ok(location) => {
                 let trigger = TriggerCheckpoint {
                     checkpoint_id: id,
+                    snapshot_type: pending.snapshot_type,
                     timestamp_ms: pending.timestamp_ms,
                     location: location.reference(),
                 };
@@ -266,7 +300,14 @@ impl CheckpointCoordinator {
                 actions.push(CoordinatorAction::TriggerSources { trigger, tasks: self.topology.sources.clone() });
             }
             Err(e) => {
-                let reason = format!("checkpoint {id} could not create its directory: {e}");
+                let advice = if pending.snapshot_type.is_savepoint() {
+                    "; the job keeps running: trigger the savepoint again into a directory that can be created and \
+                     written"
+                } else {
+                    ""
+                };
+                let reason =
+                    format!("{} {id} could not create its directory: {e}{advice}", pending.snapshot_type.noun());
                 self.abort(id, &reason, true, false, &mut actions);
             }
         }
@@ -291,10 +332,11 @@ impl CheckpointCoordinator {
         let Stage::Triggered { location, acks } = std::mem::replace(&mut pending.stage, Stage::Initializing) else {
             unreachable!("matched above")
         };
-        let final_checkpoint = acks.values().all(|a| a.finished);
-        let timestamp_ms = pending.timestamp_ms;
+        // A stop-with-savepoint ends the job whether or not the inputs ended (no drain).
+        let final_checkpoint = acks.values().all(|a| a.finished) || pending.snapshot_type.stops_job();
+        let (timestamp_ms, kind) = (pending.timestamp_ms, location.kind());
         pending.stage = Stage::Finalizing { location: location.clone(), final_checkpoint };
-        let metadata = self.metadata(id, timestamp_ms, &acks);
+        let metadata = self.metadata(id, timestamp_ms, kind, &acks);
         vec![CoordinatorAction::Finalize { location, metadata: Box::new(metadata) }]
     }
 
@@ -302,7 +344,8 @@ impl CheckpointCoordinator {
     pub fn on_decline(&mut self, decline: DeclineCheckpoint) -> Vec<CoordinatorAction> {
         let mut actions = Vec::new();
         if decline.attempt == self.attempt && self.pending.contains_key(&decline.checkpoint_id) {
-            let reason = format!("checkpoint {} was declined: {}", decline.checkpoint_id, decline.reason);
+            let noun = self.pending[&decline.checkpoint_id].snapshot_type.noun();
+            let reason = format!("{noun} {} was declined: {}", decline.checkpoint_id, decline.reason);
             self.abort(decline.checkpoint_id, &reason, true, decline.permanent, &mut actions);
         }
         actions
@@ -331,13 +374,21 @@ impl CheckpointCoordinator {
         let completed = match result {
             Ok(completed) => completed,
             Err(e) => {
-                let reason = format!("checkpoint {id} could not write its metadata: {e}");
+                let reason = format!("{} {id} could not write its metadata: {e}", pending.snapshot_type.noun());
                 tracing::warn!(job_id = %self.job_id, checkpoint_id = %id, %reason, "aborting checkpoint");
                 actions.push(CoordinatorAction::Discard(self.store.plan_abort(&location, [])));
-                self.count_failure(&reason, false, &mut actions);
+                if pending.snapshot_type.is_savepoint() {
+                    self.savepoint_failed(id, reason, &mut actions);
+                } else {
+                    self.count_failure(&reason, false, &mut actions);
+                }
                 return actions;
             }
         };
+        if pending.snapshot_type.is_savepoint() {
+            self.savepoint_completed(id, pending.snapshot_type, final_checkpoint, completed, &mut actions);
+            return actions;
+        }
         tracing::info!(
             job_id = %self.job_id,
             checkpoint_id = %id,
@@ -348,13 +399,19 @@ impl CheckpointCoordinator {
         self.consecutive_failures = 0;
         self.last_completion = Some(now);
         actions.push(CoordinatorAction::Discard(self.store.add(completed)));
-        // Older checkpoints still pending are subsumed by this one.
-        let older: Vec<CheckpointId> = self.pending.keys().copied().filter(|p| *p < id).collect();
+        // Older checkpoints still pending are subsumed by this one (savepoints never are).
+        let older: Vec<CheckpointId> = self
+            .pending
+            .iter()
+            .filter(|(p, pending)| **p < id && !pending.snapshot_type.is_savepoint())
+            .map(|(p, _)| *p)
+            .collect();
         for old in older {
             self.abort(old, &format!("checkpoint {old} was subsumed by checkpoint {id}"), false, false, &mut actions);
         }
         if final_checkpoint {
             self.final_completed = true;
+            self.abort_all_but(id, &mut actions);
         }
         actions.push(CoordinatorAction::NotifyComplete {
             notification: NotifyCheckpointComplete { checkpoint_id: id, final_checkpoint },
@@ -366,11 +423,18 @@ impl CheckpointCoordinator {
     /// The job is restarting: everything pending is aborted without counting as a
     /// failure, and nothing is triggered until [`on_running`](Self::on_running).
     pub fn on_restart(&mut self) -> Vec<CoordinatorAction> {
+        self.abort_pending("the job is restarting")
+    }
+
+    /// Like [`on_restart`](Self::on_restart), saying `why` (the job is being canceled,
+    /// failed or ended) to whoever waits for a pending savepoint.
+    pub fn abort_pending(&mut self, why: &str) -> Vec<CoordinatorAction> {
         self.running = false;
         let mut actions = Vec::new();
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
-            self.abort(id, &format!("checkpoint {id} was aborted: the job is restarting"), false, false, &mut actions);
+            let noun = self.pending[&id].snapshot_type.noun();
+            self.abort(id, &format!("{noun} {id} was aborted: {why}"), false, false, &mut actions);
         }
         actions
     }
@@ -391,7 +455,7 @@ impl CheckpointCoordinator {
         actions: &mut Vec<CoordinatorAction>,
     ) {
         let Some(pending) = self.pending.remove(&id) else { return };
-        tracing::warn!(job_id = %self.job_id, checkpoint_id = %id, %reason, "aborting checkpoint");
+        tracing::warn!(job_id = %self.job_id, checkpoint_id = %id, %reason, "aborting {}", pending.snapshot_type.noun());
         match &pending.stage {
             Stage::Initializing => {}
             Stage::Triggered { location, acks } => {
@@ -403,8 +467,22 @@ impl CheckpointCoordinator {
                 actions.push(CoordinatorAction::Discard(self.store.plan_abort(location, [])));
             }
         }
-        if counts {
+        if pending.snapshot_type.is_savepoint() {
+            // A savepoint is the user's request: it fails alone (Flink's savepoint
+            // failures are not counted against tolerable-failed-checkpoints).
+            self.savepoint_failed(id, reason.to_string(), actions);
+        } else if counts {
             self.count_failure(reason, permanent, actions);
+        }
+    }
+
+    /// Aborts everything pending but `id` (the job's final checkpoint completed).
+    fn abort_all_but(&mut self, id: CheckpointId, actions: &mut Vec<CoordinatorAction>) {
+        let others: Vec<CheckpointId> = self.pending.keys().copied().filter(|p| *p != id).collect();
+        for other in others {
+            let noun = self.pending[&other].snapshot_type.noun();
+            let reason = format!("{noun} {other} was aborted: the job finished with {id}");
+            self.abort(other, &reason, false, false, actions);
         }
     }
 
@@ -432,10 +510,10 @@ impl CheckpointCoordinator {
         &self,
         id: CheckpointId,
         timestamp_ms: u64,
+        kind: SnapshotKind,
         acks: &BTreeMap<TaskRef, AcknowledgeCheckpoint>,
     ) -> CheckpointMetadata {
-        let mut metadata =
-            CheckpointMetadata::new(self.job_id, id, timestamp_ms, SnapshotKind::Checkpoint, SnapshotFormat::Canonical);
+        let mut metadata = CheckpointMetadata::new(self.job_id, id, timestamp_ms, kind, SnapshotFormat::Canonical);
         for op in &self.topology.operators {
             let mut subtasks = Vec::with_capacity(op.parallelism);
             let mut coordinator_state = None;

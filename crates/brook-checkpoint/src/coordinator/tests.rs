@@ -205,3 +205,203 @@ async fn the_final_checkpoint_stops_triggering_and_restarts_abort_pending_ones()
     assert!(f.tick(INTERVAL * 9).await.is_none(), "nothing after the final checkpoint");
     assert_eq!(f.coordinator.next_deadline(), None);
 }
+
+impl Fixture {
+    /// Triggers a savepoint into `target` (a directory below the fixture's) and performs
+    /// the location I/O; returns the trigger.
+    async fn savepoint(&mut self, snapshot_type: SnapshotType, at: Duration) -> TriggerCheckpoint {
+        let target = format!("file://{}/savepoints", self._dir.path().display());
+        let (id, actions) =
+            self.coordinator.trigger_savepoint(snapshot_type, Some(target), self.start + at, 2_000).unwrap();
+        let [CoordinatorAction::InitSavepointLocation { checkpoint_id, target }] = actions.as_slice() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(*checkpoint_id, id);
+        let location = self.storage.init_savepoint(JobId(7), id, target.as_deref()).await.map_err(|e| e.to_string());
+        match self.coordinator.on_location(id, location).as_slice() {
+            [CoordinatorAction::TriggerSources { trigger, .. }] => trigger.clone(),
+            other => panic!("expected a trigger, got {other:?}"),
+        }
+    }
+
+    /// Every task acknowledges `id` (as `finished`), and its metadata is written.
+    async fn complete(&mut self, id: CheckpointId, finished: bool, at: Duration) -> Vec<CoordinatorAction> {
+        let mut last = Vec::new();
+        for task in topology().tasks {
+            last = self.coordinator.on_acknowledge(ack(id.0, task, finished));
+        }
+        let [CoordinatorAction::Finalize { location, metadata }] = last.as_slice() else { panic!("{last:?}") };
+        let completed = location.finalize((**metadata).clone()).await.map_err(|e| e.to_string());
+        self.coordinator.on_finalized(id, completed, self.start + at)
+    }
+}
+
+#[tokio::test]
+async fn a_savepoint_without_periodic_checkpointing_completes_outside_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Configuration::new();
+    c.set_dynamic(&format!("execution.checkpointing.dir=file://{}", dir.path().display())).unwrap();
+    let start = Instant::now();
+    let config = CheckpointingConfig { interval: None, ..config(0) };
+    let mut coordinator = CheckpointCoordinator::new(JobId(7), config, topology(), start);
+    coordinator.on_running(0, start);
+    let mut f = Fixture { coordinator, storage: CheckpointStorage::from_config(&c).unwrap(), start, _dir: dir };
+    assert_eq!(f.coordinator.next_deadline(), None, "no periodic checkpoints");
+    let trigger = f.savepoint(SnapshotType::Savepoint, Duration::ZERO).await;
+    assert_eq!(trigger.checkpoint_id, CheckpointId(1));
+    assert_eq!(trigger.snapshot_type, SnapshotType::Savepoint);
+    assert_eq!(trigger.location.kind, SnapshotKind::Savepoint);
+    assert_eq!(f.coordinator.next_deadline(), Some(start + Duration::from_secs(1)), "the savepoint's timeout");
+    let mut last = Vec::new();
+    for task in topology().tasks {
+        last = f.coordinator.on_acknowledge(ack(1, task, false));
+    }
+    let [CoordinatorAction::Finalize { location, metadata }] = last.as_slice() else { panic!("{last:?}") };
+    assert_eq!(metadata.kind, SnapshotKind::Savepoint);
+    let completed = location.finalize((**metadata).clone()).await.map_err(|e| e.to_string());
+    let dir = completed.as_ref().unwrap().pointer.dir.clone();
+    let actions = f.coordinator.on_finalized(CheckpointId(1), completed, start);
+    let [
+        CoordinatorAction::NotifyComplete { notification, tasks },
+        CoordinatorAction::SavepointCompleted { checkpoint_id: CheckpointId(1), dir: reported },
+    ] = actions.as_slice()
+    else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(*notification, NotifyCheckpointComplete { checkpoint_id: CheckpointId(1), final_checkpoint: false });
+    assert_eq!(tasks.len(), 3, "two-phase-commit sinks commit the savepoint");
+    assert_eq!(*reported, dir);
+    assert!(dir.contains("/savepoints/savepoint-"), "{dir}");
+    assert!(f.coordinator.latest_completed().is_none(), "a savepoint is never retained as a checkpoint");
+    assert_eq!(f.coordinator.next_deadline(), None);
+}
+
+#[tokio::test]
+async fn savepoints_are_forced_beside_a_pending_checkpoint_and_neither_subsume_nor_are_subsumed() {
+    let mut f = fixture(0);
+    let checkpoint = f.tick(INTERVAL).await.unwrap();
+    assert_eq!(checkpoint.checkpoint_id, CheckpointId(1));
+    // max-concurrent-checkpoints is 1, yet the savepoint goes ahead, with the next id.
+    let savepoint = f.savepoint(SnapshotType::Savepoint, INTERVAL).await;
+    assert_eq!(savepoint.checkpoint_id, CheckpointId(2));
+    let actions = f.complete(CheckpointId(2), false, INTERVAL * 2).await;
+    assert!(matches!(actions.last(), Some(CoordinatorAction::SavepointCompleted { .. })), "{actions:?}");
+    assert_eq!(f.coordinator.pending_ids(), vec![CheckpointId(1)], "the older checkpoint is not subsumed");
+    let savepoint = f.savepoint(SnapshotType::Savepoint, INTERVAL * 2).await;
+    assert_eq!(savepoint.checkpoint_id, CheckpointId(3));
+    let actions = f.complete(CheckpointId(1), false, INTERVAL * 3).await;
+    assert!(
+        !actions.iter().any(|a| matches!(a, CoordinatorAction::SavepointFailed { .. })),
+        "a checkpoint does not subsume a newer savepoint: {actions:?}"
+    );
+    assert_eq!(f.coordinator.latest_completed().unwrap().checkpoint_id(), CheckpointId(1));
+    assert_eq!(f.coordinator.pending_ids(), vec![CheckpointId(3)]);
+}
+
+#[tokio::test]
+async fn a_failed_savepoint_fails_alone_and_does_not_count_against_the_tolerable_failures() {
+    let mut f = fixture(0);
+    let tasks = topology().tasks;
+    let savepoint = f.savepoint(SnapshotType::Savepoint, Duration::ZERO).await;
+    let actions = f.coordinator.on_decline(DeclineCheckpoint {
+        checkpoint_id: savepoint.checkpoint_id,
+        task: tasks[2],
+        attempt: 0,
+        reason: "disk full".into(),
+        permanent: false,
+    });
+    let [CoordinatorAction::Discard(plan), CoordinatorAction::SavepointFailed { checkpoint_id, cause }] =
+        actions.as_slice()
+    else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(plan.checkpoint_dirs, vec![savepoint.location.dir.clone()], "the partial savepoint is removed");
+    assert_eq!(*checkpoint_id, CheckpointId(1));
+    assert_eq!(cause, "savepoint 1 was declined: disk full");
+    // A directory that cannot be created fails the request, with advice, and nothing else.
+    let (id, _) = f.coordinator.trigger_savepoint(SnapshotType::Savepoint, None, f.start, 0).unwrap();
+    let actions = f.coordinator.on_location(id, Err("no savepoint directory".into()));
+    let [CoordinatorAction::SavepointFailed { cause, .. }] = actions.as_slice() else { panic!("{actions:?}") };
+    assert!(
+        cause.starts_with("savepoint 2 could not create its directory: no savepoint directory; the job keeps running")
+    );
+    // Timeouts too: the savepoint expires, the job does not fail (tolerable is 0).
+    f.savepoint(SnapshotType::Savepoint, Duration::ZERO).await;
+    let actions = f.coordinator.on_tick(f.start + Duration::from_secs(1), 0);
+    // ... and the periodic checkpoint is triggered as usual.
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [
+                CoordinatorAction::Discard(_),
+                CoordinatorAction::SavepointFailed { checkpoint_id: CheckpointId(3), .. },
+                CoordinatorAction::InitLocation { checkpoint_id: CheckpointId(4) },
+            ]
+        ),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn stop_with_savepoint_pauses_checkpoints_and_is_the_final_checkpoint() {
+    let mut f = fixture(0);
+    let checkpoint = f.tick(INTERVAL).await.unwrap();
+    let stop = f.savepoint(SnapshotType::StopWithSavepoint { drain: false }, INTERVAL * 5).await;
+    assert_eq!(stop.snapshot_type, SnapshotType::StopWithSavepoint { drain: false });
+    assert_eq!(f.coordinator.stopping(), Some(stop.checkpoint_id));
+    let refused = f.coordinator.trigger_savepoint(SnapshotType::Savepoint, None, f.start, 0).unwrap_err();
+    assert_eq!(refused, "the job is stopping with savepoint 2; wait for it to complete or fail");
+    f.coordinator.on_tick(f.start + Duration::from_millis(1_150), 0);
+    assert_eq!(f.coordinator.pending_ids(), vec![stop.checkpoint_id], "checkpoint 1 expired");
+    assert!(f.tick(INTERVAL * 12).await.is_none(), "no periodic checkpoint while stopping");
+    // Without drain the tasks' inputs did not end, yet the stop is final.
+    let actions = f.complete(stop.checkpoint_id, false, INTERVAL * 12).await;
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [
+                CoordinatorAction::NotifyComplete {
+                    notification: NotifyCheckpointComplete { final_checkpoint: true, .. },
+                    ..
+                },
+                CoordinatorAction::SavepointCompleted { .. },
+            ]
+        ),
+        "{actions:?}"
+    );
+    assert_ne!(checkpoint.checkpoint_id, stop.checkpoint_id);
+    assert!(f.tick(INTERVAL * 20).await.is_none(), "nothing after the stop");
+    assert!(f.coordinator.trigger_savepoint(SnapshotType::Savepoint, None, f.start, 0).is_err());
+}
+
+#[tokio::test]
+async fn a_failed_stop_resumes_periodic_checkpoints_and_savepoints_wait_for_running_tasks() {
+    let mut f = fixture(0);
+    let tasks = topology().tasks;
+    let stop = f.savepoint(SnapshotType::StopWithSavepoint { drain: true }, Duration::ZERO).await;
+    let actions = f.coordinator.on_decline(DeclineCheckpoint {
+        checkpoint_id: stop.checkpoint_id,
+        task: tasks[0],
+        attempt: 0,
+        reason: "upload failed".into(),
+        permanent: true,
+    });
+    assert!(
+        !actions.iter().any(|a| matches!(a, CoordinatorAction::FailJob { .. })),
+        "even a permanent decline of a savepoint does not fail the job: {actions:?}"
+    );
+    assert_eq!(f.coordinator.stopping(), None);
+    assert_eq!(f.tick(INTERVAL).await.unwrap().checkpoint_id, CheckpointId(2), "periodic checkpoints go on");
+    let actions = f.coordinator.on_restart();
+    assert!(matches!(actions.as_slice(), [CoordinatorAction::Discard(_)]));
+    let refused = f.coordinator.trigger_savepoint(SnapshotType::Savepoint, None, f.start, 0).unwrap_err();
+    assert!(refused.starts_with("not every task of the job is RUNNING"), "{refused}");
+    // A savepoint pending when the job restarts fails with the reason.
+    f.coordinator.on_running(1, f.start);
+    let (id, _) = f.coordinator.trigger_savepoint(SnapshotType::Savepoint, None, f.start, 0).unwrap();
+    let actions = f.coordinator.on_restart();
+    let [CoordinatorAction::SavepointFailed { checkpoint_id, cause }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert_eq!((*checkpoint_id, cause.as_str()), (id, "savepoint 3 was aborted: the job is restarting"));
+}

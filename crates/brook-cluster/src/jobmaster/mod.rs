@@ -18,6 +18,12 @@
 //! - RUNNING → FAILING when the strategy gives up (or the failure cannot be helped by
 //!   a restart): all others are canceled, then FAILED with the first failure's cause.
 //! - RUNNING / RESTARTING → CANCELLING on cancel: all subtasks are canceled, then CANCELED.
+//! - Savepoints ([`JobControl::TriggerSavepoint`], [`JobControl::StopWithSavepoint`]) are
+//!   taken only while RUNNING, also when periodic checkpointing is off (the coordinator
+//!   and storage exist for every STREAMING job). `cancel_job`: RUNNING → CANCELLING once
+//!   the savepoint completed. Stop: the tasks finish on the savepoint's notification →
+//!   FINISHED, and the request is answered then. A failed savepoint leaves the job
+//!   RUNNING ([`savepoints`]; docs/design/savepoints.md).
 //!
 //! The checkpoint coordinator is [`brook_checkpoint::CheckpointCoordinator`]: pure
 //! decisions; the storage I/O it asks for runs on spawned tasks whose results come
@@ -25,6 +31,7 @@
 
 mod execution_graph;
 mod handle;
+mod savepoints;
 
 pub use execution_graph::ExecutionGraph;
 pub use handle::{JobHandle, JobSnapshot, VertexSnapshot};
@@ -32,7 +39,7 @@ pub use handle::{JobHandle, JobSnapshot, VertexSnapshot};
 use crate::job_status::JobStatus;
 use crate::resource_manager::ResourceManager;
 use crate::taskmanager::TaskManager;
-use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, DeclineCheckpoint, TaskRef};
+use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, DeclineCheckpoint, SnapshotType, TaskRef};
 use brook_checkpoint::{
     CheckpointCoordinator, CheckpointLocation, CheckpointStorage, CheckpointingConfig, CompletedCheckpoint,
     CoordinatorAction, Decision, JobTermination, JobTopology, OperatorInfo, RestartStrategy,
@@ -41,6 +48,7 @@ use brook_runtime::graph::JobGraph;
 use brook_runtime::task::ExecutionState;
 use brook_types::config::options;
 use brook_types::{CheckpointBarrier, CheckpointId, TaskManagerId, VertexId};
+use savepoints::{AfterSavepoint, SavepointRequest};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -119,6 +127,13 @@ pub struct JobMaster {
     /// The savepoint or retained checkpoint the job started from
     /// (`execution.state-recovery.path`), until a checkpoint of its own completes.
     initial_restore: Option<Arc<CompletedCheckpoint>>,
+    /// Why the checkpoint storage cannot be used (periodic checkpointing is off, so
+    /// the job runs anyway); savepoint requests are answered with it.
+    storage_unavailable: Option<String>,
+    /// Savepoints being taken, by id, and who waits for them.
+    savepoint_requests: BTreeMap<CheckpointId, SavepointRequest>,
+    /// A stop-with-savepoint whose savepoint completed: answered when the job ended.
+    stop_reply: Option<(SavepointReply, String)>,
 }
 
 /// The receiving ends of the JobMaster's channels.
@@ -157,10 +172,15 @@ impl JobMaster {
             io,
             io_tasks: tokio::task::JoinSet::new(),
             initial_restore: None,
+            storage_unavailable: None,
+            savepoint_requests: BTreeMap::new(),
+            stop_reply: None,
         }
     }
 
     /// Reads the checkpointing and restart settings; an error fails the job at once.
+    /// Every STREAMING job gets a coordinator and storage, for savepoints; a storage
+    /// configuration that cannot be used fails the job only if it checkpoints.
     fn configure(&mut self) -> Result<(), String> {
         let configuration = &self.job.configuration;
         let mut config = CheckpointingConfig::from_config(configuration).map_err(|e| e.to_string())?;
@@ -169,8 +189,12 @@ impl JobMaster {
             config.interval = None;
         }
         self.restart_strategy = RestartStrategy::from_config(configuration).map_err(|e| e.to_string())?;
-        if config.is_enabled() {
-            self.storage = Some(CheckpointStorage::from_config(configuration).map_err(|e| e.to_string())?);
+        if !self.job.batch {
+            match CheckpointStorage::from_config(configuration) {
+                Ok(storage) => self.storage = Some(storage),
+                Err(e) if config.is_enabled() => return Err(e.to_string()),
+                Err(e) => self.storage_unavailable = Some(e.to_string()),
+            }
             let topology = topology(&self.job);
             self.coordinator = Some(CheckpointCoordinator::new(self.job.job_id, config, topology, Instant::now()));
         }
@@ -292,8 +316,13 @@ impl JobMaster {
                 Some(io) = inboxes.io.recv() => self.on_io(io),
                 c = inboxes.control.recv() => match c {
                     Some(JobControl::Cancel) if !self.handle.status().is_globally_terminal() => self.on_cancel(),
-                    Some(JobControl::TriggerSavepoint { reply, .. } | JobControl::StopWithSavepoint { reply, .. }) => {
-                        let _ = reply.send(Err("savepoints are not implemented yet".into()));
+                    Some(JobControl::TriggerSavepoint { target_directory, cancel_job, reply }) => {
+                        let after = if cancel_job { AfterSavepoint::Cancel } else { AfterSavepoint::KeepRunning };
+                        self.on_savepoint_request(SnapshotType::Savepoint, target_directory, after, reply);
+                    }
+                    Some(JobControl::StopWithSavepoint { target_directory, drain, reply }) => {
+                        let snapshot_type = SnapshotType::StopWithSavepoint { drain };
+                        self.on_savepoint_request(snapshot_type, target_directory, AfterSavepoint::Stop, reply);
                     }
                     _ => {}
                 },
@@ -313,7 +342,7 @@ impl JobMaster {
         if matches!(self.handle.status(), JobStatus::Running | JobStatus::Restarting) {
             self.handle.set_status(JobStatus::Cancelling, None);
         }
-        self.stop_checkpoints();
+        self.stop_checkpoints("the job is being canceled");
         self.cancel_all();
     }
 
@@ -409,7 +438,7 @@ impl JobMaster {
         } else {
             Decision::GiveUp { reason: "a restart cannot help".to_string() }
         };
-        self.stop_checkpoints();
+        self.stop_checkpoints(&format!("the job failed: {cause}"));
         match decision {
             Decision::Restart { after } => {
                 tracing::info!(job_id = %self.job.job_id, cause = %cause, delay_ms = after.as_millis() as u64, "task failed; restarting the job");
@@ -432,10 +461,10 @@ impl JobMaster {
         self.cancel_all();
     }
 
-    /// Aborts pending checkpoints (the job restarts or ends).
-    fn stop_checkpoints(&mut self) {
+    /// Aborts pending checkpoints and savepoints (the job restarts or ends), saying `why`.
+    fn stop_checkpoints(&mut self, why: &str) {
         if let Some(c) = self.coordinator.as_mut() {
-            let actions = c.on_restart();
+            let actions = c.abort_pending(why);
             self.perform(actions);
         }
     }
@@ -473,9 +502,19 @@ impl JobMaster {
         for action in actions {
             match action {
                 CoordinatorAction::InitLocation { checkpoint_id } => {
-                    let (storage, io) = (self.storage.clone().expect("checkpointing is enabled"), self.io.clone());
+                    let (storage, io) = (self.storage.clone().expect("a coordinator has storage"), self.io.clone());
                     self.io_tasks.spawn(async move {
                         let location = storage.init_checkpoint(job_id, checkpoint_id).await.map_err(|e| e.to_string());
+                        let _ = io.send(IoResult::Location(checkpoint_id, location));
+                    });
+                }
+                CoordinatorAction::InitSavepointLocation { checkpoint_id, target } => {
+                    let (storage, io) = (self.storage.clone().expect("a coordinator has storage"), self.io.clone());
+                    self.io_tasks.spawn(async move {
+                        let location = storage
+                            .init_savepoint(job_id, checkpoint_id, target.as_deref())
+                            .await
+                            .map_err(|e| e.to_string());
                         let _ = io.send(IoResult::Location(checkpoint_id, location));
                     });
                 }
@@ -483,9 +522,13 @@ impl JobMaster {
                     let barrier = CheckpointBarrier {
                         id: trigger.checkpoint_id,
                         timestamp: i64::try_from(trigger.timestamp_ms).unwrap_or(i64::MAX),
-                        is_savepoint: false,
+                        is_savepoint: trigger.snapshot_type.is_savepoint(),
                         unaligned: false,
                     };
+                    if trigger.snapshot_type.is_savepoint() {
+                        self.trigger_savepoint_at_sources(&trigger, barrier, tasks);
+                        continue;
+                    }
                     for task in tasks {
                         if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
                             self.task_managers[&tm].trigger_checkpoint(job_id, task, self.attempt, barrier);
@@ -502,14 +545,17 @@ impl JobMaster {
                 }
                 CoordinatorAction::Discard(plan) => {
                     if !plan.is_empty() {
-                        let storage = self.storage.clone().expect("checkpointing is enabled");
+                        let storage = self.storage.clone().expect("a coordinator has storage");
                         self.io_tasks.spawn(async move {
                             let _ = storage.discard(&plan).await;
                         });
                     }
                 }
                 CoordinatorAction::NotifyComplete { notification, tasks } => {
-                    if let Some(latest) = self.coordinator.as_ref().and_then(|c| c.latest_completed()) {
+                    // Savepoints are not retained checkpoints: only a checkpoint is recorded.
+                    if let Some(latest) = self.coordinator.as_ref().and_then(|c| c.latest_completed())
+                        && latest.checkpoint_id() == notification.checkpoint_id
+                    {
                         self.handle.record_checkpoint(latest.checkpoint_id(), latest.pointer.dir.clone());
                     }
                     for task in tasks {
@@ -524,6 +570,12 @@ impl JobMaster {
                     }
                 }
                 CoordinatorAction::FailJob { cause, restartable } => self.on_failure(cause, restartable),
+                CoordinatorAction::SavepointCompleted { checkpoint_id, dir } => {
+                    self.on_savepoint_completed(checkpoint_id, dir)
+                }
+                CoordinatorAction::SavepointFailed { checkpoint_id, cause } => {
+                    self.on_savepoint_failed(checkpoint_id, cause)
+                }
             }
         }
     }
@@ -539,7 +591,7 @@ impl JobMaster {
         let job_id = self.job.job_id;
         // Let the checkpoint I/O in flight end, and clean up after what it created for
         // checkpoints that were aborted meanwhile.
-        self.stop_checkpoints();
+        self.stop_checkpoints("the job ended");
         while self.io_tasks.join_next().await.is_some() {
             while let Ok(io) = inboxes.io.try_recv() {
                 self.on_io(io);
@@ -573,6 +625,7 @@ impl JobMaster {
         }
         tracing::info!(job_id = %job_id, status = status.name(), "job ended");
         self.handle.set_status(status, None);
+        self.answer_stop(status);
     }
 }
 

@@ -27,10 +27,14 @@ pub(crate) struct TaskCheckpointResponder {
     pub name: String,
     pub storage: CheckpointStorage,
     pub reports: mpsc::UnboundedSender<CheckpointReport>,
+    pub savepoint_locations: super::SavepointLocations,
 }
 
 impl TaskCheckpointResponder {
     fn location_reference(&self, checkpoint: CheckpointId) -> LocationReference {
+        if let Some(savepoint) = self.savepoint_locations.lock().get(&(self.job_id, checkpoint)) {
+            return savepoint.clone();
+        }
         LocationReference {
             job_id: self.job_id,
             checkpoint_id: checkpoint,
@@ -44,6 +48,21 @@ impl CheckpointResponder for TaskCheckpointResponder {
     fn acknowledge(&self, snapshot: TaskSnapshot) {
         let id = snapshot.barrier.id;
         let reference = self.location_reference(id);
+        if snapshot.barrier.is_savepoint != (reference.kind == SnapshotKind::Savepoint) {
+            // Savepoint state in a checkpoint directory (or the reverse) would not be self-contained.
+            self.decline(CheckpointDecline {
+                checkpoint_id: id,
+                reason: format!(
+                    "task '{}' got a barrier of {} {id} but knows {} as its location; this is a bug in the \
+                     JobMaster's savepoint trigger",
+                    self.name,
+                    if snapshot.barrier.is_savepoint { "savepoint" } else { "checkpoint" },
+                    reference.dir
+                ),
+                permanent: false,
+            });
+            return;
+        }
         let (storage, reports, task, attempt, name) =
             (self.storage.clone(), self.reports.clone(), self.task, self.attempt, self.name.clone());
         // The asynchronous part: the task goes on processing while its state uploads.

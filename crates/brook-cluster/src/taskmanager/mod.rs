@@ -14,18 +14,26 @@
 //!    snapshots are uploaded here ([`checkpoints`]) and acknowledged (or declined) on
 //!    the job's checkpoint channel. A task deployed with a checkpoint to restore reads
 //!    its state before its chain is built.
+//! 5. Savepoints: the JobMaster first registers the savepoint's location
+//!    (`register_savepoint_location`, so that every task uploads into the savepoint's
+//!    own directory), then triggers like a checkpoint. Stop-with-savepoint:
+//!    `prepare_stop` to every task, then `stop_with_savepoint` to the sources; on
+//!    failure `resume_after_failed_stop` to every task. Tasks take part in savepoints
+//!    even when periodic checkpointing is off.
 
 mod checkpoints;
 
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use brook_checkpoint::coordinator::TaskRef;
-use brook_checkpoint::{CheckpointStorage, CheckpointingConfig, CheckpointingMode, CompletedCheckpoint};
+use brook_checkpoint::{
+    CheckpointStorage, CheckpointingConfig, CheckpointingMode, CompletedCheckpoint, LocationReference,
+};
 use brook_runtime::checkpoint::TaskCheckpointSettings;
 use brook_runtime::graph::{JobGraph, StreamGraph, TaskDeploymentDescriptor};
 use brook_runtime::metrics::MetricRegistry;
 use brook_runtime::task::{DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause};
 use brook_types::CheckpointBarrier;
-use brook_types::{JobId, TaskManagerId, VertexId};
+use brook_types::{CheckpointId, JobId, TaskManagerId, VertexId};
 use futures::FutureExt;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -36,6 +44,10 @@ use tokio::sync::mpsc;
 /// (job, vertex, subtask, attempt)
 type TaskKey = (JobId, VertexId, usize, u32);
 
+/// Where the tasks of a job upload their state for a savepoint, by its id (a
+/// checkpoint's location follows from the checkpoint directory and its id).
+pub(crate) type SavepointLocations = Arc<Mutex<HashMap<(JobId, CheckpointId), LocationReference>>>;
+
 /// A TaskManager of the local MiniCluster.
 pub struct TaskManager {
     pub id: TaskManagerId,
@@ -45,6 +57,7 @@ pub struct TaskManager {
     /// The programs this TaskManager carries, by job.
     programs: Mutex<HashMap<JobId, (Arc<StreamGraph>, MetricRegistry)>>,
     tasks: Mutex<HashMap<TaskKey, mpsc::UnboundedSender<TaskMessage>>>,
+    savepoint_locations: SavepointLocations,
 }
 
 impl TaskManager {
@@ -54,7 +67,15 @@ impl TaskManager {
         shuffle: Arc<LocalShuffle>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        Self { id, num_slots, shuffle, runtime, programs: Mutex::default(), tasks: Mutex::default() }
+        Self {
+            id,
+            num_slots,
+            shuffle,
+            runtime,
+            programs: Mutex::default(),
+            tasks: Mutex::default(),
+            savepoint_locations: SavepointLocations::default(),
+        }
     }
 
     /// Makes a program runnable here (in a cluster, the TaskManager builds it itself).
@@ -66,6 +87,7 @@ impl TaskManager {
         self.shuffle.unregister_job(job);
         self.programs.lock().remove(&job);
         self.tasks.lock().retain(|k, _| k.0 != job);
+        self.savepoint_locations.lock().retain(|k, _| k.0 != job);
     }
 
     /// Forgets the input gates of a job's ended attempt, before it is redeployed.
@@ -99,6 +121,7 @@ impl TaskManager {
         let (tx, mut mailbox) = mpsc::unbounded_channel();
         self.tasks.lock().insert(key, tx);
         let shuffle = self.shuffle.clone();
+        let savepoint_locations = self.savepoint_locations.clone();
         let this = self.clone();
         self.runtime.spawn(async move {
             let run = async {
@@ -140,6 +163,7 @@ impl TaskManager {
                             name: task_name,
                             storage,
                             reports: checkpoint_reports,
+                            savepoint_locations,
                         }),
                         ..settings
                     },
@@ -204,6 +228,35 @@ impl TaskManager {
         self.send(job, task.vertex, task.subtask, attempt, message);
     }
 
+    /// Where the tasks of `reference.job_id` write savepoint `reference.checkpoint_id`;
+    /// registered before the savepoint is triggered.
+    pub fn register_savepoint_location(&self, reference: LocationReference) {
+        self.savepoint_locations.lock().insert((reference.job_id, reference.checkpoint_id), reference);
+    }
+
+    /// A stop-with-savepoint begins: the subtask waits for it before finishing.
+    pub fn prepare_stop(&self, job: JobId, task: TaskRef, attempt: u32) {
+        self.send(job, task.vertex, task.subtask, attempt, TaskMessage::PrepareStop);
+    }
+
+    /// Stop-with-savepoint at a source subtask: (with `drain`, it ends event time and
+    /// its input,) takes part in the savepoint and emits nothing more.
+    pub fn stop_with_savepoint(
+        &self,
+        job: JobId,
+        task: TaskRef,
+        attempt: u32,
+        barrier: CheckpointBarrier,
+        drain: bool,
+    ) {
+        self.send(job, task.vertex, task.subtask, attempt, TaskMessage::StopWithSavepoint { barrier, drain });
+    }
+
+    /// The stop-with-savepoint failed: the subtask goes on as before.
+    pub fn resume_after_failed_stop(&self, job: JobId, task: TaskRef, attempt: u32) {
+        self.send(job, task.vertex, task.subtask, attempt, TaskMessage::ResumeAfterFailedStop);
+    }
+
     fn send(&self, job: JobId, vertex: VertexId, subtask: usize, attempt: u32, message: TaskMessage) {
         if let Some(tx) = self.tasks.lock().get(&(job, vertex, subtask, attempt)) {
             let _ = tx.send(message);
@@ -211,17 +264,23 @@ impl TaskManager {
     }
 }
 
-/// How the tasks of `job` take part in checkpoints, and where they write: `None`
-/// storage when checkpointing is off (or the job runs in BATCH mode).
+/// How the tasks of `job` take part in checkpoints and savepoints, and where they
+/// write: `None` storage in BATCH mode, or when checkpointing is off and the storage
+/// configuration cannot be used (the JobMaster then refuses savepoints, saying why).
+/// Tasks wait for a final checkpoint only when periodic checkpointing is on.
 fn checkpoint_settings(job: &JobGraph) -> Result<(TaskCheckpointSettings, Option<CheckpointStorage>), String> {
     let config = CheckpointingConfig::from_config(&job.configuration).map_err(|e| e.to_string())?;
-    if !config.is_enabled() || job.batch {
+    if job.batch {
         return Ok((TaskCheckpointSettings::default(), None));
     }
-    let storage = CheckpointStorage::from_config(&job.configuration).map_err(|e| e.to_string())?;
+    let storage = match CheckpointStorage::from_config(&job.configuration) {
+        Ok(storage) => storage,
+        Err(e) if config.is_enabled() => return Err(e.to_string()),
+        Err(_) => return Ok((TaskCheckpointSettings::default(), None)),
+    };
     let settings = TaskCheckpointSettings {
         exactly_once: config.mode == CheckpointingMode::ExactlyOnce,
-        wait_for_final_checkpoint: true,
+        wait_for_final_checkpoint: config.is_enabled(),
         ..TaskCheckpointSettings::default()
     };
     Ok((settings, Some(storage)))

@@ -89,6 +89,9 @@ pub struct TaskCheckpoints {
     /// The task took part in a checkpoint after its input ended: once one completes
     /// as the job's final checkpoint, the task may finish.
     snapshot_after_finish: bool,
+    /// A stop-with-savepoint is in progress: the task waits for it before finishing
+    /// and fires no processing-time timers (nothing may follow the savepoint).
+    stopping: bool,
 }
 
 impl TaskCheckpoints {
@@ -98,7 +101,15 @@ impl TaskCheckpoints {
         writers: Vec<Arc<dyn PendingSends>>,
         operators: Vec<(OperatorId, String)>,
     ) -> Self {
-        Self { task_name, settings, writers, operators, input_finished: false, snapshot_after_finish: false }
+        Self {
+            task_name,
+            settings,
+            writers,
+            operators,
+            input_finished: false,
+            snapshot_after_finish: false,
+            stopping: false,
+        }
     }
 
     /// Checkpointing off, for tests of task inputs.
@@ -125,6 +136,21 @@ impl TaskCheckpoints {
 
     pub(crate) fn snapshot_after_finish(&self) -> bool {
         self.snapshot_after_finish
+    }
+
+    /// A stop-with-savepoint begins (`true`) or failed (`false`).
+    pub(crate) fn set_stopping(&mut self, stopping: bool) {
+        self.stopping = stopping;
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping
+    }
+
+    /// Whether a task whose input ended waits for the job's final checkpoint (or the
+    /// stop-with-savepoint) before it finishes.
+    pub(crate) fn waits_for_final_checkpoint(&self) -> bool {
+        self.settings.wait_for_final_checkpoint || self.stopping
     }
 
     /// Takes this task's snapshot of `barrier`: `visit` runs every operator of the

@@ -81,6 +81,9 @@ pub struct SourceTaskInput<T, S> {
     watermarks: Option<SourceWatermarks<T>>,
     discovery: SplitDiscoveryState,
     finished: bool,
+    /// Stopped by a stop-with-savepoint without drain: reads nothing more, so that
+    /// nothing follows the savepoint's barrier.
+    suspended: bool,
 }
 
 impl<T: Send + 'static, S: SourceSplit> SourceTaskInput<T, S> {
@@ -134,6 +137,7 @@ impl<T: Send + 'static, S: SourceSplit> SourceTaskInput<T, S> {
             watermarks,
             discovery,
             finished: false,
+            suspended: false,
         })
     }
 }
@@ -226,7 +230,7 @@ impl<T: Send + 'static, S: SourceSplit> TaskInput for SourceTaskInput<T, S> {
     }
 
     fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
-        if self.finished {
+        if self.finished || self.suspended {
             // Only checkpoint triggers (through the mailbox) remain.
             return Poll::Pending;
         }
@@ -283,5 +287,25 @@ impl<T: Send + 'static, S: SourceSplit> TaskInput for SourceTaskInput<T, S> {
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let head = &mut self.head;
         checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
+
+    /// With `drain`, the source ends as if its input ended (MAX watermark, end of
+    /// input: windows and timers fire, operators finish) before the barrier; the
+    /// savepoint still holds the reader's positions. Without, it snapshots, emits the
+    /// barrier and reads nothing more: the savepoint holds exactly what was emitted.
+    fn stop_with_savepoint(&mut self, barrier: CheckpointBarrier, drain: bool, checkpoints: &mut TaskCheckpoints) {
+        if drain && !self.finished {
+            self.send_signals();
+            self.head.emit_watermark(Watermark::MAX);
+            self.head.end_input();
+            self.finished = true;
+            checkpoints.mark_input_finished();
+        }
+        self.trigger_checkpoint(barrier, checkpoints);
+        self.suspended = true;
+    }
+
+    fn resume_after_failed_stop(&mut self) {
+        self.suspended = false;
     }
 }

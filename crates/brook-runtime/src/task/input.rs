@@ -40,6 +40,17 @@ pub trait TaskInput: Send {
 
     /// Every operator of the chain runs its `notify_checkpoint_complete`.
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints);
+
+    /// Stop-with-savepoint at a source task: with `drain`, end event time (MAX
+    /// watermark) and the input first; then take part in the savepoint `barrier` and
+    /// emit nothing more until [`resume_after_failed_stop`](Self::resume_after_failed_stop).
+    /// Other tasks are never asked (they decline, as for a trigger).
+    fn stop_with_savepoint(&mut self, barrier: CheckpointBarrier, _drain: bool, checkpoints: &mut TaskCheckpoints) {
+        self.trigger_checkpoint(barrier, checkpoints);
+    }
+
+    /// The stop-with-savepoint failed: a source emits again.
+    fn resume_after_failed_stop(&mut self) {}
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -139,12 +150,16 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
                     // A finished channel no longer holds back event time.
                     apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
                     let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                    // The last input ended: the chain finishes before a snapshot this
+                    // completes (a drained stop-with-savepoint's barrier follows the end
+                    // of input on every channel, so what `finish` emits belongs before it).
+                    let result = (self.remaining == 0).then(|| self.finish(checkpoints));
                     let head = &mut self.head;
                     apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
                         checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
                     });
-                    if self.remaining == 0 {
-                        return self.finish(checkpoints);
+                    if let Some(result) = result {
+                        return result;
                     }
                 }
             }
@@ -344,9 +359,11 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                         self.on_valve(v);
                         let actions =
                             self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                        // As for one input: the chain finishes before a snapshot this completes.
+                        let result = (self.remaining == 0).then(|| self.finish(checkpoints));
                         self.align(actions, checkpoints);
-                        if self.remaining == 0 {
-                            return self.finish(checkpoints);
+                        if let Some(result) = result {
+                            return result;
                         }
                     }
                 }

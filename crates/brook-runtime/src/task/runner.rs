@@ -54,11 +54,23 @@ pub enum TaskMessage {
     /// Take part in checkpoint n now (source tasks; the coordinator's trigger).
     TriggerCheckpoint(CheckpointBarrier),
     /// Checkpoint n completed. `final_checkpoint`: every task took part in it after
-    /// its input ended, so tasks may finish.
+    /// its input ended (or it is the stop-with-savepoint), so tasks may finish.
     NotifyCheckpointComplete {
         checkpoint: CheckpointId,
         final_checkpoint: bool,
     },
+    /// A stop-with-savepoint begins (every task, before the sources stop): a task
+    /// whose input ends waits for the savepoint instead of finishing, and fires no
+    /// processing-time timers until it finishes or the stop fails.
+    PrepareStop,
+    /// Stop-with-savepoint at a source: (with `drain`, end event time and the input,)
+    /// take part in the savepoint `barrier`, then emit nothing more.
+    StopWithSavepoint {
+        barrier: CheckpointBarrier,
+        drain: bool,
+    },
+    /// The stop-with-savepoint failed: sources emit again, timers fire again.
+    ResumeAfterFailedStop,
 }
 
 /// How a task ended.
@@ -123,10 +135,27 @@ impl Task {
                 {
                     return Some(TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())));
                 }
-                if final_checkpoint && self.checkpoints.snapshot_after_finish() {
+                if final_checkpoint && (self.checkpoints.snapshot_after_finish() || self.checkpoints.stopping()) {
                     tracing::debug!(task = %self.name, checkpoint_id = %checkpoint, "final checkpoint complete");
                     return Some(TaskOutcome::Finished);
                 }
+                None
+            }
+            Some(TaskMessage::PrepareStop) => {
+                self.checkpoints.set_stopping(true);
+                None
+            }
+            Some(TaskMessage::StopWithSavepoint { barrier, drain }) => {
+                self.checkpoints.set_stopping(true);
+                let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+                match catch_unwind(AssertUnwindSafe(|| input.stop_with_savepoint(barrier, drain, checkpoints))) {
+                    Ok(()) => None,
+                    Err(payload) => Some(TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()))),
+                }
+            }
+            Some(TaskMessage::ResumeAfterFailedStop) => {
+                self.checkpoints.set_stopping(false);
+                self.input.resume_after_failed_stop();
                 None
             }
         }
@@ -140,7 +169,6 @@ impl Task {
     /// checkpoint complete, so that two-phase-commit sinks commit their last data.
     pub async fn run(mut self, mailbox: &mut mpsc::UnboundedReceiver<TaskMessage>) -> TaskOutcome {
         let flush_each = self.buffer_timeout.is_some_and(|d| d.is_zero());
-        let wait_for_final = self.checkpoints.settings().wait_for_final_checkpoint;
         // Partly filled buffers are flushed when `timeout` passed since the last
         // flush: checked after every element (a busy task never waits in `select!`)
         // and by a timer while the task is idle.
@@ -165,7 +193,7 @@ impl Task {
                 },
             };
             if sent.is_err() {
-                if self.checkpoints.input_finished() {
+                if self.checkpoints.input_finished() || self.checkpoints.stopping() {
                     // Only barriers are left to send, and the receiver finished after
                     // the final checkpoint; this task's own notification follows.
                     outputs_closed = true;
@@ -182,6 +210,9 @@ impl Task {
                 tokio::time::Instant::now() + Duration::from_millis(wait)
             });
             let input_done = self.checkpoints.input_finished();
+            // No timer fires after the input ended, nor while a stop-with-savepoint is
+            // in progress (its savepoint must hold everything the task emits).
+            let timers_held = input_done || self.checkpoints.stopping();
             let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
             let message = tokio::select! {
                 biased;
@@ -198,14 +229,14 @@ impl Task {
                     }
                     Ok(Ok(InputStatus::Finished)) => {
                         self.writers.iter().for_each(|w| w.flush());
-                        finished = !wait_for_final;
+                        finished = !self.checkpoints.waits_for_final_checkpoint();
                         None
                     }
                     Ok(Err(e)) => return TaskOutcome::Failed(format!("task '{}' failed: {e}", self.name)),
                     Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
                 },
                 _ = async { match next_flush { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
-                _ = async { match timer_at { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
+                _ = async { match timer_at { Some(at) if !timers_held => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
             };
             if let Some(msg) = message
                 && let Some(outcome) = self.on_message(msg)
@@ -214,7 +245,8 @@ impl Task {
             }
             // Processing-time timers that are due fire now, between elements.
             let now = self.processing_time.now();
-            if !self.checkpoints.input_finished() && self.processing_time.take_due(now) {
+            if !self.checkpoints.input_finished() && !self.checkpoints.stopping() && self.processing_time.take_due(now)
+            {
                 let input = &mut self.input;
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_processing_time(now))) {
                     return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));

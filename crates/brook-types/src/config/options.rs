@@ -434,6 +434,43 @@ pub const EXPONENTIAL_DELAY_ATTEMPTS: ConfigOption = ConfigOption {
 };
 
 // ------------------------------------------------------------------------------------
+// REST API (the JobManager's web endpoint; Flink's `RestOptions`)
+// ------------------------------------------------------------------------------------
+
+pub const REST_ADDRESS: ConfigOption = ConfigOption {
+    key: "rest.address",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "localhost",
+    computed_default: None,
+    description: "The address that should be used by clients to connect to the server: where `brook list`, \
+                  `cancel`, `savepoint` and `stop` send their requests (`-m host:port` overrides it). Flink \
+                  falls back to `jobmanager.rpc.address`, whose default is `localhost`.",
+};
+pub const REST_PORT: ConfigOption = ConfigOption {
+    key: "rest.port",
+    fallback_keys: &[],
+    ty: OptionType::Integer,
+    default: "8081",
+    computed_default: None,
+    description: "The port that the client connects to, and the port the REST server binds (`brook run \
+                  --local` serves the REST API while its job runs and prints its address; when the key is not \
+                  set and 8081 is in use, it binds any free port). 0 binds any free port. A program's own \
+                  `execute()` serves the REST API only when this key is set.",
+};
+pub const REST_BIND_ADDRESS: ConfigOption = ConfigOption {
+    key: "rest.bind-address",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "127.0.0.1",
+    computed_default: None,
+    description: "The address that the REST server binds itself. Brook binds the loopback interface unless \
+                  told otherwise (Flink's key has no default; its shipped config.yaml sets `localhost`): the \
+                  API can cancel jobs and write savepoints and has no authentication, so expose it (e.g. \
+                  `0.0.0.0`) only on a trusted network.",
+};
+
+// ------------------------------------------------------------------------------------
 // S3 (the keys of Flink's S3 file systems)
 // ------------------------------------------------------------------------------------
 
@@ -525,6 +562,9 @@ pub const ALL: &[&ConfigOption] = &[
     &EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
     &EXPONENTIAL_DELAY_JITTER_FACTOR,
     &EXPONENTIAL_DELAY_ATTEMPTS,
+    &REST_ADDRESS,
+    &REST_PORT,
+    &REST_BIND_ADDRESS,
     &S3_ENDPOINT,
     &S3_ACCESS_KEY,
     &S3_SECRET_KEY,

@@ -1,10 +1,15 @@
 //! The `brook` command line, mirroring Flink's `bin/flink` verbs and options.
 
 mod bench;
+mod cancel;
+mod cluster_client;
 mod config;
 mod info;
+mod list;
 mod options;
 mod run;
+mod savepoint;
+mod stop;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +32,14 @@ enum Command {
     Run(run::RunArgs),
     /// Print a job's execution plan as JSON without running it.
     Info(info::InfoArgs),
+    /// List the jobs of a running cluster (`brook list [-a]`).
+    List(list::ListArgs),
+    /// Cancel a running job.
+    Cancel(cancel::CancelArgs),
+    /// Trigger a savepoint of a running job: `brook savepoint <jobId> [targetDirectory]`.
+    Savepoint(savepoint::SavepointArgs),
+    /// Stop a job with a savepoint: `brook stop [-p DIR] [-d] <jobId>`.
+    Stop(stop::StopArgs),
     /// Configuration reference (`brook config docs`).
     Config(config::ConfigArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
@@ -45,6 +58,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Info(args) => info::info(args),
+        Command::List(args) => list::list(args),
+        Command::Cancel(args) => cancel::cancel(args),
+        Command::Savepoint(args) => savepoint::savepoint(args),
+        Command::Stop(args) => stop::stop(args),
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
     };
@@ -113,6 +130,13 @@ fn install_panic_hook() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    // Colour only on a terminal: redirected stderr (a file, a test, `brook stop`'s
+    // caller reading it) gets plain lines.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi)
+        .try_init();
 }

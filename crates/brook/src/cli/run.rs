@@ -2,8 +2,15 @@
 
 use super::options::{JobOptions, jobs_help};
 use brook_api::StreamExecutionEnvironment;
+use brook_cluster::{MiniCluster, MiniClusterConfig};
 use brook_types::config::options;
+use brook_web::RestServer;
 use clap::Args;
+use std::time::Duration;
+
+/// How long `brook run` keeps serving after its job ended while a client has not
+/// read the result of a savepoint or stop it asked for (`brook stop` polls it).
+const RESULT_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Args, Debug)]
 #[command(after_help = jobs_help())]
@@ -33,9 +40,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let env = StreamExecutionEnvironment::with_configuration(config);
     let name = (job.build)(&env, opts.args())?;
-    let client = env.execute_async(&name)?;
+    // The local cluster serves the REST API (`brook list`, `cancel`, `savepoint`,
+    // `stop`) while the job runs, as Flink's JobManager does.
+    let graph = env.take_stream_graph(&name)?;
+    let config = env.configuration();
+    let cluster = MiniCluster::start(MiniClusterConfig::from_configuration(&config))?;
+    let server = RestServer::start_or_any_port(&cluster, &config)?;
+    let client = cluster.submit(graph)?;
     eprintln!("Job has been submitted with JobID {}", client.job_id());
-    let result = client.wait_for_result()?;
+    eprintln!("Rest endpoint listening at {}", server.address());
+    let result = client.wait_for_result();
+    server.wait_for_results_fetched(RESULT_GRACE);
+    server.shutdown(Duration::from_secs(5));
+    let result = result?;
     eprintln!("Program execution finished");
     eprintln!("Job with JobID {} has finished.", result.job_id);
     eprintln!("Job Runtime: {} ms", result.net_runtime.as_millis());

@@ -96,7 +96,8 @@ impl Outcome {
         assert!(last.starts_with("error: "), "the error must be the last stderr line: {context}");
         for line in &lines[..lines.len() - 1] {
             assert!(
-                line.starts_with("Job has been submitted with JobID "),
+                line.starts_with("Job has been submitted with JobID ")
+                    || line.starts_with("Rest endpoint listening at "),
                 "unexpected stderr line {line:?}: {context}"
             );
         }

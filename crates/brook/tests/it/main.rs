@@ -12,6 +12,7 @@ mod config;
 mod errors;
 mod fraud_detection;
 mod plan;
+mod rest;
 mod socket_window_wordcount;
 mod text;
 mod wordcount;

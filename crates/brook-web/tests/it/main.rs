@@ -1,0 +1,11 @@
+//! The REST API over real loopback HTTP: a MiniCluster runs a real job (a socket
+//! source fed by the test, so it runs until the test ends it), a `RestServer` serves
+//! it on port 0, and `RestClient` sends the requests.
+
+mod cancel;
+mod environment;
+mod errors;
+mod routes;
+mod savepoints;
+mod server;
+mod support;
