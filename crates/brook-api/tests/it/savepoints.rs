@@ -8,7 +8,8 @@ use brook_api::state::ValueStateDescriptor;
 use brook_api::window::TumblingEventTimeWindows;
 use brook_api::{
     Collector, Configuration, Context, JobClient, JobExecutionResult, JobStatus, KeyedContext, KeyedProcessFunction,
-    RuntimeContext, SinkFunction, StreamExecutionEnvironment, ValueState, Watermark, WatermarkStrategy,
+    RuntimeContext, SinkFunction, StreamExecutionEnvironment, TwoPhaseCommitSink, ValueState, Watermark,
+    WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
 use brook_runtime::source::{
@@ -444,4 +445,75 @@ fn a_savepoint_of_a_job_with_other_operators_is_refused_naming_the_operator() {
     assert!(err.contains("uid 'sums'"), "the error names the operator: {err}");
     assert!(err.contains("which this job does not have"), "{err}");
     assert!(err.contains("--allowNonRestoredState"), "{err}");
+}
+
+/// A two-phase-commit sink into shared memory: a transaction is numbered, and
+/// committing it twice (a restore recommits what was pre-committed) keeps one copy.
+#[derive(Clone, Default)]
+struct CommittedNumbers {
+    next: Arc<AtomicU64>,
+    committed: Arc<Mutex<BTreeMap<u64, Vec<i64>>>>,
+}
+
+impl CommittedNumbers {
+    fn values(&self) -> Vec<i64> {
+        sorted(self.committed.lock().values().flatten().copied().collect())
+    }
+}
+
+impl TwoPhaseCommitSink<i64> for CommittedNumbers {
+    type Transaction = (u64, Vec<i64>);
+
+    fn begin_transaction(&mut self) -> brook_types::Result<Self::Transaction> {
+        Ok((self.next.fetch_add(1, Ordering::SeqCst), Vec::new()))
+    }
+
+    fn write(&mut self, transaction: &mut Self::Transaction, batch: Batch<i64>) -> brook_types::Result<()> {
+        transaction.1.extend(batch.into_iter().map(|r| r.value));
+        Ok(())
+    }
+
+    fn pre_commit(&mut self, _transaction: &mut Self::Transaction) -> brook_types::Result<()> {
+        Ok(())
+    }
+
+    fn commit(&mut self, (id, values): Self::Transaction) -> brook_types::Result<()> {
+        self.committed.lock().insert(id, values);
+        Ok(())
+    }
+
+    fn abort(&mut self, _transaction: Self::Transaction) -> brook_types::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_two_phase_commit_sink_commits_exactly_up_to_the_stop_and_the_restored_job_commits_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let sink = CommittedNumbers::default();
+    let job = |extra: &[&str]| {
+        let env = environment(config(dir.path(), true, extra), 2);
+        env.from_source(ThrottledSequence { to: n, per_ms: 20 }, "Throttled Sequence")
+            .uid("numbers")
+            .sink_to_two_phase_commit(sink.clone(), "Committed Numbers")
+            .uid("committed numbers");
+        env
+    };
+    let env = job(&[]);
+    let client = env.execute_async("numbers, stopped").unwrap();
+    assert!(all_running(&client));
+    let savepoint = block(client.stop_with_savepoint(false, None)).expect("the job stops with a savepoint");
+    let committed = sink.values();
+    assert!(!committed.is_empty() && committed.len() < n as usize, "stopped mid-run: {} of {n}", committed.len());
+    // Each source subtask read a prefix of its split, and nothing after the barrier.
+    for (from, to) in [(1, n / 2), (n / 2 + 1, n)] {
+        let part: Vec<i64> = committed.iter().copied().filter(|v| (from..=to).contains(v)).collect();
+        let prefix: Vec<i64> = (from..from + part.len() as i64).collect();
+        assert_eq!(part, prefix, "a prefix of {from}..={to}, each value once");
+    }
+    let path = format!("execution.state-recovery.path={savepoint}");
+    let env = job(&[path.as_str()]);
+    run(&env, "numbers, restored").expect("the restored job finishes");
+    assert_eq!(sink.values(), (1..=n).collect::<Vec<_>>(), "every value committed exactly once");
 }

@@ -81,7 +81,8 @@ pub enum JobControl {
     Cancel,
     /// Take a savepoint into `target_directory` (else `execution.checkpointing.savepoint-dir`)
     /// in the canonical format; the job keeps running. With `cancel_job`, the job is
-    /// canceled once the savepoint completed (Flink's `cancel-job: true`).
+    /// canceled once the savepoint completed (Flink's `cancel-job: true`). The reply
+    /// comes when the savepoint completed or failed; a failed one leaves the job RUNNING.
     TriggerSavepoint {
         target_directory: Option<String>,
         cancel_job: bool,
@@ -90,6 +91,8 @@ pub enum JobControl {
     /// Stop-with-savepoint: the sources stop, a savepoint is taken, and the job
     /// FINISHES. With `drain`, the sources emit the MAX watermark before the savepoint
     /// barrier, so every event-time timer and window fires (Flink's `--drain`).
+    /// The reply comes once the job ended FINISHED (an error if the savepoint failed —
+    /// the job keeps running — or the job ended otherwise).
     StopWithSavepoint {
         target_directory: Option<String>,
         drain: bool,

@@ -29,6 +29,11 @@ impl TwoInputOperator<i32, i32, ()> for Recorder {
         self.seen.lock().extend(batch.into_iter().map(|r| r.value));
     }
 
+    /// Recorded as a 0.
+    fn finish(&mut self, _out: &mut dyn Output<()>) {
+        self.seen.lock().push(0);
+    }
+
     fn snapshot_state(&mut self, _ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
         let mut seen = self.seen.lock().clone();
         seen.sort_unstable();
@@ -164,4 +169,32 @@ fn an_ended_input_counts_as_aligned() {
     h.drain();
     assert_eq!(*h.snapshots.lock(), vec![vec![1]]);
     assert_eq!(h.seen(), vec![1, 2]);
+}
+
+#[test]
+fn when_the_last_input_ends_the_operator_finishes_before_the_snapshot_that_end_completes() {
+    let mut h = harness(true);
+    // A drained stop-with-savepoint: every channel ends, then carries the barrier; the
+    // right channel's end completes the alignment, its barrier is still behind it.
+    h.left.send(records(&[1])).unwrap();
+    h.left.send(StreamElement::EndOfInput).unwrap();
+    h.left.send(barrier(1)).unwrap();
+    h.right.send(records(&[10])).unwrap();
+    h.drain();
+    assert!(h.snapshots.lock().is_empty(), "the right channel has not ended yet");
+    h.right.send(StreamElement::EndOfInput).unwrap();
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let mut finished = 0;
+    while let Poll::Ready(status) = h.input.poll_process(&mut cx, &mut h.checkpoints) {
+        finished += usize::from(status.unwrap() == InputStatus::Finished);
+    }
+    h.right.send(barrier(1)).unwrap();
+    while let Poll::Ready(status) = h.input.poll_process(&mut cx, &mut h.checkpoints) {
+        assert_eq!(status.unwrap(), InputStatus::MoreAvailable);
+    }
+    assert_eq!(finished, 1);
+    assert_eq!(*h.snapshots.lock(), vec![vec![0, 1, 10]], "the snapshot follows finish (recorded as 0)");
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    assert!(acks[0].finished, "acknowledged as taken after the end of input");
 }
