@@ -67,16 +67,20 @@ impl CheckpointingConfig {
         }
         let unaligned = config.get_bool(&options::UNALIGNED_CHECKPOINTS);
         if unaligned && mode == CheckpointingMode::AtLeastOnce {
+            // As Flink: AT_LEAST_ONCE never blocks channels, so there is nothing for
+            // unaligned barriers to save, and the two cannot be combined.
             return Err(invalid(
                 &options::UNALIGNED_CHECKPOINTS,
-                "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE",
+                "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE; set the mode to \
+                 EXACTLY_ONCE or set this key to false",
             ));
         }
-        if unaligned {
+        if unaligned && max_concurrent > 1 {
+            // A task records the channel state of one checkpoint at a time.
             return Err(invalid(
                 &options::UNALIGNED_CHECKPOINTS,
-                "unaligned checkpoints are not supported yet; remove the key or set it to false (Brook aligns \
-                 barriers: EXACTLY_ONCE, or AT_LEAST_ONCE without blocking)",
+                "unaligned checkpoints need execution.checkpointing.max-concurrent-checkpoints 1; lower it to 1 or \
+                 set this key to false",
             ));
         }
         Ok(Self {
@@ -162,9 +166,30 @@ mod tests {
             "execution.checkpointing.mode=AT_LEAST_ONCE",
         ]))
         .unwrap_err();
-        assert!(err.to_string().contains("need execution.checkpointing.mode EXACTLY_ONCE"), "{err}");
-        let err =
-            CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned.enabled=true"])).unwrap_err();
-        assert!(err.to_string().contains("unaligned checkpoints are not supported yet"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "invalid value 'true' for configuration key 'execution.checkpointing.unaligned.enabled': unaligned \
+             checkpoints need execution.checkpointing.mode EXACTLY_ONCE; set the mode to EXACTLY_ONCE or set this \
+             key to false"
+        );
+    }
+
+    #[test]
+    fn unaligned_checkpoints_are_read_with_exactly_once() {
+        let c = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.interval=1 s",
+            "execution.checkpointing.unaligned.enabled=true",
+        ]))
+        .unwrap();
+        assert!(c.unaligned);
+        assert_eq!(c.mode, CheckpointingMode::ExactlyOnce);
+        let c = CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned=true"])).unwrap();
+        assert!(c.unaligned, "Flink's old key is a fallback");
+        let err = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.unaligned.enabled=true",
+            "execution.checkpointing.max-concurrent-checkpoints=2",
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("need execution.checkpointing.max-concurrent-checkpoints 1"), "{err}");
     }
 }

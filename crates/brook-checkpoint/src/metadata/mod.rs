@@ -25,7 +25,7 @@
 mod base64;
 mod handles;
 
-pub use handles::{InFlightHandle, KeyedStateHandle, NamedStateHandle, StreamStateHandle};
+pub use handles::{ChannelStateHandle, InFlightHandle, KeyedStateHandle, NamedStateHandle, StreamStateHandle};
 
 use crate::error::{CheckpointError, Result};
 use brook_types::{CheckpointId, JobId, OperatorId};
@@ -100,6 +100,10 @@ pub struct SubtaskSnapshot {
     pub operator_state: Option<StreamStateHandle>,
     #[serde(default)]
     pub in_flight: Vec<InFlightHandle>,
+    /// In-flight data of an unaligned checkpoint (added in version 1 with a default:
+    /// absent for aligned checkpoints and in files written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_state: Option<ChannelStateHandle>,
 }
 
 /// A named piece of JobMaster state.
@@ -191,7 +195,7 @@ impl CheckpointMetadata {
 impl SubtaskSnapshot {
     /// A subtask without state.
     pub fn empty(subtask: usize) -> Self {
-        Self { subtask, keyed: Vec::new(), operator_state: None, in_flight: Vec::new() }
+        Self { subtask, keyed: Vec::new(), operator_state: None, in_flight: Vec::new(), channel_state: None }
     }
 
     /// Every handle of this subtask.
@@ -204,7 +208,10 @@ impl SubtaskSnapshot {
                 }
             }
         });
-        keyed.chain(self.operator_state.iter()).chain(self.in_flight.iter().map(|f| &f.handle))
+        keyed
+            .chain(self.operator_state.iter())
+            .chain(self.in_flight.iter().map(|f| &f.handle))
+            .chain(self.channel_state.iter().map(|c| &c.handle))
     }
 
     /// The handles of shared files.
