@@ -192,7 +192,10 @@ impl JobMaster {
             self.job.vertices.iter().flat_map(|v| &v.operators).map(|o| o.operator_id).collect();
         for op in &resolved.metadata.operators {
             let has_state = op.coordinator_state.is_some()
-                || op.subtasks.iter().any(|s| !s.keyed.is_empty() || s.operator_state.is_some());
+                || op
+                    .subtasks
+                    .iter()
+                    .any(|s| !s.keyed.is_empty() || s.operator_state.is_some() || s.channel_state.is_some());
             if !has_state || job_operators.contains(&op.operator_id) {
                 continue;
             }
@@ -484,7 +487,8 @@ impl JobMaster {
                         id: trigger.checkpoint_id,
                         timestamp: i64::try_from(trigger.timestamp_ms).unwrap_or(i64::MAX),
                         is_savepoint: false,
-                        unaligned: false,
+                        // Tasks take the unaligned path for these barriers (never for savepoints).
+                        unaligned: self.coordinator.as_ref().is_some_and(|c| c.config().unaligned),
                     };
                     for task in tasks {
                         if let Some(tm) = self.graph.location(task.vertex, task.subtask) {

@@ -16,6 +16,11 @@
 //!   and one that delivers a barrier after its end is not waited for.
 //! - A newer barrier abandons an alignment in progress (its channels are unblocked);
 //!   a barrier older than the newest one seen is ignored.
+//! - **Unaligned** barriers (`unaligned` and not a savepoint; savepoints are always
+//!   aligned): the first barrier n on any channel snapshots at once, nothing blocks,
+//!   and every channel that has not delivered n (and has not ended) is recorded until
+//!   it does; when the last one did, the task's channel state is complete
+//!   (docs/design/unaligned-checkpoints.md).
 //!
 //! No deadlock with credit-based flow control: a blocked channel can hold at most
 //! its exclusive credits plus floating ones, and every unblocked channel keeps at
@@ -33,12 +38,34 @@ pub enum AlignmentAction {
     Unblock(usize),
     /// Every channel delivered the barrier: snapshot now, before reading on.
     Snapshot(CheckpointBarrier),
+    /// The first unaligned barrier n arrived: snapshot now, forward the barrier ahead of
+    /// the output buffers, and record the data of the channels in `record` (those still
+    /// to deliver n) until they deliver it.
+    SnapshotUnaligned { barrier: CheckpointBarrier, record: Vec<usize> },
+    /// This channel delivered unaligned barrier n, or ended: stop recording it.
+    StopRecording(usize),
+    /// Every channel delivered unaligned barrier n: the channel state is complete.
+    CompleteUnaligned(CheckpointId),
+    /// A newer barrier came before unaligned checkpoint n was complete here: drop its
+    /// recording and decline it.
+    AbandonUnaligned(CheckpointId),
 }
 
 #[derive(Debug)]
 struct Pending {
     barrier: CheckpointBarrier,
     received: Vec<bool>,
+}
+
+impl Pending {
+    fn unaligned(&self) -> bool {
+        is_unaligned(&self.barrier)
+    }
+}
+
+/// Whether `barrier` takes the unaligned path (savepoints never do).
+pub fn is_unaligned(barrier: &CheckpointBarrier) -> bool {
+    barrier.unaligned && !barrier.is_savepoint
 }
 
 /// The alignment state of one task over all its input channels (both inputs of a
@@ -75,17 +102,28 @@ impl BarrierAligner {
                 let old = self.pending.take().expect("matched Some");
                 tracing::debug!(abandoned = %old.barrier.id, newer = %barrier.id, "abandoning barrier alignment");
                 self.latest = Some(old.barrier.id);
+                if old.unaligned() {
+                    actions.push(AlignmentAction::AbandonUnaligned(old.barrier.id));
+                }
                 actions.extend(self.unblock(&old));
             }
             _ => {}
         }
         let n = self.ended.len();
+        let first = self.pending.is_none();
         let pending = self.pending.get_or_insert_with(|| Pending { barrier, received: vec![false; n] });
         if pending.received[channel] {
             return actions;
         }
         pending.received[channel] = true;
-        if self.exactly_once && !self.ended[channel] {
+        if pending.unaligned() {
+            if first {
+                let record = (0..n).filter(|&c| !pending.received[c] && !self.ended[c]).collect();
+                actions.push(AlignmentAction::SnapshotUnaligned { barrier, record });
+            } else if !self.ended[channel] {
+                actions.push(AlignmentAction::StopRecording(channel));
+            }
+        } else if self.exactly_once && !self.ended[channel] {
             actions.push(AlignmentAction::Block(channel));
         }
         actions.extend(self.complete_if_aligned());
@@ -94,8 +132,17 @@ impl BarrierAligner {
 
     /// `channel` ended: it no longer holds back any barrier.
     pub fn on_end_of_input(&mut self, channel: usize) -> Vec<AlignmentAction> {
+        let mut actions = Vec::new();
+        if let Some(p) = &self.pending
+            && p.unaligned()
+            && !p.received[channel]
+            && !self.ended[channel]
+        {
+            actions.push(AlignmentAction::StopRecording(channel));
+        }
         self.ended[channel] = true;
-        self.complete_if_aligned()
+        actions.extend(self.complete_if_aligned());
+        actions
     }
 
     fn complete_if_aligned(&mut self) -> Vec<AlignmentAction> {
@@ -105,13 +152,16 @@ impl BarrierAligner {
         }
         let p = self.pending.take().expect("checked above");
         self.latest = Some(p.barrier.id);
+        if p.unaligned() {
+            return vec![AlignmentAction::CompleteUnaligned(p.barrier.id)];
+        }
         let mut actions = vec![AlignmentAction::Snapshot(p.barrier)];
         actions.extend(self.unblock(&p));
         actions
     }
 
     fn unblock(&self, p: &Pending) -> Vec<AlignmentAction> {
-        if !self.exactly_once {
+        if !self.exactly_once || p.unaligned() {
             return Vec::new();
         }
         (0..p.received.len()).filter(|&c| p.received[c] && !self.ended[c]).map(AlignmentAction::Unblock).collect()
@@ -166,6 +216,45 @@ mod tests {
         assert_eq!(a.on_barrier(1, barrier(2)), vec![Unblock(0), Block(1)]);
         assert_eq!(a.on_barrier(0, barrier(1)), vec![], "stale");
         assert_eq!(a.on_barrier(0, barrier(2)), vec![Block(0), Snapshot(barrier(2)), Unblock(0), Unblock(1)]);
+    }
+
+    fn unaligned(id: u64) -> CheckpointBarrier {
+        CheckpointBarrier { unaligned: true, ..barrier(id) }
+    }
+
+    #[test]
+    fn unaligned_snapshots_at_the_first_barrier_and_records_the_others() {
+        let mut a = BarrierAligner::new(3, true);
+        assert_eq!(
+            a.on_barrier(1, unaligned(1)),
+            vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![0, 2] }]
+        );
+        assert_eq!(a.on_barrier(1, unaligned(1)), vec![], "a duplicate is ignored");
+        assert_eq!(a.on_barrier(2, unaligned(1)), vec![StopRecording(2)]);
+        assert_eq!(a.on_end_of_input(0), vec![StopRecording(0), CompleteUnaligned(CheckpointId(1))]);
+        assert_eq!(a.pending(), None);
+        // Channel 0 ended: the next checkpoint records only channel 2, and never blocks.
+        assert_eq!(a.on_barrier(1, unaligned(2)), vec![SnapshotUnaligned { barrier: unaligned(2), record: vec![2] }]);
+        assert_eq!(a.on_barrier(2, unaligned(2)), vec![StopRecording(2), CompleteUnaligned(CheckpointId(2))]);
+    }
+
+    #[test]
+    fn one_channel_unaligned_completes_at_once() {
+        let mut a = BarrierAligner::new(1, true);
+        assert_eq!(
+            a.on_barrier(0, unaligned(3)),
+            vec![SnapshotUnaligned { barrier: unaligned(3), record: vec![] }, CompleteUnaligned(CheckpointId(3))]
+        );
+    }
+
+    #[test]
+    fn savepoints_stay_aligned_and_abandon_an_unaligned_checkpoint() {
+        let mut a = BarrierAligner::new(2, true);
+        assert_eq!(a.on_barrier(0, unaligned(1)), vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![1] }]);
+        let savepoint = CheckpointBarrier { is_savepoint: true, ..unaligned(2) };
+        assert_eq!(a.on_barrier(0, savepoint), vec![AbandonUnaligned(CheckpointId(1)), Block(0)]);
+        assert_eq!(a.on_barrier(1, unaligned(1)), vec![], "stale");
+        assert_eq!(a.on_barrier(1, savepoint), vec![Block(1), Snapshot(savepoint), Unblock(0), Unblock(1)]);
     }
 
     #[test]

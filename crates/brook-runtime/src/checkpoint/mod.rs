@@ -30,10 +30,12 @@
 //! The design is in `docs/design/checkpointing.md`.
 
 mod alignment;
+mod channel_state;
 mod handler;
 mod timers;
 
-pub use alignment::{AlignmentAction, BarrierAligner};
+pub use alignment::{AlignmentAction, BarrierAligner, is_unaligned};
+pub use channel_state::{CHANNEL_STATE_VERSION, ChannelData, ChannelStateSnapshot, ElementCodec, is_channel_data};
 pub use handler::{ChainSnapshot, ChainVisitor, CheckpointHooks, TaskCheckpoints};
 pub use timers::CheckpointedTimers;
 
@@ -173,6 +175,9 @@ impl StateInitializationContext {
 pub struct TaskStateRestore {
     pub checkpoint_id: CheckpointId,
     pub operators: HashMap<OperatorId, OperatorRestoreState>,
+    /// The task's channel state from an unaligned checkpoint: replayed into its outputs,
+    /// then into its operators, before anything new.
+    pub channel_state: Option<ChannelStateSnapshot>,
 }
 
 impl TaskStateRestore {
@@ -190,6 +195,8 @@ pub struct TaskSnapshot {
     /// The task's input had ended when it took the snapshot (see "final checkpoint" in
     /// docs/design/checkpointing.md).
     pub finished: bool,
+    /// Unaligned checkpoints: the data the task had in flight, if any.
+    pub channel_state: Option<ChannelStateSnapshot>,
 }
 
 /// Why a task declined a checkpoint.

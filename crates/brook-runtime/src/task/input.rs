@@ -3,16 +3,21 @@
 //! Barriers are aligned here: each input keeps a [`BarrierAligner`] over all its
 //! channels, blocks channels in its gates as the aligner says, and takes the
 //! task's snapshot through [`TaskCheckpoints::perform`] when a barrier is aligned.
+//! For unaligned checkpoints it snapshots at the first barrier, hands every data
+//! element of a channel still being recorded to [`TaskCheckpoints::record_input`]
+//! before processing it, and, after a restore, processes the recovered input channel
+//! state before anything from its gates.
 
 use crate::channel::InputGate;
 use crate::checkpoint::{
-    AlignmentAction, BarrierAligner, ChainVisitor, CheckpointHooks, SnapshotError, StateSnapshotContext,
-    TaskCheckpoints,
+    AlignmentAction, BarrierAligner, ChainSnapshot, ChainVisitor, ChannelStateSnapshot, CheckpointHooks, ElementCodec,
+    SnapshotError, StateSnapshotContext, TaskCheckpoints,
 };
 use crate::operators::TwoInputOperator;
 use crate::output::{Output, attribute_panic};
 use crate::watermark_valve::{ValveOutput, WatermarkValve};
 use brook_types::{CheckpointBarrier, CheckpointId, OperatorId, Result, StreamElement, Timestamp, Watermark};
+use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
 /// Whether a task has more input.
@@ -40,6 +45,47 @@ pub trait TaskInput: Send {
 
     /// Every operator of the chain runs its `notify_checkpoint_complete`.
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints);
+
+    /// Recovered input channel state (unaligned checkpoints), to be processed before
+    /// anything from the gates. Inputs without gates (sources) have none.
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        match state.inputs.first() {
+            None => Ok(()),
+            Some(c) => Err(format!("it has input channel state for input {} but the task has no inputs", c.gate)),
+        }
+    }
+}
+
+/// Decodes the recovered elements of input `gate`, with their channel index offset by `first`.
+fn decode_input<T>(
+    state: &ChannelStateSnapshot,
+    gate: u32,
+    first: usize,
+    codec: Option<ElementCodec<T>>,
+) -> Result<VecDeque<(usize, StreamElement<T>)>, String> {
+    let mut replay = VecDeque::new();
+    for data in state.inputs.iter().filter(|c| c.gate == gate) {
+        let codec = codec.ok_or("this task input cannot decode recovered records")?;
+        for bytes in &data.elements {
+            let element = (codec.decode)(bytes)
+                .map_err(|e| format!("a recovered element of input {gate} does not decode: {e}"))?;
+            replay.push_back((first + data.channel as usize, element));
+        }
+    }
+    Ok(replay)
+}
+
+/// Refuses channel state taken with other channel counts (another parallelism).
+fn check_input_channels(state: &ChannelStateSnapshot, now: &[usize]) -> Result<(), String> {
+    let then: Vec<usize> = state.input_channels.iter().map(|&n| n as usize).collect();
+    if then != now {
+        return Err(format!(
+            "its unaligned channel state was taken with {then:?} input channels and the task now has {now:?} \
+             (another parallelism upstream); channel state cannot be redistributed: restore at the parallelism of \
+             the checkpoint, or take a savepoint (always aligned) and rescale from it"
+        ));
+    }
+    Ok(())
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -52,14 +98,15 @@ fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
 }
 
 /// Applies an aligner's actions to the gates a channel index falls into
-/// (`split`: the first channel of the second gate), calling `snapshot` for an
-/// aligned barrier.
+/// (`split`: the first channel of the second gate) and to the task's checkpoints;
+/// `visit` runs the chain's operators through a snapshot.
 fn apply_alignment<A, B>(
     actions: Vec<AlignmentAction>,
     gate1: &mut InputGate<A>,
     mut gate2: Option<&mut InputGate<B>>,
     split: usize,
-    mut snapshot: impl FnMut(CheckpointBarrier),
+    checkpoints: &mut TaskCheckpoints,
+    mut visit: impl FnMut(&mut ChainSnapshot),
 ) {
     for action in actions {
         match action {
@@ -69,7 +116,13 @@ fn apply_alignment<A, B>(
             AlignmentAction::Unblock(c) => {
                 gate2.as_deref_mut().expect("channel of the second input").unblock(c - split)
             }
-            AlignmentAction::Snapshot(barrier) => snapshot(barrier),
+            AlignmentAction::Snapshot(barrier) => checkpoints.perform(barrier, &mut visit),
+            AlignmentAction::SnapshotUnaligned { barrier, record } => {
+                checkpoints.perform_unaligned(barrier, &record, &mut visit)
+            }
+            AlignmentAction::StopRecording(c) => checkpoints.stop_recording(c),
+            AlignmentAction::CompleteUnaligned(id) => checkpoints.complete_unaligned(id),
+            AlignmentAction::AbandonUnaligned(id) => checkpoints.abandon_unaligned(id),
         }
     }
 }
@@ -83,6 +136,9 @@ pub struct OneInputTaskInput<T> {
     remaining: usize,
     aligner: Option<BarrierAligner>,
     finished: bool,
+    codec: Option<ElementCodec<T>>,
+    /// Recovered input channel state, processed before the gate.
+    replay: VecDeque<(usize, StreamElement<T>)>,
 }
 
 impl<T> OneInputTaskInput<T> {
@@ -96,7 +152,15 @@ impl<T> OneInputTaskInput<T> {
             remaining: n,
             aligner: None,
             finished: false,
+            codec: None,
+            replay: VecDeque::new(),
         }
+    }
+
+    /// Encodes and decodes channel state with `codec` (unaligned checkpoints).
+    pub fn with_codec(mut self, codec: ElementCodec<T>) -> Self {
+        self.codec = Some(codec);
+        self
     }
 
     fn finish(&mut self, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
@@ -113,6 +177,16 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     }
 
     fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if let Some((channel, element)) = self.replay.pop_front() {
+            // Recovered channel state: data the restored checkpoint had not processed.
+            match element {
+                StreamElement::Records(batch) => self.head.collect(batch),
+                StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
+                StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
+                _ => {}
+            }
+            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+        }
         if self.remaining == 0 && !self.finished {
             return self.finish(checkpoints);
         }
@@ -121,15 +195,19 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
             Poll::Pending => return Poll::Pending,
         };
         let n = self.ended.len();
+        if checkpoints.is_recording(channel) {
+            checkpoints.record_input(channel, &element, self.codec);
+        }
         match element {
             StreamElement::Records(batch) => self.head.collect(batch),
             StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
             StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
             StreamElement::Barrier(barrier) => {
-                let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
+                let actions =
+                    self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_barrier(channel, barrier);
                 let head = &mut self.head;
-                apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
-                    checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
+                apply_alignment::<T, T>(actions, &mut self.gate, None, n, checkpoints, |snapshot| {
+                    head.visit_operators(snapshot)
                 });
             }
             StreamElement::LatencyMarker(_) => {}
@@ -138,10 +216,11 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
                     self.remaining -= 1;
                     // A finished channel no longer holds back event time.
                     apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
-                    let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                    let actions =
+                        self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_end_of_input(channel);
                     let head = &mut self.head;
-                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
-                        checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
+                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, checkpoints, |snapshot| {
+                        head.visit_operators(snapshot)
                     });
                     if self.remaining == 0 {
                         return self.finish(checkpoints);
@@ -155,6 +234,12 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let head = &mut self.head;
         checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
+
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        check_input_channels(state, &[self.ended.len()])?;
+        self.replay = decode_input(state, 0, 0, self.codec)?;
+        Ok(())
     }
 }
 
@@ -174,6 +259,9 @@ pub struct TwoInputTaskInput<A, B, O, Op> {
     prefer_second: bool,
     aligner: Option<BarrierAligner>,
     finished: bool,
+    codecs: (Option<ElementCodec<A>>, Option<ElementCodec<B>>),
+    /// Recovered input channel state of each input, processed before the gates.
+    replay: (VecDeque<(usize, StreamElement<A>)>, VecDeque<(usize, StreamElement<B>)>),
     _types: std::marker::PhantomData<fn(A, B) -> O>,
 }
 
@@ -204,8 +292,16 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
             prefer_second: false,
             aligner: None,
             finished: false,
+            codecs: (None, None),
+            replay: (VecDeque::new(), VecDeque::new()),
             _types: std::marker::PhantomData,
         }
+    }
+
+    /// Encodes and decodes channel state with these codecs (unaligned checkpoints).
+    pub fn with_codecs(mut self, first: ElementCodec<A>, second: ElementCodec<B>) -> Self {
+        self.codecs = (Some(first), Some(second));
+        self
     }
 
     fn on_valve(&mut self, v: ValveOutput)
@@ -238,9 +334,49 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         Op: TwoInputOperator<A, B, O>,
     {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
-        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, |barrier| {
-            checkpoints.perform(barrier, |snapshot| visit_two_input(id, name, op, out, snapshot));
+        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, checkpoints, |snapshot| {
+            visit_two_input(id, name, op, out, snapshot)
         });
+    }
+
+    /// Processes one recovered element, if any is left; the first input's go first.
+    fn replay_one(&mut self) -> bool
+    where
+        Op: TwoInputOperator<A, B, O>,
+    {
+        let (channel, control) = if let Some((channel, element)) = self.replay.0.pop_front() {
+            match element {
+                StreamElement::Records(batch) => {
+                    let (op, out) = (&mut self.op, &mut *self.out);
+                    attribute_panic(&self.name, || op.process_batch1(batch, out));
+                    return true;
+                }
+                other => (channel, other.map_control()),
+            }
+        } else if let Some((channel, element)) = self.replay.1.pop_front() {
+            match element {
+                StreamElement::Records(batch) => {
+                    let (op, out) = (&mut self.op, &mut *self.out);
+                    attribute_panic(&self.name, || op.process_batch2(batch, out));
+                    return true;
+                }
+                other => (channel, other.map_control()),
+            }
+        } else {
+            return false;
+        };
+        match control {
+            Control::Watermark(w) => {
+                let v = self.valve.input_watermark(channel, w);
+                self.on_valve(v);
+            }
+            Control::Status(s) => {
+                let v = self.valve.input_status(channel, s);
+                self.on_valve(v);
+            }
+            Control::Barrier(_) | Control::End | Control::Other => {}
+        }
+        true
     }
 }
 
@@ -280,6 +416,9 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     }
 
     fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if self.replay_one() {
+            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+        }
         if self.remaining == 0 && !self.finished {
             return self.finish(checkpoints);
         }
@@ -290,15 +429,20 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
             let second = (turn == 0) == self.prefer_second;
             let (channel, kind) = if second {
                 match self.gate2.poll_next(cx) {
-                    Poll::Ready((ch, el)) => match el {
-                        StreamElement::Records(batch) => {
-                            self.records_in.add(batch.len() as u64);
-                            let (op, out) = (&mut self.op, &mut *self.out);
-                            attribute_panic(&self.name, || op.process_batch2(batch, out));
-                            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                    Poll::Ready((ch, el)) => {
+                        if checkpoints.is_recording(self.n1 + ch) {
+                            checkpoints.record_input(self.n1 + ch, &el, self.codecs.1);
                         }
-                        other => (self.n1 + ch, other.map_control()),
-                    },
+                        match el {
+                            StreamElement::Records(batch) => {
+                                self.records_in.add(batch.len() as u64);
+                                let (op, out) = (&mut self.op, &mut *self.out);
+                                attribute_panic(&self.name, || op.process_batch2(batch, out));
+                                return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                            }
+                            other => (self.n1 + ch, other.map_control()),
+                        }
+                    }
                     Poll::Pending => {
                         first_pending = true;
                         continue;
@@ -306,15 +450,20 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                 }
             } else {
                 match self.gate1.poll_next(cx) {
-                    Poll::Ready((ch, el)) => match el {
-                        StreamElement::Records(batch) => {
-                            self.records_in.add(batch.len() as u64);
-                            let (op, out) = (&mut self.op, &mut *self.out);
-                            attribute_panic(&self.name, || op.process_batch1(batch, out));
-                            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                    Poll::Ready((ch, el)) => {
+                        if checkpoints.is_recording(ch) {
+                            checkpoints.record_input(ch, &el, self.codecs.0);
                         }
-                        other => (ch, other.map_control()),
-                    },
+                        match el {
+                            StreamElement::Records(batch) => {
+                                self.records_in.add(batch.len() as u64);
+                                let (op, out) = (&mut self.op, &mut *self.out);
+                                attribute_panic(&self.name, || op.process_batch1(batch, out));
+                                return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                            }
+                            other => (ch, other.map_control()),
+                        }
+                    }
                     Poll::Pending => {
                         first_pending = true;
                         continue;
@@ -332,8 +481,9 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                     self.on_valve(v);
                 }
                 Control::Barrier(barrier) => {
+                    let gates = [self.n1, n - self.n1];
                     let actions =
-                        self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
+                        self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_barrier(channel, barrier);
                     self.align(actions, checkpoints);
                 }
                 Control::Other => {}
@@ -342,8 +492,9 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                         self.remaining -= 1;
                         let v = self.valve.input_watermark(channel, Watermark::MAX);
                         self.on_valve(v);
+                        let gates = [self.n1, n - self.n1];
                         let actions =
-                            self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                            self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_end_of_input(channel);
                         self.align(actions, checkpoints);
                         if self.remaining == 0 {
                             return self.finish(checkpoints);
@@ -360,6 +511,12 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
         checkpoints.notify_complete(checkpoint, |visitor| visit_two_input(id, name, op, out, visitor));
+    }
+
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        check_input_channels(state, &[self.n1, self.ended.len() - self.n1])?;
+        self.replay = (decode_input(state, 0, 0, self.codecs.0)?, decode_input(state, 1, self.n1, self.codecs.1)?);
+        Ok(())
     }
 }
 

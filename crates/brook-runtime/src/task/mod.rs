@@ -18,6 +18,8 @@ mod chain;
 mod input;
 mod registry;
 mod runner;
+#[cfg(test)]
+mod unaligned_tests;
 
 pub use chain::{ChainBuilder, DeployedTask};
 pub use input::{InputStatus, OneInputTaskInput, TaskInput, TwoInputTaskInput};
