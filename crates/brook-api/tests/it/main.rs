@@ -26,6 +26,8 @@
 //! - `exactly_once_file_sink`: part files after failures equal a run without one.
 //! - `checkpoints`: checkpoints, restarts from the latest one with exact results,
 //!   restart strategies giving up, the final checkpoint, retained files.
+//! - `unaligned_checkpoints`: unaligned checkpoints under backpressure, restored
+//!   with their in-flight data, exactly once.
 
 mod accumulators;
 mod backpressure;
@@ -46,6 +48,7 @@ mod split_watermarks;
 mod support;
 mod timers;
 mod transformations;
+mod unaligned_checkpoints;
 mod watermark_monotonicity;
 mod watermarks;
 mod windows;
