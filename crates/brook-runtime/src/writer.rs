@@ -9,7 +9,7 @@
 //! buffer timeout it flushes partly filled buffers.
 
 use crate::channel::{ChannelClosed, ChannelWriter};
-use crate::checkpoint::{ElementCodec, is_channel_data};
+use crate::checkpoint::{ElementCodec, is_channel_data, stops_overtaking};
 use crate::output::Output;
 use crate::partitioner::Partitioner;
 use brook_types::{Batch, CheckpointBarrier, StreamElement, StreamRecord, Watermark, WatermarkStatus};
@@ -132,11 +132,11 @@ impl<T> WriterState<T> {
         self.queue_all_buffers();
         let mut overtaken = Vec::with_capacity(self.pending.len());
         for queue in &mut self.pending {
-            // Data after the newest control element that is not data: barriers of
-            // older checkpoints and end of input are never overtaken.
-            let at = queue.iter().rposition(|e| !is_channel_data(e)).map_or(0, |i| i + 1);
+            // Barriers of older checkpoints and end of input are never overtaken;
+            // latency markers are, but are not kept.
+            let at = queue.iter().rposition(stops_overtaking).map_or(0, |i| i + 1);
             let mut encoded = Vec::with_capacity(queue.len() - at);
-            for element in queue.range(at..) {
+            for element in queue.range(at..).filter(|e| is_channel_data(e)) {
                 encoded.push(
                     (codec.encode)(element)
                         .map_err(|e| format!("an output {} does not encode: {e}", element.kind()))?,

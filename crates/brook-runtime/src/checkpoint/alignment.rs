@@ -42,9 +42,12 @@ pub enum AlignmentAction {
     /// the output buffers, and record the data of the channels in `record` (those still
     /// to deliver n) until they deliver it.
     SnapshotUnaligned { barrier: CheckpointBarrier, record: Vec<usize> },
-    /// This channel delivered unaligned barrier n, or ended: stop recording it.
+    /// This channel delivered unaligned barrier n, or ended: stop recording it once
+    /// the data the barrier overtook in the gate ([`InputGate::overtaken`](crate::channel::InputGate::overtaken))
+    /// is recorded.
     StopRecording(usize),
-    /// Every channel delivered unaligned barrier n: the channel state is complete.
+    /// Every channel delivered unaligned barrier n: the channel state is complete once
+    /// the overtaken data is recorded.
     CompleteUnaligned(CheckpointId),
     /// A newer barrier came before unaligned checkpoint n was complete here: drop its
     /// recording and decline it.
@@ -120,7 +123,8 @@ impl BarrierAligner {
             if first {
                 let record = (0..n).filter(|&c| !pending.received[c] && !self.ended[c]).collect();
                 actions.push(AlignmentAction::SnapshotUnaligned { barrier, record });
-            } else if !self.ended[channel] {
+            }
+            if !self.ended[channel] {
                 actions.push(AlignmentAction::StopRecording(channel));
             }
         } else if self.exactly_once && !self.ended[channel] {
@@ -227,14 +231,17 @@ mod tests {
         let mut a = BarrierAligner::new(3, true);
         assert_eq!(
             a.on_barrier(1, unaligned(1)),
-            vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![0, 2] }]
+            vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![0, 2] }, StopRecording(1)]
         );
         assert_eq!(a.on_barrier(1, unaligned(1)), vec![], "a duplicate is ignored");
         assert_eq!(a.on_barrier(2, unaligned(1)), vec![StopRecording(2)]);
         assert_eq!(a.on_end_of_input(0), vec![StopRecording(0), CompleteUnaligned(CheckpointId(1))]);
         assert_eq!(a.pending(), None);
         // Channel 0 ended: the next checkpoint records only channel 2, and never blocks.
-        assert_eq!(a.on_barrier(1, unaligned(2)), vec![SnapshotUnaligned { barrier: unaligned(2), record: vec![2] }]);
+        assert_eq!(
+            a.on_barrier(1, unaligned(2)),
+            vec![SnapshotUnaligned { barrier: unaligned(2), record: vec![2] }, StopRecording(1)]
+        );
         assert_eq!(a.on_barrier(2, unaligned(2)), vec![StopRecording(2), CompleteUnaligned(CheckpointId(2))]);
     }
 
@@ -243,14 +250,21 @@ mod tests {
         let mut a = BarrierAligner::new(1, true);
         assert_eq!(
             a.on_barrier(0, unaligned(3)),
-            vec![SnapshotUnaligned { barrier: unaligned(3), record: vec![] }, CompleteUnaligned(CheckpointId(3))]
+            vec![
+                SnapshotUnaligned { barrier: unaligned(3), record: vec![] },
+                StopRecording(0),
+                CompleteUnaligned(CheckpointId(3))
+            ]
         );
     }
 
     #[test]
     fn savepoints_stay_aligned_and_abandon_an_unaligned_checkpoint() {
         let mut a = BarrierAligner::new(2, true);
-        assert_eq!(a.on_barrier(0, unaligned(1)), vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![1] }]);
+        assert_eq!(
+            a.on_barrier(0, unaligned(1)),
+            vec![SnapshotUnaligned { barrier: unaligned(1), record: vec![1] }, StopRecording(0)]
+        );
         let savepoint = CheckpointBarrier { is_savepoint: true, ..unaligned(2) };
         assert_eq!(a.on_barrier(0, savepoint), vec![AbandonUnaligned(CheckpointId(1)), Block(0)]);
         assert_eq!(a.on_barrier(1, unaligned(1)), vec![], "stale");

@@ -118,6 +118,12 @@ impl<T: Serialize + DeserializeOwned> ElementCodec<T> {
     }
 }
 
+/// Whether an unaligned barrier may not overtake `element`: barriers stay in order and
+/// nothing passes an end of input. Everything else (data, latency markers) is overtaken.
+pub fn stops_overtaking<T>(element: &StreamElement<T>) -> bool {
+    matches!(element, StreamElement::Barrier(_) | StreamElement::EndOfInput)
+}
+
 /// Whether the channel state keeps `element` (data only).
 pub fn is_channel_data<T>(element: &StreamElement<T>) -> bool {
     matches!(element, StreamElement::Records(_) | StreamElement::Watermark(_) | StreamElement::WatermarkStatus(_))

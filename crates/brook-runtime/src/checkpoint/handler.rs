@@ -97,6 +97,17 @@ pub struct TaskCheckpoints {
     unaligned: Option<UnalignedInProgress>,
 }
 
+/// What is recorded of one input channel during an unaligned checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recording {
+    Off,
+    /// Every data element until the channel delivers the barrier.
+    UntilBarrier,
+    /// The barrier was delivered ahead of this many data elements it overtook in the
+    /// gate; they arrived before it.
+    Remaining(usize),
+}
+
 /// An unaligned checkpoint between the task's snapshot (first barrier) and the last
 /// barrier: the operator snapshots wait here while the input channels are recorded.
 struct UnalignedInProgress {
@@ -107,7 +118,10 @@ struct UnalignedInProgress {
     output_channels: Vec<u32>,
     /// Recorded elements per input channel (all gates, numbered one after the other).
     inputs: Vec<Vec<Vec<u8>>>,
-    recording: Vec<bool>,
+    recording: Vec<Recording>,
+    /// Every input channel delivered the barrier (or ended); complete once no channel
+    /// is recording any more.
+    all_delivered: bool,
     /// The first element that could not be encoded; the checkpoint is declined.
     error: Option<String>,
 }
@@ -233,9 +247,9 @@ impl TaskCheckpoints {
             self.snapshot_after_finish = true;
         }
         let n: usize = self.input_channels.iter().sum();
-        let mut recording = vec![false; n];
+        let mut recording = vec![Recording::Off; n];
         for &c in record {
-            recording[c] = true;
+            recording[c] = Recording::UntilBarrier;
         }
         tracing::debug!(task = %self.task_name, checkpoint_id = %barrier.id, recording = record.len(), "unaligned snapshot taken");
         self.unaligned = Some(UnalignedInProgress {
@@ -246,6 +260,7 @@ impl TaskCheckpoints {
             output_channels,
             inputs: vec![Vec::new(); n],
             recording,
+            all_delivered: false,
             error,
         });
     }
@@ -253,15 +268,21 @@ impl TaskCheckpoints {
     /// Whether data arriving on input channel `channel` belongs to the channel state.
     #[inline]
     pub fn is_recording(&self, channel: usize) -> bool {
-        self.unaligned.as_ref().is_some_and(|u| u.recording[channel])
+        self.unaligned.as_ref().is_some_and(|u| u.recording[channel] != Recording::Off)
     }
 
     /// Records `element`, which arrived on `channel` before its barrier (call only while
     /// [`is_recording`](Self::is_recording), before the element is processed).
     pub fn record_input<T>(&mut self, channel: usize, element: &StreamElement<T>, codec: Option<ElementCodec<T>>) {
         let Some(u) = self.unaligned.as_mut() else { return };
-        if !u.recording[channel] || !is_channel_data(element) {
+        if u.recording[channel] == Recording::Off || !is_channel_data(element) {
             return;
+        }
+        if let Recording::Remaining(n) = &mut u.recording[channel] {
+            *n -= 1;
+            if *n == 0 {
+                u.recording[channel] = Recording::Off;
+            }
         }
         let encoded = match codec {
             Some(codec) => {
@@ -275,19 +296,31 @@ impl TaskCheckpoints {
                 u.error.get_or_insert(e);
             }
         }
+        if u.all_delivered && u.recording[channel] == Recording::Off {
+            let id = u.barrier.id;
+            self.complete_unaligned(id);
+        }
     }
 
-    /// `channel` delivered the barrier of the unaligned checkpoint, or ended.
-    pub fn stop_recording(&mut self, channel: usize) {
+    /// `channel` delivered the barrier of the unaligned checkpoint ahead of `overtaken`
+    /// data elements that arrived before it (priority delivery), or ended (0): record
+    /// those, then stop.
+    pub fn stop_recording(&mut self, channel: usize, overtaken: usize) {
         if let Some(u) = self.unaligned.as_mut() {
-            u.recording[channel] = false;
+            u.recording[channel] = if overtaken > 0 { Recording::Remaining(overtaken) } else { Recording::Off };
         }
     }
 
     /// Every input channel delivered the barrier of unaligned checkpoint `id`:
-    /// acknowledges with the operator snapshots and the channel state.
+    /// acknowledges with the operator snapshots and the channel state, at once or once
+    /// the data the barriers overtook has been recorded.
     pub fn complete_unaligned(&mut self, id: CheckpointId) {
-        let Some(u) = self.unaligned.take_if(|u| u.barrier.id == id) else { return };
+        let Some(u) = self.unaligned.as_mut().filter(|u| u.barrier.id == id) else { return };
+        u.all_delivered = true;
+        if u.recording.iter().any(|r| *r != Recording::Off) {
+            return;
+        }
+        let u = self.unaligned.take().expect("checked above");
         if let Some(error) = u.error {
             let reason =
                 format!("task '{}' could not record its channel state for checkpoint {id}: {error}", self.task_name);

@@ -35,7 +35,9 @@ mod handler;
 mod timers;
 
 pub use alignment::{AlignmentAction, BarrierAligner, is_unaligned};
-pub use channel_state::{CHANNEL_STATE_VERSION, ChannelData, ChannelStateSnapshot, ElementCodec, is_channel_data};
+pub use channel_state::{
+    CHANNEL_STATE_VERSION, ChannelData, ChannelStateSnapshot, ElementCodec, is_channel_data, stops_overtaking,
+};
 pub use handler::{ChainSnapshot, ChainVisitor, CheckpointHooks, TaskCheckpoints};
 pub use timers::CheckpointedTimers;
 

@@ -46,6 +46,13 @@ pub trait TaskInput: Send {
     /// Every operator of the chain runs its `notify_checkpoint_complete`.
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints);
 
+    /// Takes a priority element (an unaligned checkpoint barrier that overtook the data
+    /// queued in its channel) while the task cannot process data because its outputs
+    /// wait for credits. Ready when one was handled.
+    fn poll_priority(&mut self, _cx: &mut Context<'_>, _checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        Poll::Pending
+    }
+
     /// Recovered input channel state (unaligned checkpoints), to be processed before
     /// anything from the gates. Inputs without gates (sources) have none.
     fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
@@ -99,12 +106,14 @@ fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
 
 /// Applies an aligner's actions to the gates a channel index falls into
 /// (`split`: the first channel of the second gate) and to the task's checkpoints;
-/// `visit` runs the chain's operators through a snapshot.
+/// `overtaken`: the data the barrier that caused them overtook in its gate (0 for an
+/// end of input); `visit` runs the chain's operators through a snapshot.
 fn apply_alignment<A, B>(
     actions: Vec<AlignmentAction>,
     gate1: &mut InputGate<A>,
     mut gate2: Option<&mut InputGate<B>>,
     split: usize,
+    overtaken: usize,
     checkpoints: &mut TaskCheckpoints,
     mut visit: impl FnMut(&mut ChainSnapshot),
 ) {
@@ -120,7 +129,7 @@ fn apply_alignment<A, B>(
             AlignmentAction::SnapshotUnaligned { barrier, record } => {
                 checkpoints.perform_unaligned(barrier, &record, &mut visit)
             }
-            AlignmentAction::StopRecording(c) => checkpoints.stop_recording(c),
+            AlignmentAction::StopRecording(c) => checkpoints.stop_recording(c, overtaken),
             AlignmentAction::CompleteUnaligned(id) => checkpoints.complete_unaligned(id),
             AlignmentAction::AbandonUnaligned(id) => checkpoints.abandon_unaligned(id),
         }
@@ -163,6 +172,16 @@ impl<T> OneInputTaskInput<T> {
         self
     }
 
+    fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints) {
+        let n = self.ended.len();
+        let overtaken = self.gate.overtaken(channel);
+        let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_barrier(channel, barrier);
+        let head = &mut self.head;
+        apply_alignment::<T, T>(actions, &mut self.gate, None, n, overtaken, checkpoints, |snapshot| {
+            head.visit_operators(snapshot)
+        });
+    }
+
     fn finish(&mut self, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
         self.head.end_input();
         self.finished = true;
@@ -202,14 +221,7 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
             StreamElement::Records(batch) => self.head.collect(batch),
             StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
             StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
-            StreamElement::Barrier(barrier) => {
-                let actions =
-                    self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_barrier(channel, barrier);
-                let head = &mut self.head;
-                apply_alignment::<T, T>(actions, &mut self.gate, None, n, checkpoints, |snapshot| {
-                    head.visit_operators(snapshot)
-                });
-            }
+            StreamElement::Barrier(barrier) => self.on_barrier(channel, barrier, checkpoints),
             StreamElement::LatencyMarker(_) => {}
             StreamElement::EndOfInput => {
                 if !std::mem::replace(&mut self.ended[channel], true) {
@@ -219,7 +231,7 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
                     let actions =
                         self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_end_of_input(channel);
                     let head = &mut self.head;
-                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, checkpoints, |snapshot| {
+                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, 0, checkpoints, |snapshot| {
                         head.visit_operators(snapshot)
                     });
                     if self.remaining == 0 {
@@ -234,6 +246,21 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let head = &mut self.head;
         checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
+
+    fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        if !self.replay.is_empty() {
+            // Recovered data goes first; a barrier taken now would leave it out of the snapshot.
+            return Poll::Pending;
+        }
+        match self.gate.poll_priority(cx) {
+            Poll::Ready((channel, StreamElement::Barrier(barrier))) => {
+                self.on_barrier(channel, barrier, checkpoints);
+                Poll::Ready(())
+            }
+            Poll::Ready(_) => unreachable!("the gate's priority elements are barriers"),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
@@ -329,14 +356,26 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         Poll::Ready(Ok(InputStatus::Finished))
     }
 
-    fn align(&mut self, actions: Vec<AlignmentAction>, checkpoints: &mut TaskCheckpoints)
+    fn align(&mut self, actions: Vec<AlignmentAction>, overtaken: usize, checkpoints: &mut TaskCheckpoints)
     where
         Op: TwoInputOperator<A, B, O>,
     {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
-        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, checkpoints, |snapshot| {
+        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, overtaken, checkpoints, |snapshot| {
             visit_two_input(id, name, op, out, snapshot)
         });
+    }
+
+    /// Barrier `barrier` on `channel` (both inputs numbered one after the other).
+    fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints)
+    where
+        Op: TwoInputOperator<A, B, O>,
+    {
+        let overtaken =
+            if channel < self.n1 { self.gate1.overtaken(channel) } else { self.gate2.overtaken(channel - self.n1) };
+        let gates = [self.n1, self.ended.len() - self.n1];
+        let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_barrier(channel, barrier);
+        self.align(actions, overtaken, checkpoints);
     }
 
     /// Processes one recovered element, if any is left; the first input's go first.
@@ -480,12 +519,7 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                     let v = self.valve.input_status(channel, s);
                     self.on_valve(v);
                 }
-                Control::Barrier(barrier) => {
-                    let gates = [self.n1, n - self.n1];
-                    let actions =
-                        self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_barrier(channel, barrier);
-                    self.align(actions, checkpoints);
-                }
+                Control::Barrier(barrier) => self.on_barrier(channel, barrier, checkpoints),
                 Control::Other => {}
                 Control::End => {
                     if !std::mem::replace(&mut self.ended[channel], true) {
@@ -495,7 +529,7 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                         let gates = [self.n1, n - self.n1];
                         let actions =
                             self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_end_of_input(channel);
-                        self.align(actions, checkpoints);
+                        self.align(actions, 0, checkpoints);
                         if self.remaining == 0 {
                             return self.finish(checkpoints);
                         }
@@ -511,6 +545,23 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
         checkpoints.notify_complete(checkpoint, |visitor| visit_two_input(id, name, op, out, visitor));
+    }
+
+    fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        if !self.replay.0.is_empty() || !self.replay.1.is_empty() {
+            // Recovered data goes first; a barrier taken now would leave it out of the snapshot.
+            return Poll::Pending;
+        }
+        let (channel, element) = match self.gate1.poll_priority(cx) {
+            Poll::Ready((ch, el)) => (ch, el.map_control()),
+            Poll::Pending => match self.gate2.poll_priority(cx) {
+                Poll::Ready((ch, el)) => (self.n1 + ch, el.map_control()),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        let Control::Barrier(barrier) = element else { unreachable!("the gates' priority elements are barriers") };
+        self.on_barrier(channel, barrier, checkpoints);
+        Poll::Ready(())
     }
 
     fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {

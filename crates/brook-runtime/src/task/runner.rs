@@ -151,15 +151,26 @@ impl Task {
         let mut outputs_closed = false;
         loop {
             // Send what the chain queued; this waits for credits (backpressure).
+            // Meanwhile unaligned barriers that overtook the queued input are taken
+            // (they need no credit and overtake the queued output in turn).
             let writers: &[Arc<dyn PendingSends>] = if outputs_closed { &[] } else { &self.writers };
+            let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
             let sent = tokio::select! {
                 biased;
-                msg = mailbox.recv() => Err(msg),
+                msg = mailbox.recv() => Err(Some(msg)),
                 r = poll_fn(|cx| poll_all(writers, cx)) => Ok(r),
+                r = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| input.poll_priority(cx, checkpoints))) {
+                    Ok(p) => p.map(Ok),
+                    Err(payload) => Poll::Ready(Err(payload)),
+                }) => match r {
+                    Ok(()) => Err(None),
+                    Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
+                },
             };
             let sent = match sent {
                 Ok(sent) => sent,
-                Err(msg) => match self.on_message(msg) {
+                Err(None) => continue,
+                Err(Some(msg)) => match self.on_message(msg) {
                     Some(outcome) => return outcome,
                     None => continue,
                 },

@@ -132,6 +132,8 @@ fn the_first_barrier_snapshots_and_the_other_channels_are_recorded_until_their_b
     assert!(h.acks.0.lock().is_empty(), "channel 1 has not delivered barrier 1 yet");
 
     // Channel 1: everything before its barrier is channel state, and is processed too.
+    // The barrier overtakes what is queued; the task takes it first and then records
+    // the three data elements it overtook.
     h.send(1, records(&[11]));
     h.send(1, StreamElement::Watermark(Watermark(5)));
     h.send(1, StreamElement::LatencyMarker(0));
@@ -159,8 +161,81 @@ fn the_first_barrier_snapshots_and_the_other_channels_are_recorded_until_their_b
          output: the buffer the barrier overtook"
     );
     drop(acks);
-    // Nothing was held back: every record went downstream, the barrier ahead of [10].
-    assert_eq!(h.downstream_output(), ["[1]", "barrier 1", "[10]", "[2]", "[11]", "[12]", "[13]"]);
+    // Nothing was held back: every record went downstream. The barrier overtook [10] in
+    // the writer and, in the downstream gate, [1], which the downstream task had not taken.
+    assert_eq!(h.downstream_output(), ["barrier 1", "[1]", "[10]", "[2]", "[11]", "[12]", "[13]"]);
+}
+
+#[test]
+fn a_barrier_overtakes_the_queued_input_and_exactly_the_overtaken_data_is_recorded() {
+    let mut h = harness();
+    h.send(0, records(&[1]));
+    h.send(0, records(&[2]));
+    h.send(1, records(&[10]));
+    // Queued behind [1] and [2], the barrier is delivered first: the snapshot holds none
+    // of them, and [1], [2] become input channel state; [10] too (channel 1 is recorded
+    // until its barrier).
+    h.send(0, StreamElement::Barrier(barrier(2)));
+    h.send(0, records(&[3]));
+    h.drain();
+    h.send(1, StreamElement::Barrier(barrier(2)));
+    h.drain();
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    let state = acks[0].channel_state.as_ref().expect("data was in flight");
+    assert_eq!(
+        state.inputs,
+        vec![
+            ChannelData { gate: 0, channel: 0, elements: encoded(&[records(&[1]), records(&[2])]) },
+            ChannelData { gate: 0, channel: 1, elements: encoded(&[records(&[10])]) },
+        ],
+        "not [3], which followed the barrier"
+    );
+    assert_eq!(state.outputs, vec![], "the writer had sent nothing before the snapshot");
+    drop(acks);
+    assert_eq!(h.downstream_output(), ["barrier 2", "[10]", "[1]", "[2]", "[3]"]);
+}
+
+#[test]
+fn the_checkpoint_completes_only_once_the_overtaken_data_was_recorded() {
+    let mut h = harness();
+    h.send(0, StreamElement::Barrier(barrier(5)));
+    h.drain();
+    h.send(1, records(&[10]));
+    h.send(1, records(&[11]));
+    h.send(1, StreamElement::Barrier(barrier(5)));
+    let mut cx = Context::from_waker(noop_waker_ref());
+    // The barrier is taken first (as while backpressured): not complete yet.
+    assert!(h.input.poll_process(&mut cx, &mut h.checkpoints).is_ready());
+    assert!(h.acks.0.lock().is_empty(), "[10] and [11] are still to be recorded");
+    assert!(h.input.poll_process(&mut cx, &mut h.checkpoints).is_ready());
+    assert!(h.acks.0.lock().is_empty(), "[11] is still to be recorded");
+    assert!(h.input.poll_process(&mut cx, &mut h.checkpoints).is_ready());
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    assert_eq!(
+        acks[0].channel_state.as_ref().unwrap().inputs,
+        vec![ChannelData { gate: 0, channel: 1, elements: encoded(&[records(&[10]), records(&[11])]) }]
+    );
+}
+
+#[test]
+fn a_backpressured_task_takes_priority_barriers_without_processing_data() {
+    let mut h = harness();
+    h.send(0, records(&[1]));
+    h.send(0, StreamElement::Barrier(barrier(6)));
+    let mut cx = Context::from_waker(noop_waker_ref());
+    assert!(h.input.poll_priority(&mut cx, &mut h.checkpoints).is_ready(), "the barrier is at the front");
+    assert!(h.input.poll_priority(&mut cx, &mut h.checkpoints).is_pending(), "data is not taken here");
+    h.drain();
+    h.send(1, StreamElement::Barrier(barrier(6)));
+    assert!(h.input.poll_priority(&mut cx, &mut h.checkpoints).is_ready());
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    assert_eq!(
+        acks[0].channel_state.as_ref().unwrap().inputs,
+        vec![ChannelData { gate: 0, channel: 0, elements: encoded(&[records(&[1])]) }]
+    );
 }
 
 #[test]
