@@ -11,7 +11,7 @@ use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, sorted};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
     Collector, Configuration, Context, FileFormat, JobClient, JobExecutionResult, KeyedCoProcessFunction, KeyedContext,
-    RuntimeContext, StreamExecutionEnvironment, StreamingFileSink, ValueState,
+    KeyedProcessFunction, RuntimeContext, StreamExecutionEnvironment, StreamingFileSink, ValueState,
 };
 use brook_types::Watermark;
 use std::collections::BTreeMap;
@@ -208,4 +208,87 @@ fn a_backpressured_two_input_job_resumes_from_an_unaligned_checkpoint_with_exact
     (1..=n).for_each(|v| *expected.entry(v % KEYS).or_default() += v);
     let expected: Vec<(i64, i64, i64)> = expected.into_iter().map(|(k, s)| (k, s, -s)).collect();
     assert_eq!(sorted(handle.take()), expected);
+}
+
+/// Per key: the sum of its values, emitted at the end of input; slow per element.
+#[derive(Clone, Default)]
+struct SlowSumAtEnd {
+    sum: ValueState<i64>,
+}
+
+impl KeyedProcessFunction<i64, i64, (i64, i64)> for SlowSumAtEnd {
+    fn open(&mut self, ctx: &RuntimeContext) {
+        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
+    }
+
+    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64)>) {
+        let mut state = ctx.state(&self.sum);
+        let sum = state.value().copied().unwrap_or(0);
+        state.update(sum + work(v, 2_000));
+        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
+    }
+
+    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64)>) {
+        let key = *ctx.current_key();
+        out.collect((key, ctx.state(&self.sum).value().copied().unwrap_or(0)));
+    }
+}
+
+fn sum_job(
+    dir: &Path,
+    parallelism: usize,
+    n: i64,
+    extra: &[&str],
+) -> (StreamExecutionEnvironment, brook_api::CollectHandle<(i64, i64)>) {
+    let mut config = unaligned(dir, 30);
+    config
+        .set_dynamic("execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION")
+        .expect("a valid option");
+    for pair in extra {
+        config.set_dynamic(pair).expect("a valid option");
+    }
+    let env = StreamExecutionEnvironment::with_configuration(config);
+    env.set_parallelism(parallelism);
+    let out = env
+        .from_source(ThrottledSequence { to: n, per_ms: 200 }, "Fast Sequence")
+        .key_by(|v: &i64| v % KEYS)
+        .process(SlowSumAtEnd::default())
+        .collect();
+    (env, out)
+}
+
+#[test]
+fn a_retained_unaligned_checkpoint_restores_at_its_parallelism_and_is_refused_at_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let (env, _out) = sum_job(dir.path(), 2, n, &[]);
+    let client = env.execute_async("unaligned sums, canceled").unwrap();
+    let found = eventually(&client, Duration::from_secs(30), |_| {
+        latest_metadata(&client).is_some_and(|m| m.contains("\"channel_state\""))
+    });
+    assert!(found, "no checkpoint with channel state completed: {:?}", client.snapshot());
+    let (_, chk) = client.snapshot().latest_checkpoint.expect("a completed checkpoint");
+    client.cancel();
+    assert!(wait(&client).unwrap_err().to_string().contains("cancel"));
+    let metadata = std::fs::read_to_string(chk.trim_start_matches("file://").to_string() + "/_metadata").unwrap();
+    assert!(metadata.contains("\"channel_state\""), "the retained checkpoint holds in-flight data");
+    let path = format!("execution.state-recovery.path={chk}");
+
+    let (env, out) = sum_job(dir.path(), 2, n, &[&path]);
+    let client = env.execute_async("unaligned sums, restored").unwrap();
+    wait(&client).expect("the restored job finishes");
+    let mut expected: BTreeMap<i64, i64> = BTreeMap::new();
+    (1..=n).for_each(|v| *expected.entry(v % KEYS).or_default() += v);
+    assert_eq!(sorted(out.take()), expected.into_iter().collect::<Vec<_>>(), "restored with its in-flight data");
+
+    let (env, _out) = sum_job(dir.path(), 3, n, &[&path, "restart-strategy.type=none"]);
+    let client = env.execute_async("unaligned sums, rescaled").unwrap();
+    let err = wait(&client).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "in-flight data cannot be redistributed: restore at parallelism 2, or take a savepoint (always \
+             aligned) and rescale from it"
+        ),
+        "{err}"
+    );
 }
