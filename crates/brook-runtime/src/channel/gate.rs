@@ -270,7 +270,8 @@ impl<T> GateShared<T> {
         if let StreamElement::Barrier(b) = &element
             && is_unaligned(b)
         {
-            return Ok(push_priority(&mut state, channel, element));
+            push_priority(&mut state, channel, element);
+            return Ok(());
         }
         let ch = &mut state.channels[channel];
         ch.queue.push_back(Queued { element, credit, overtaken: 0 });
