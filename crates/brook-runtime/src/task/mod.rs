@@ -19,6 +19,8 @@ mod input;
 mod registry;
 mod runner;
 #[cfg(test)]
+mod unaligned_property_tests;
+#[cfg(test)]
 mod unaligned_tests;
 
 pub use chain::{ChainBuilder, DeployedTask};
