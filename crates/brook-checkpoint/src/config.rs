@@ -28,6 +28,9 @@ pub struct CheckpointingConfig {
     pub max_concurrent: usize,
     pub tolerable_failures: usize,
     pub unaligned: bool,
+    /// With `unaligned`: checkpoints start aligned and switch to unaligned at a task once
+    /// this long passed since they were triggered; zero: always unaligned.
+    pub aligned_checkpoint_timeout: Duration,
     pub num_retained: usize,
     pub retention: ExternalizedCheckpointRetention,
     pub incremental: bool,
@@ -91,6 +94,7 @@ impl CheckpointingConfig {
             max_concurrent,
             tolerable_failures: tolerable as usize,
             unaligned,
+            aligned_checkpoint_timeout: config.get_duration(&options::ALIGNED_CHECKPOINT_TIMEOUT),
             num_retained,
             retention: ExternalizedCheckpointRetention::from_config(config)?,
             incremental: config.get_bool(&options::INCREMENTAL_CHECKPOINTS),
@@ -128,6 +132,7 @@ mod tests {
                 max_concurrent: 1,
                 tolerable_failures: 0,
                 unaligned: false,
+                aligned_checkpoint_timeout: Duration::ZERO,
                 num_retained: 1,
                 retention: ExternalizedCheckpointRetention::NoExternalizedCheckpoints,
                 incremental: false,
@@ -183,6 +188,13 @@ mod tests {
         .unwrap();
         assert!(c.unaligned);
         assert_eq!(c.mode, CheckpointingMode::ExactlyOnce);
+        assert_eq!(c.aligned_checkpoint_timeout, Duration::ZERO, "Flink's default: always unaligned");
+        let c = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.unaligned.enabled=true",
+            "execution.checkpointing.aligned-checkpoint-timeout=30 s",
+        ]))
+        .unwrap();
+        assert_eq!(c.aligned_checkpoint_timeout, Duration::from_secs(30));
         let c = CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned=true"])).unwrap();
         assert!(c.unaligned, "Flink's old key is a fallback");
         let err = CheckpointingConfig::from_config(&config(&[

@@ -132,11 +132,16 @@ fn count_job(env: &StreamExecutionEnvironment, out: &Path, n: i64, probe: &Probe
         .sink_to_files(StreamingFileSink::for_row_format(out, FileFormat::Csv));
 }
 
-#[test]
-fn a_backpressured_job_fails_after_an_unaligned_checkpoint_and_writes_exactly_the_failure_free_output() {
+/// Runs [`count_job`] with `extra` settings, fails it once after a checkpoint with
+/// in-flight data completed, and checks that the part files hold every update once.
+fn fails_once_and_writes_exactly_once(extra: &[&str]) {
     let (checkpoints, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let n = 20_000;
-    let env = StreamExecutionEnvironment::with_configuration(unaligned(checkpoints.path(), 30));
+    let mut config = unaligned(checkpoints.path(), 30);
+    for pair in extra {
+        config.set_dynamic(pair).expect("a valid option");
+    }
+    let env = StreamExecutionEnvironment::with_configuration(config);
     env.set_parallelism(2);
     let probe = Probe::default();
     count_job(&env, out.path(), n, &probe);
@@ -150,6 +155,17 @@ fn a_backpressured_job_fails_after_an_unaligned_checkpoint_and_writes_exactly_th
     let lines = committed_lines(out.path());
     assert_eq!(lines.len(), n as usize, "every update exactly once");
     assert_eq!(lines, every_update(n));
+}
+
+#[test]
+fn a_backpressured_job_fails_after_an_unaligned_checkpoint_and_writes_exactly_the_failure_free_output() {
+    fails_once_and_writes_exactly_once(&[]);
+}
+
+#[test]
+fn checkpoints_that_outlive_the_aligned_checkpoint_timeout_go_unaligned_and_recover_exactly_once() {
+    // Under backpressure an aligned checkpoint takes longer than 5 ms: it switches.
+    fails_once_and_writes_exactly_once(&["execution.checkpointing.aligned-checkpoint-timeout=5 ms"]);
 }
 
 /// Per key: the sums of both inputs, emitted at the end of input; slow per element.

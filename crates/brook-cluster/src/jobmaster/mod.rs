@@ -487,8 +487,12 @@ impl JobMaster {
                         id: trigger.checkpoint_id,
                         timestamp: i64::try_from(trigger.timestamp_ms).unwrap_or(i64::MAX),
                         is_savepoint: false,
-                        // Tasks take the unaligned path for these barriers (never for savepoints).
-                        unaligned: self.coordinator.as_ref().is_some_and(|c| c.config().unaligned),
+                        // Tasks take the unaligned path for these barriers (never for savepoints);
+                        // with an aligned-checkpoint-timeout they start aligned and switch.
+                        unaligned: self
+                            .coordinator
+                            .as_ref()
+                            .is_some_and(|c| c.config().unaligned && c.config().aligned_checkpoint_timeout.is_zero()),
                     };
                     for task in tasks {
                         if let Some(tm) = self.graph.location(task.vertex, task.subtask) {

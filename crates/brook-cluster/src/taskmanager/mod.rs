@@ -222,6 +222,8 @@ fn checkpoint_settings(job: &JobGraph) -> Result<(TaskCheckpointSettings, Option
     let settings = TaskCheckpointSettings {
         exactly_once: config.mode == CheckpointingMode::ExactlyOnce,
         wait_for_final_checkpoint: true,
+        aligned_checkpoint_timeout: (config.unaligned && !config.aligned_checkpoint_timeout.is_zero())
+            .then_some(config.aligned_checkpoint_timeout),
         ..TaskCheckpointSettings::default()
     };
     Ok((settings, Some(storage)))

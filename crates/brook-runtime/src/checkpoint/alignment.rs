@@ -21,13 +21,20 @@
 //!   and every channel that has not delivered n (and has not ended) is recorded until
 //!   it does; when the last one did, the task's channel state is complete
 //!   (docs/design/unaligned-checkpoints.md).
+//! - **Aligned checkpoint timeout** (unaligned checkpoints with
+//!   `aligned-checkpoint-timeout`): barriers arrive aligned and are aligned as in
+//!   EXACTLY_ONCE; once the timeout passed since the checkpoint was triggered
+//!   ([`on_alignment_timeout`](BarrierAligner::on_alignment_timeout)), or an unaligned
+//!   barrier of the same checkpoint arrives (an upstream task switched), the alignment
+//!   switches: blocked channels are unblocked, the snapshot is taken, and the channels
+//!   still to deliver the barrier are recorded.
 //!
 //! No deadlock with credit-based flow control: a blocked channel can hold at most
 //! its exclusive credits plus floating ones, and every unblocked channel keeps at
 //! least one exclusive credit (docs/design/flow-control.md), so the barriers still
 //! missing can always arrive; barriers themselves need no credit.
 
-use brook_types::{CheckpointBarrier, CheckpointId};
+use brook_types::{CheckpointBarrier, CheckpointId, Timestamp};
 
 /// What the task must do after a barrier or an end of input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,11 +87,51 @@ pub struct BarrierAligner {
     pending: Option<Pending>,
     /// The newest checkpoint this task snapshotted or abandoned.
     latest: Option<CheckpointId>,
+    /// `aligned-checkpoint-timeout` in ms, when aligned barriers may switch to unaligned.
+    aligned_timeout: Option<i64>,
 }
 
 impl BarrierAligner {
     pub fn new(num_channels: usize, exactly_once: bool) -> Self {
-        Self { exactly_once, ended: vec![false; num_channels], pending: None, latest: None }
+        Self { exactly_once, ended: vec![false; num_channels], pending: None, latest: None, aligned_timeout: None }
+    }
+
+    /// Aligned checkpoint barriers switch to unaligned `timeout_ms` after their trigger.
+    pub fn with_aligned_timeout(mut self, timeout_ms: Option<i64>) -> Self {
+        self.aligned_timeout = timeout_ms;
+        self
+    }
+
+    /// When the alignment in progress switches to unaligned, if it can.
+    pub fn alignment_deadline(&self) -> Option<Timestamp> {
+        let p = self.pending.as_ref()?;
+        let timeout = self.aligned_timeout?;
+        (self.exactly_once && !p.unaligned() && !p.barrier.is_savepoint)
+            .then(|| p.barrier.timestamp.saturating_add(timeout))
+    }
+
+    /// The clock reached `now`: an alignment past its deadline switches to unaligned.
+    pub fn on_alignment_timeout(&mut self, now: Timestamp) -> Vec<AlignmentAction> {
+        match self.alignment_deadline() {
+            Some(deadline) if now >= deadline => self.switch_to_unaligned(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Turns the aligned checkpoint in progress into an unaligned one: its blocked
+    /// channels hold only data after the barrier, the others are recorded from now on.
+    fn switch_to_unaligned(&mut self) -> Vec<AlignmentAction> {
+        let p = self.pending.as_mut().expect("called with an alignment in progress");
+        p.barrier.unaligned = true;
+        let barrier = p.barrier;
+        tracing::debug!(checkpoint_id = %barrier.id, "alignment timed out; switching to an unaligned checkpoint");
+        let n = self.ended.len();
+        let received = p.received.clone();
+        let mut actions: Vec<AlignmentAction> =
+            (0..n).filter(|&c| received[c] && !self.ended[c]).map(AlignmentAction::Unblock).collect();
+        let record = (0..n).filter(|&c| !received[c] && !self.ended[c]).collect();
+        actions.push(AlignmentAction::SnapshotUnaligned { barrier, record });
+        actions
     }
 
     /// The checkpoint being aligned, if any.
@@ -111,6 +158,14 @@ impl BarrierAligner {
                 actions.extend(self.unblock(&old));
             }
             _ => {}
+        }
+        if let Some(p) = &self.pending
+            && p.barrier.id == barrier.id
+            && !p.unaligned()
+            && is_unaligned(&barrier)
+        {
+            // An upstream task switched this checkpoint to unaligned: so does this one.
+            actions.extend(self.switch_to_unaligned());
         }
         let n = self.ended.len();
         let first = self.pending.is_none();
@@ -269,6 +324,49 @@ mod tests {
         assert_eq!(a.on_barrier(0, savepoint), vec![AbandonUnaligned(CheckpointId(1)), Block(0)]);
         assert_eq!(a.on_barrier(1, unaligned(1)), vec![], "stale");
         assert_eq!(a.on_barrier(1, savepoint), vec![Block(1), Snapshot(savepoint), Unblock(0), Unblock(1)]);
+    }
+
+    #[test]
+    fn an_alignment_past_its_timeout_switches_to_unaligned() {
+        let mut a = BarrierAligner::new(3, true).with_aligned_timeout(Some(100));
+        let aligned = CheckpointBarrier { timestamp: 1_000, ..barrier(1) };
+        assert_eq!(a.on_barrier(0, aligned), vec![Block(0)]);
+        assert_eq!(a.alignment_deadline(), Some(1_100));
+        assert_eq!(a.on_alignment_timeout(1_099), vec![]);
+        let switched = CheckpointBarrier { unaligned: true, ..aligned };
+        assert_eq!(
+            a.on_alignment_timeout(1_100),
+            vec![Unblock(0), SnapshotUnaligned { barrier: switched, record: vec![1, 2] }]
+        );
+        assert_eq!(a.alignment_deadline(), None);
+        assert_eq!(a.on_barrier(1, aligned), vec![StopRecording(1)], "an aligned barrier of the switched checkpoint");
+        assert_eq!(a.on_barrier(2, switched), vec![StopRecording(2), CompleteUnaligned(CheckpointId(1))]);
+    }
+
+    #[test]
+    fn an_unaligned_barrier_switches_an_alignment_in_progress() {
+        let mut a = BarrierAligner::new(2, true).with_aligned_timeout(Some(60_000));
+        assert_eq!(a.on_barrier(1, barrier(4)), vec![Block(1)]);
+        assert_eq!(
+            a.on_barrier(0, unaligned(4)),
+            vec![
+                Unblock(1),
+                SnapshotUnaligned { barrier: unaligned(4), record: vec![0] },
+                StopRecording(0),
+                CompleteUnaligned(CheckpointId(4))
+            ]
+        );
+    }
+
+    #[test]
+    fn savepoints_and_aligned_checkpoints_without_timeout_never_switch() {
+        let mut a = BarrierAligner::new(2, true).with_aligned_timeout(Some(10));
+        let savepoint = CheckpointBarrier { is_savepoint: true, ..barrier(5) };
+        assert_eq!(a.on_barrier(0, savepoint), vec![Block(0)]);
+        assert_eq!(a.on_alignment_timeout(i64::MAX), vec![]);
+        let mut a = BarrierAligner::new(2, true);
+        assert_eq!(a.on_barrier(0, barrier(5)), vec![Block(0)]);
+        assert_eq!(a.on_alignment_timeout(i64::MAX), vec![]);
     }
 
     #[test]

@@ -157,7 +157,9 @@ impl TaskCheckpoints {
     /// An aligner for input gates of `gate_channels` channels each, in the configured mode.
     pub fn aligner(&mut self, gate_channels: &[usize]) -> BarrierAligner {
         self.input_channels = gate_channels.to_vec();
-        BarrierAligner::new(gate_channels.iter().sum(), self.settings.exactly_once)
+        let timeout =
+            self.settings.aligned_checkpoint_timeout.map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
+        BarrierAligner::new(gate_channels.iter().sum(), self.settings.exactly_once).with_aligned_timeout(timeout)
     }
 
     pub(crate) fn mark_input_finished(&mut self) {

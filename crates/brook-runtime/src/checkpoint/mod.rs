@@ -234,10 +234,19 @@ pub struct TaskCheckpointSettings {
     /// Checkpointing is on: a task whose input ended waits for the final checkpoint
     /// before it finishes.
     pub wait_for_final_checkpoint: bool,
+    /// Unaligned checkpoints with `execution.checkpointing.aligned-checkpoint-timeout`:
+    /// a checkpoint starts aligned and switches to unaligned once this long passed
+    /// since it was triggered.
+    pub aligned_checkpoint_timeout: Option<std::time::Duration>,
 }
 
 impl Default for TaskCheckpointSettings {
     fn default() -> Self {
-        Self { responder: std::sync::Arc::new(NoCheckpoints), exactly_once: true, wait_for_final_checkpoint: false }
+        Self {
+            responder: std::sync::Arc::new(NoCheckpoints),
+            exactly_once: true,
+            wait_for_final_checkpoint: false,
+            aligned_checkpoint_timeout: None,
+        }
     }
 }

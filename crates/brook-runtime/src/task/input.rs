@@ -53,6 +53,15 @@ pub trait TaskInput: Send {
         Poll::Pending
     }
 
+    /// When an alignment in progress switches to an unaligned checkpoint
+    /// (`aligned-checkpoint-timeout`), in ms since the epoch.
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        None
+    }
+
+    /// The alignment deadline passed: switch to an unaligned checkpoint.
+    fn on_alignment_timeout(&mut self, _checkpoints: &mut TaskCheckpoints) {}
+
     /// Recovered input channel state (unaligned checkpoints), to be processed before
     /// anything from the gates. Inputs without gates (sources) have none.
     fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
@@ -93,6 +102,13 @@ fn check_input_channels(state: &ChannelStateSnapshot, now: &[usize]) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// Wall-clock time in ms since the epoch, the clock of checkpoint timestamps.
+pub(super) fn wall_clock_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -175,7 +191,10 @@ impl<T> OneInputTaskInput<T> {
     fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints) {
         let n = self.ended.len();
         let overtaken = self.gate.overtaken(channel);
-        let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_barrier(channel, barrier);
+        let aligner = self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n]));
+        let mut actions = aligner.on_barrier(channel, barrier);
+        // A checkpoint triggered longer ago than the aligned-checkpoint-timeout goes unaligned at once.
+        actions.extend(aligner.on_alignment_timeout(wall_clock_ms()));
         let head = &mut self.head;
         apply_alignment::<T, T>(actions, &mut self.gate, None, n, overtaken, checkpoints, |snapshot| {
             head.visit_operators(snapshot)
@@ -246,6 +265,19 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let head = &mut self.head;
         checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
+
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        self.aligner.as_ref().and_then(BarrierAligner::alignment_deadline)
+    }
+
+    fn on_alignment_timeout(&mut self, checkpoints: &mut TaskCheckpoints) {
+        let Some(aligner) = self.aligner.as_mut() else { return };
+        let actions = aligner.on_alignment_timeout(wall_clock_ms());
+        let (n, head) = (self.ended.len(), &mut self.head);
+        apply_alignment::<T, T>(actions, &mut self.gate, None, n, 0, checkpoints, |snapshot| {
+            head.visit_operators(snapshot)
+        });
     }
 
     fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {
@@ -374,7 +406,10 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         let overtaken =
             if channel < self.n1 { self.gate1.overtaken(channel) } else { self.gate2.overtaken(channel - self.n1) };
         let gates = [self.n1, self.ended.len() - self.n1];
-        let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_barrier(channel, barrier);
+        let aligner = self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates));
+        let mut actions = aligner.on_barrier(channel, barrier);
+        // A checkpoint triggered longer ago than the aligned-checkpoint-timeout goes unaligned at once.
+        actions.extend(aligner.on_alignment_timeout(wall_clock_ms()));
         self.align(actions, overtaken, checkpoints);
     }
 
@@ -545,6 +580,16 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
         checkpoints.notify_complete(checkpoint, |visitor| visit_two_input(id, name, op, out, visitor));
+    }
+
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        self.aligner.as_ref().and_then(BarrierAligner::alignment_deadline)
+    }
+
+    fn on_alignment_timeout(&mut self, checkpoints: &mut TaskCheckpoints) {
+        let Some(aligner) = self.aligner.as_mut() else { return };
+        let actions = aligner.on_alignment_timeout(wall_clock_ms());
+        self.align(actions, 0, checkpoints);
     }
 
     fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {

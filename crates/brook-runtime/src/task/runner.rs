@@ -150,6 +150,23 @@ impl Task {
         // A downstream task finished after the final checkpoint: nothing more to send.
         let mut outputs_closed = false;
         loop {
+            // An aligned checkpoint past its aligned-checkpoint-timeout goes unaligned.
+            let alignment_at = match self.input.alignment_deadline() {
+                Some(deadline) => {
+                    let wait = deadline.saturating_sub(super::input::wall_clock_ms());
+                    if wait <= 0 {
+                        let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+                        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_alignment_timeout(checkpoints)))
+                        {
+                            return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));
+                        }
+                        None
+                    } else {
+                        Some(tokio::time::Instant::now() + Duration::from_millis(wait as u64))
+                    }
+                }
+                None => None,
+            };
             // Send what the chain queued; this waits for credits (backpressure).
             // Meanwhile unaligned barriers that overtook the queued input are taken
             // (they need no credit and overtake the queued output in turn).
@@ -166,6 +183,7 @@ impl Task {
                     Ok(()) => Err(None),
                     Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
                 },
+                _ = sleep_until_or_never(alignment_at) => Err(None),
             };
             let sent = match sent {
                 Ok(sent) => sent,
@@ -217,6 +235,7 @@ impl Task {
                 },
                 _ = async { match next_flush { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
                 _ = async { match timer_at { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
+                _ = sleep_until_or_never(alignment_at) => None,
             };
             if let Some(msg) = message
                 && let Some(outcome) = self.on_message(msg)
@@ -246,6 +265,13 @@ impl Task {
             // for nothing).
             tokio::task::consume_budget().await;
         }
+    }
+}
+
+async fn sleep_until_or_never(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

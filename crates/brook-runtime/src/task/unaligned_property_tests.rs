@@ -128,8 +128,12 @@ fn world() -> World {
     let tap = Tap { log: Arc::clone(&log), at_snapshot: Arc::clone(&at_snapshot), next: out };
     let input = OneInputTaskInput::new(gate, Box::new(tap)).with_codec(ElementCodec::bincode());
     let acks = Arc::new(Acks::default());
-    let settings =
-        TaskCheckpointSettings { responder: acks.clone(), exactly_once: true, wait_for_final_checkpoint: false };
+    let settings = TaskCheckpointSettings {
+        responder: acks.clone(),
+        exactly_once: true,
+        wait_for_final_checkpoint: false,
+        ..Default::default()
+    };
     let checkpoints =
         TaskCheckpoints::new("Tap (1/1)".into(), settings, vec![writer.clone()], vec![(OperatorId(1), "Tap".into())]);
     World {

@@ -44,6 +44,11 @@ fn codec() -> ElementCodec<i32> {
 }
 
 fn harness() -> Harness {
+    harness_with_timeout(None)
+}
+
+/// With `execution.checkpointing.aligned-checkpoint-timeout`.
+fn harness_with_timeout(aligned_checkpoint_timeout: Option<std::time::Duration>) -> Harness {
     let (gate, handle) = InputGate::<i32>::new(2, Credits::default());
     let (downstream, down_handle) =
         InputGate::<i32>::new(1, Credits { exclusive_per_channel: 1, floating_per_gate: 0 });
@@ -53,8 +58,12 @@ fn harness() -> Harness {
         RecordWriter::create(PartitionerSpec::forward_default().create::<i32>(ctx), channels, 1, Some(codec()));
     let input = OneInputTaskInput::new(gate, out).with_codec(codec());
     let acks = Arc::new(Acks::default());
-    let settings =
-        TaskCheckpointSettings { responder: acks.clone(), exactly_once: true, wait_for_final_checkpoint: false };
+    let settings = TaskCheckpointSettings {
+        responder: acks.clone(),
+        exactly_once: true,
+        wait_for_final_checkpoint: false,
+        aligned_checkpoint_timeout,
+    };
     let checkpoints = TaskCheckpoints::new("Forward (1/1)".into(), settings, vec![writer.clone()], Vec::new());
     Harness {
         input,
@@ -300,4 +309,69 @@ fn channel_state_of_another_parallelism_is_refused() {
     let state = ChannelStateSnapshot { input_channels: vec![2], output_channels: vec![4], ..Default::default() };
     let err = restore_channel_state(&state, std::slice::from_ref(&h.writer), &mut h.input).unwrap_err();
     assert!(err.starts_with("its unaligned channel state was taken with [4] output channels"), "{err}");
+}
+
+/// An aligned barrier of a checkpoint triggered `age_ms` ago (timeoutable).
+fn aligned(id: u64, age_ms: i64) -> CheckpointBarrier {
+    CheckpointBarrier { timestamp: super::input::wall_clock_ms() - age_ms, unaligned: false, ..barrier(id) }
+}
+
+#[test]
+fn within_the_aligned_checkpoint_timeout_a_checkpoint_stays_aligned() {
+    let mut h = harness_with_timeout(Some(std::time::Duration::from_secs(3600)));
+    h.send(0, StreamElement::Barrier(aligned(1, 0)));
+    h.send(0, records(&[1]));
+    h.send(1, records(&[10]));
+    h.drain();
+    assert!(h.acks.0.lock().is_empty());
+    h.send(1, StreamElement::Barrier(aligned(1, 0)));
+    h.drain();
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].channel_state, None, "aligned: nothing in flight is stored");
+    drop(acks);
+    assert_eq!(h.downstream_output(), ["[10]", "barrier 1", "[1]"], "[1] waited behind the aligned barrier");
+}
+
+#[test]
+fn a_checkpoint_older_than_the_aligned_checkpoint_timeout_goes_unaligned_at_its_first_barrier() {
+    let mut h = harness_with_timeout(Some(std::time::Duration::from_millis(100)));
+    h.send(1, records(&[10]));
+    h.send(0, StreamElement::Barrier(aligned(2, 60_000)));
+    h.send(0, records(&[1]));
+    h.drain();
+    h.send(1, records(&[11]));
+    h.send(1, StreamElement::Barrier(aligned(2, 60_000)));
+    h.drain();
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    assert!(acks[0].barrier.unaligned, "the switched checkpoint is acknowledged as unaligned");
+    let state = acks[0].channel_state.as_ref().expect("channel 1 was recorded");
+    assert_eq!(
+        state.inputs,
+        vec![ChannelData { gate: 0, channel: 1, elements: encoded(&[records(&[11])]) }],
+        "channel 1 after the snapshot, before its barrier ([10] came before the snapshot); [1] on channel 0 \
+         followed its barrier and is not kept"
+    );
+    drop(acks);
+    let out = h.downstream_output();
+    assert_eq!(out[0], "barrier 2", "the barrier goes on unaligned, overtaking downstream: {out:?}");
+}
+
+#[test]
+fn an_unaligned_barrier_from_upstream_switches_an_alignment_in_progress() {
+    let mut h = harness_with_timeout(Some(std::time::Duration::from_secs(3600)));
+    h.send(0, StreamElement::Barrier(aligned(3, 0)));
+    h.send(0, records(&[1]));
+    h.send(1, records(&[10]));
+    h.drain();
+    assert_eq!(h.acks.0.lock().len(), 0, "aligning: channel 0 is blocked");
+    // Upstream of channel 1 switched: its barrier is unaligned and overtakes [11].
+    h.send(1, records(&[11]));
+    h.send(1, StreamElement::Barrier(CheckpointBarrier { unaligned: true, ..aligned(3, 0) }));
+    h.drain();
+    let acks = h.acks.0.lock();
+    assert_eq!(acks.len(), 1);
+    let state = acks[0].channel_state.as_ref().expect("[11] was in flight");
+    assert_eq!(state.inputs, vec![ChannelData { gate: 0, channel: 1, elements: encoded(&[records(&[11])]) }]);
 }
