@@ -54,6 +54,9 @@ struct GateState<T> {
     floating_used: usize,
     credits: Credits,
     receiver_waker: Option<Waker>,
+    /// The task waiting in `poll_priority` (for credits): woken by priority barriers
+    /// only, not by data it could not take anyway.
+    priority_waker: Option<Waker>,
     waiting_senders: Vec<Waker>,
     receiver_dropped: bool,
 }
@@ -98,6 +101,7 @@ impl<T> InputGate<T> {
             floating_used: 0,
             credits,
             receiver_waker: None,
+            priority_waker: None,
             waiting_senders: Vec::new(),
             receiver_dropped: false,
         };
@@ -151,7 +155,7 @@ impl<T> InputGate<T> {
             }
             return Poll::Ready((channel, state.release(channel, queued)));
         }
-        state.receiver_waker = Some(cx.waker().clone());
+        state.priority_waker = Some(cx.waker().clone());
         Poll::Pending
     }
 
@@ -313,6 +317,9 @@ fn push_priority<T>(state: &mut GateState<T>, channel: usize, element: StreamEle
     if let Some(w) = state.receiver_waker.take() {
         w.wake();
     }
+    if let Some(w) = state.priority_waker.take() {
+        w.wake();
+    }
 }
 
 fn has_credit<T>(state: &GateState<T>, channel: usize) -> bool {
@@ -449,6 +456,29 @@ mod tests {
         assert_eq!(next(&mut gate), (usize::MAX, "pending".into()));
         gate.unblock(0);
         assert_eq!(next(&mut gate), (0, "barrier 1".into()));
+    }
+
+    struct CountWakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_task_waiting_for_priority_barriers_is_woken_by_them_only() {
+        let (mut gate, handle) = InputGate::<i32>::new(1, Credits::default());
+        let mut w = LocalChannelWriter::new(&handle, 0);
+        let wakes = Arc::new(CountWakes(Default::default()));
+        let waker = std::task::Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(gate.poll_priority(&mut cx).is_pending());
+        w.send(records(&[1])).unwrap();
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0, "data does not wake a backpressured task");
+        w.send(unaligned(1)).unwrap();
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(gate.poll_priority(&mut cx).is_ready());
     }
 
     #[test]
