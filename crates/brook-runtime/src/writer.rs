@@ -130,20 +130,23 @@ impl<T> WriterState<T> {
             .codec
             .ok_or_else(|| "this record writer cannot encode its records for an unaligned checkpoint".to_string())?;
         self.queue_all_buffers();
+        // Encode first, so that a failure leaves the queues as they were.
         let mut overtaken = Vec::with_capacity(self.pending.len());
-        for queue in &mut self.pending {
+        let mut positions = Vec::with_capacity(self.pending.len());
+        for queue in &self.pending {
             // Barriers of older checkpoints and end of input are never overtaken;
             // latency markers are, but are not kept.
             let at = queue.iter().rposition(stops_overtaking).map_or(0, |i| i + 1);
-            let mut encoded = Vec::with_capacity(queue.len() - at);
-            for element in queue.range(at..).filter(|e| is_channel_data(e)) {
-                encoded.push(
-                    (codec.encode)(element)
-                        .map_err(|e| format!("an output {} does not encode: {e}", element.kind()))?,
-                );
-            }
-            queue.insert(at, StreamElement::Barrier(barrier));
+            let encoded = queue
+                .range(at..)
+                .filter(|e| is_channel_data(e))
+                .map(|e| (codec.encode)(e).map_err(|err| format!("an output {} does not encode: {err}", e.kind())))
+                .collect::<Result<Vec<_>, _>>()?;
             overtaken.push(encoded);
+            positions.push(at);
+        }
+        for (queue, at) in self.pending.iter_mut().zip(positions) {
+            queue.insert(at, StreamElement::Barrier(barrier));
         }
         self.has_pending = true;
         Ok(overtaken)
