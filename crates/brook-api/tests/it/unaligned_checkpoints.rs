@@ -302,8 +302,11 @@ fn a_retained_unaligned_checkpoint_restores_at_its_parallelism_and_is_refused_at
     let err = wait(&client).unwrap_err().to_string();
     assert!(
         err.contains(
-            "in-flight data cannot be redistributed: restore at parallelism 2, or take a savepoint (always \
-             aligned) and rescale from it"
+            "cannot restore the job from 'file://"
+        ) && err.contains(
+            "is unaligned and holds in-flight data, and operator 'Source: Fast Sequence' ran at parallelism 2 then and \
+             3 now; in-flight data cannot be redistributed: restore at the same parallelism, or take a savepoint \
+             (always aligned) and rescale from it"
         ),
         "{err}"
     );

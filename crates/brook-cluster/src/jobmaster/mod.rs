@@ -210,6 +210,8 @@ impl JobMaster {
             }
             tracing::warn!(job_id = %self.job.job_id, operator = %op.name, "skipping state of an operator the job does not have");
         }
+        crate::taskmanager::checkpoints::check_channel_state_parallelism(&resolved.metadata, &self.job)
+            .map_err(|e| format!("cannot restore the job from '{path}': {e}"))?;
         tracing::info!(job_id = %self.job.job_id, path = %path, checkpoint = %resolved.metadata.checkpoint_id, "restoring the job");
         Ok(Some(Arc::new(CompletedCheckpoint { pointer: resolved.pointer, metadata: resolved.metadata })))
     }

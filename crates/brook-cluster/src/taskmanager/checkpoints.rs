@@ -5,8 +5,8 @@ use crate::jobmaster::CheckpointReport;
 use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, AcknowledgedOperator, DeclineCheckpoint, TaskRef};
 use brook_checkpoint::storage::{CheckpointReader, layout};
 use brook_checkpoint::{
-    ChannelStateHandle, CheckpointStorage, CompletedCheckpoint, KeyedStateHandle, LocationReference, SnapshotKind,
-    SubtaskSnapshot,
+    ChannelStateHandle, CheckpointMetadata, CheckpointStorage, CompletedCheckpoint, KeyedStateHandle,
+    LocationReference, SnapshotKind, SubtaskSnapshot,
 };
 use brook_runtime::checkpoint::{
     CHANNEL_STATE_VERSION, ChannelStateSnapshot, CheckpointDecline, CheckpointResponder, OperatorRestoreState,
@@ -137,6 +137,31 @@ async fn upload_channel_state(
     let location = storage.location(reference)?;
     let handle = location.write_state(Bytes::from(state.encode())).await?;
     Ok(ChannelStateHandle { format_version: CHANNEL_STATE_VERSION, handle })
+}
+
+/// Refuses to start `job` from `metadata` if it holds channel state (an unaligned
+/// checkpoint with in-flight data) and an operator of it now runs at another
+/// parallelism: channel state cannot be redistributed yet.
+pub(crate) fn check_channel_state_parallelism(metadata: &CheckpointMetadata, job: &JobGraph) -> Result<(), String> {
+    let with_channel_state = metadata.operators.iter().flat_map(|o| &o.subtasks).any(|s| s.channel_state.is_some());
+    if !with_channel_state {
+        return Ok(());
+    }
+    for vertex in &job.vertices {
+        for op in &vertex.operators {
+            if let Some(old) = metadata.operator(op.operator_id)
+                && old.parallelism != vertex.parallelism
+            {
+                return Err(format!(
+                    "checkpoint {} is unaligned and holds in-flight data, and operator '{}' ran at parallelism {} \
+                     then and {} now; in-flight data cannot be redistributed: restore at the same parallelism, or \
+                     take a savepoint (always aligned) and rescale from it",
+                    metadata.checkpoint_id, op.name, old.parallelism, vertex.parallelism
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads the channel state of subtask `subtask` of the chain's head operator, refusing

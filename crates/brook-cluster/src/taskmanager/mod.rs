@@ -15,7 +15,7 @@
 //!    the job's checkpoint channel. A task deployed with a checkpoint to restore reads
 //!    its state before its chain is built.
 
-mod checkpoints;
+pub(crate) mod checkpoints;
 
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use brook_checkpoint::coordinator::TaskRef;
