@@ -224,12 +224,12 @@ fn the_json_is_readable() {
 
 #[test]
 fn a_newer_version_is_refused_with_advice() {
-    let text = String::from_utf8(sample().encode()).unwrap().replace("\"version\": 1", "\"version\": 2");
+    let text = String::from_utf8(sample().encode()).unwrap().replace("\"version\": 1", "\"version\": 3");
     let err = CheckpointMetadata::decode(text.as_bytes(), "file:///ck/chk-7/_metadata").unwrap_err();
-    assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 2, supported: 1, .. }), "{err:?}");
+    assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 3, supported: 2, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "file:///ck/chk-7/_metadata has checkpoint metadata version 2, but this Brook reads version 1 and \
+        "file:///ck/chk-7/_metadata has checkpoint metadata version 3, but this Brook reads version 2 and \
          older; restore it with the Brook release that wrote it or a newer one"
     );
 }
@@ -270,7 +270,9 @@ fn channel_state_round_trips_and_is_absent_from_aligned_checkpoints() {
         decoded.handles().any(|h| h.file_path() == Some("9c2e")),
         "the channel-state file is one of the checkpoint's handles, so it is discarded with it"
     );
+    assert!(text.contains("\"version\": 2,"), "a version-1 reader would drop the in-flight data: {text}");
     // Written before the field existed (or by an aligned checkpoint): no key, read as None.
+    assert!(String::from_utf8(sample().encode()).unwrap().contains("\"version\": 1,"), "still readable by version 1");
     assert!(!String::from_utf8(sample().encode()).unwrap().contains("channel_state"));
     assert_eq!(
         CheckpointMetadata::decode(&sample().encode(), "x").unwrap().operators[0].subtasks[0].channel_state,
