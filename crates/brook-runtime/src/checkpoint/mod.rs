@@ -27,7 +27,12 @@
 //! - `notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError>`:
 //!   checkpoint `checkpoint` is durable (two-phase-commit sinks commit here). Default: nothing.
 //!
-//! The design is in `docs/design/checkpointing.md`.
+//! Unaligned checkpoints (`execution.checkpointing.unaligned.enabled`): the first
+//! barrier snapshots at once and overtakes the queued output, the other input channels
+//! are recorded until their barriers arrive, and the task acknowledges with that
+//! [`ChannelStateSnapshot`] ([`TaskCheckpoints::perform_unaligned`], `channel_state.rs`).
+//!
+//! The design is in `docs/design/checkpointing.md` and `docs/design/unaligned-checkpoints.md`.
 
 mod alignment;
 mod channel_state;
