@@ -28,6 +28,9 @@ pub struct CheckpointingConfig {
     pub max_concurrent: usize,
     pub tolerable_failures: usize,
     pub unaligned: bool,
+    /// With `unaligned`: checkpoints start aligned and switch to unaligned at a task once
+    /// this long passed since they were triggered; zero: always unaligned.
+    pub aligned_checkpoint_timeout: Duration,
     pub num_retained: usize,
     pub retention: ExternalizedCheckpointRetention,
     pub incremental: bool,
@@ -67,16 +70,20 @@ impl CheckpointingConfig {
         }
         let unaligned = config.get_bool(&options::UNALIGNED_CHECKPOINTS);
         if unaligned && mode == CheckpointingMode::AtLeastOnce {
+            // As Flink: AT_LEAST_ONCE never blocks channels, so there is nothing for
+            // unaligned barriers to save, and the two cannot be combined.
             return Err(invalid(
                 &options::UNALIGNED_CHECKPOINTS,
-                "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE",
+                "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE; set the mode to \
+                 EXACTLY_ONCE or set this key to false",
             ));
         }
-        if unaligned {
+        if unaligned && max_concurrent > 1 {
+            // A task records the channel state of one checkpoint at a time.
             return Err(invalid(
                 &options::UNALIGNED_CHECKPOINTS,
-                "unaligned checkpoints are not supported yet; remove the key or set it to false (Brook aligns \
-                 barriers: EXACTLY_ONCE, or AT_LEAST_ONCE without blocking)",
+                "unaligned checkpoints need execution.checkpointing.max-concurrent-checkpoints 1; lower it to 1 or \
+                 set this key to false",
             ));
         }
         Ok(Self {
@@ -87,6 +94,7 @@ impl CheckpointingConfig {
             max_concurrent,
             tolerable_failures: tolerable as usize,
             unaligned,
+            aligned_checkpoint_timeout: config.get_duration(&options::ALIGNED_CHECKPOINT_TIMEOUT),
             num_retained,
             retention: ExternalizedCheckpointRetention::from_config(config)?,
             incremental: config.get_bool(&options::INCREMENTAL_CHECKPOINTS),
@@ -124,6 +132,7 @@ mod tests {
                 max_concurrent: 1,
                 tolerable_failures: 0,
                 unaligned: false,
+                aligned_checkpoint_timeout: Duration::ZERO,
                 num_retained: 1,
                 retention: ExternalizedCheckpointRetention::NoExternalizedCheckpoints,
                 incremental: false,
@@ -162,9 +171,37 @@ mod tests {
             "execution.checkpointing.mode=AT_LEAST_ONCE",
         ]))
         .unwrap_err();
-        assert!(err.to_string().contains("need execution.checkpointing.mode EXACTLY_ONCE"), "{err}");
-        let err =
-            CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned.enabled=true"])).unwrap_err();
-        assert!(err.to_string().contains("unaligned checkpoints are not supported yet"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "invalid value 'true' for configuration key 'execution.checkpointing.unaligned.enabled': unaligned \
+             checkpoints need execution.checkpointing.mode EXACTLY_ONCE; set the mode to EXACTLY_ONCE or set this \
+             key to false"
+        );
+    }
+
+    #[test]
+    fn unaligned_checkpoints_are_read_with_exactly_once() {
+        let c = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.interval=1 s",
+            "execution.checkpointing.unaligned.enabled=true",
+        ]))
+        .unwrap();
+        assert!(c.unaligned);
+        assert_eq!(c.mode, CheckpointingMode::ExactlyOnce);
+        assert_eq!(c.aligned_checkpoint_timeout, Duration::ZERO, "Flink's default: always unaligned");
+        let c = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.unaligned.enabled=true",
+            "execution.checkpointing.aligned-checkpoint-timeout=30 s",
+        ]))
+        .unwrap();
+        assert_eq!(c.aligned_checkpoint_timeout, Duration::from_secs(30));
+        let c = CheckpointingConfig::from_config(&config(&["execution.checkpointing.unaligned=true"])).unwrap();
+        assert!(c.unaligned, "Flink's old key is a fallback");
+        let err = CheckpointingConfig::from_config(&config(&[
+            "execution.checkpointing.unaligned.enabled=true",
+            "execution.checkpointing.max-concurrent-checkpoints=2",
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("need execution.checkpointing.max-concurrent-checkpoints 1"), "{err}");
     }
 }

@@ -74,8 +74,8 @@ pub use config::{CheckpointingConfig, CheckpointingMode};
 pub use coordinator::{CheckpointCoordinator, CoordinatorAction, JobTopology, OperatorInfo, TaskRef};
 pub use error::{CheckpointError, Result};
 pub use metadata::{
-    CheckpointMetadata, InFlightHandle, KeyedStateHandle, NamedStateHandle, OperatorSnapshot, SnapshotFormat,
-    SnapshotKind, StreamStateHandle, SubtaskSnapshot,
+    ChannelStateHandle, CheckpointMetadata, InFlightHandle, KeyedStateHandle, NamedStateHandle, OperatorSnapshot,
+    SnapshotFormat, SnapshotKind, StreamStateHandle, SubtaskSnapshot,
 };
 pub use restart::{Decision, RestartStrategy};
 pub use retention::{

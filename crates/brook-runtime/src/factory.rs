@@ -189,8 +189,8 @@ impl<I1, I2, O, Op, M> TwoInputFactory<I1, I2, O, Op, M> {
 
 impl<I1, I2, O, Op, M> OperatorFactory for TwoInputFactory<I1, I2, O, Op, M>
 where
-    I1: Send + 'static,
-    I2: Send + 'static,
+    I1: brook_types::Data,
+    I2: brook_types::Data,
     O: Send + 'static,
     Op: TwoInputOperator<I1, I2, O> + 'static,
     M: Fn(&RuntimeContext, &mut SideOutputs) -> Result<Op> + Send + Sync,
@@ -211,14 +211,17 @@ where
         initialize(&ctx.runtime.operator_name, &ctx.restore, |r| op.initialize_state(r))?;
         let counted = Box::new(CountingOutput::new(unerase_output::<O>(output), ctx.metrics.num_records_out.clone()));
         let out = WithUnusedSideOutputs::wrap(counted, side);
-        Ok(Box::new(TwoInputTaskInput::new(
-            ctx.runtime.operator_name.clone(),
-            ctx.operator_id,
-            ctx.metrics.num_records_in.clone(),
-            unerase_gate::<I1>(gate1),
-            unerase_gate::<I2>(gate2),
-            op,
-            out,
-        )))
+        Ok(Box::new(
+            TwoInputTaskInput::new(
+                ctx.runtime.operator_name.clone(),
+                ctx.operator_id,
+                ctx.metrics.num_records_in.clone(),
+                unerase_gate::<I1>(gate1),
+                unerase_gate::<I2>(gate2),
+                op,
+                out,
+            )
+            .with_codecs(crate::checkpoint::ElementCodec::bincode(), crate::checkpoint::ElementCodec::bincode()),
+        ))
     }
 }

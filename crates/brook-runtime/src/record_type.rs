@@ -7,6 +7,7 @@
 //! downcast back once, at deployment, never per record.
 
 use crate::channel::{ChannelWriter, Credits, GateHandle, InputGate, LocalChannelWriter};
+use crate::checkpoint::ElementCodec;
 use crate::metrics::Counter;
 use crate::output::{AnyOutput, CountingOutput, FanOut, NoOutput, Output, erase_output, unerase_output};
 use crate::partitioner::{PartitionerContext, PartitionerSpec};
@@ -84,7 +85,7 @@ impl<T: Data> RecordType for TypeOf<T> {
             .map(|c| *c.downcast::<Box<dyn ChannelWriter<T>>>().expect("channel writers have the edge's type"))
             .collect();
         let partitioner = spec.create::<T>(ctx);
-        let (out, pending) = RecordWriter::create(partitioner, channels, batch_size);
+        let (out, pending) = RecordWriter::create(partitioner, channels, batch_size, Some(ElementCodec::bincode()));
         (erase_output(out), pending)
     }
 
@@ -109,6 +110,9 @@ impl<T: Data> RecordType for TypeOf<T> {
     }
 
     fn one_input_task(&self, gate: AnyGate, head: AnyOutput) -> Box<dyn TaskInput> {
-        Box::new(OneInputTaskInput::new(unerase_gate::<T>(gate), unerase_output::<T>(head)))
+        Box::new(
+            OneInputTaskInput::new(unerase_gate::<T>(gate), unerase_output::<T>(head))
+                .with_codec(ElementCodec::bincode()),
+        )
     }
 }

@@ -9,6 +9,7 @@
 //! buffer timeout it flushes partly filled buffers.
 
 use crate::channel::{ChannelClosed, ChannelWriter};
+use crate::checkpoint::{ElementCodec, is_channel_data, stops_overtaking};
 use crate::output::Output;
 use crate::partitioner::Partitioner;
 use brook_types::{Batch, CheckpointBarrier, StreamElement, StreamRecord, Watermark, WatermarkStatus};
@@ -25,6 +26,15 @@ pub trait PendingSends: Send + Sync {
     fn flush(&self);
     /// Queues a checkpoint barrier on every channel, behind everything buffered.
     fn emit_barrier(&self, barrier: CheckpointBarrier);
+    /// Queues an unaligned barrier on every channel ahead of the data queued there
+    /// (behind the newest barrier or end of input only, so barriers stay in order), and
+    /// returns, per channel, the encoded data it overtook: the output channel state.
+    fn emit_unaligned_barrier(&self, barrier: CheckpointBarrier) -> Result<Vec<Vec<Vec<u8>>>, String>;
+    /// The number of channels of this writer.
+    fn num_channels(&self) -> usize;
+    /// Queues recovered output channel state on `channel`, ahead of anything the
+    /// restored task will produce.
+    fn restore_output(&self, channel: usize, elements: &[Vec<u8>]) -> Result<(), String>;
 }
 
 struct WriterState<T> {
@@ -35,6 +45,9 @@ struct WriterState<T> {
     pending: Vec<VecDeque<StreamElement<T>>>,
     has_pending: bool,
     batch_size: usize,
+    /// Encodes overtaken data for unaligned checkpoints; `None`: the record type is not
+    /// serializable here (tests), and unaligned barriers are refused.
+    codec: Option<ElementCodec<T>>,
 }
 
 /// The writer of one outgoing edge of one subtask.
@@ -48,6 +61,7 @@ impl<T: Send + 'static> RecordWriter<T> {
         partitioner: Box<dyn Partitioner<T>>,
         channels: Vec<Box<dyn ChannelWriter<T>>>,
         batch_size: usize,
+        codec: Option<ElementCodec<T>>,
     ) -> (Box<dyn Output<T>>, Arc<dyn PendingSends>) {
         let n = channels.len();
         assert!(n > 0, "an edge connects each upstream subtask to at least one channel");
@@ -58,6 +72,7 @@ impl<T: Send + 'static> RecordWriter<T> {
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             has_pending: false,
             batch_size: batch_size.max(1),
+            codec,
         }));
         (Box::new(RecordWriter { state: state.clone() }), Arc::new(WriterHandle { state }))
     }
@@ -106,6 +121,52 @@ impl<T> WriterState<T> {
             p.push_back(event());
         }
         self.has_pending = true;
+    }
+
+    /// Puts `barrier` ahead of the data queued on every channel; returns the encoded
+    /// data it overtook, per channel.
+    fn queue_unaligned_barrier(&mut self, barrier: CheckpointBarrier) -> Result<Vec<Vec<Vec<u8>>>, String> {
+        let codec = self
+            .codec
+            .ok_or_else(|| "this record writer cannot encode its records for an unaligned checkpoint".to_string())?;
+        self.queue_all_buffers();
+        // Encode first, so that a failure leaves the queues as they were.
+        let mut overtaken = Vec::with_capacity(self.pending.len());
+        let mut positions = Vec::with_capacity(self.pending.len());
+        for queue in &self.pending {
+            // Barriers of older checkpoints and end of input are never overtaken;
+            // latency markers are, but are not kept.
+            let at = queue.iter().rposition(stops_overtaking).map_or(0, |i| i + 1);
+            let encoded = queue
+                .range(at..)
+                .filter(|e| is_channel_data(e))
+                .map(|e| (codec.encode)(e).map_err(|err| format!("an output {} does not encode: {err}", e.kind())))
+                .collect::<Result<Vec<_>, _>>()?;
+            overtaken.push(encoded);
+            positions.push(at);
+        }
+        for (queue, at) in self.pending.iter_mut().zip(positions) {
+            queue.insert(at, StreamElement::Barrier(barrier));
+        }
+        self.has_pending = true;
+        Ok(overtaken)
+    }
+
+    fn restore_output(&mut self, channel: usize, elements: &[Vec<u8>]) -> Result<(), String> {
+        let codec = self.codec.ok_or_else(|| "this record writer cannot decode recovered records".to_string())?;
+        let queue = self.pending.get_mut(channel).ok_or_else(|| {
+            format!(
+                "recovered output state names channel {channel}, but the writer has {} channels",
+                self.channels.len()
+            )
+        })?;
+        for bytes in elements {
+            queue.push_back(
+                (codec.decode)(bytes).map_err(|e| format!("a recovered output element does not decode: {e}"))?,
+            );
+        }
+        self.has_pending = true;
+        Ok(())
     }
 
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
@@ -175,5 +236,17 @@ impl<T: Send> PendingSends for WriterHandle<T> {
 
     fn emit_barrier(&self, barrier: CheckpointBarrier) {
         self.state.lock().queue_event_to_all(|| StreamElement::Barrier(barrier));
+    }
+
+    fn emit_unaligned_barrier(&self, barrier: CheckpointBarrier) -> Result<Vec<Vec<Vec<u8>>>, String> {
+        self.state.lock().queue_unaligned_barrier(barrier)
+    }
+
+    fn num_channels(&self) -> usize {
+        self.state.lock().channels.len()
+    }
+
+    fn restore_output(&self, channel: usize, elements: &[Vec<u8>]) -> Result<(), String> {
+        self.state.lock().restore_output(channel, elements)
     }
 }

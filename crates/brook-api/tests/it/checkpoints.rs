@@ -401,16 +401,39 @@ fn an_interval_join_resumes_from_its_checkpoint_with_its_buffers() {
 }
 
 #[test]
-fn unaligned_checkpoints_are_refused_as_not_supported_yet() {
+fn unaligned_checkpoints_run_with_exactly_once_and_are_refused_with_at_least_once() {
     let dir = tempfile::tempdir().unwrap();
     let env = StreamExecutionEnvironment::with_configuration(checkpointing(
         dir.path(),
         20,
         &["execution.checkpointing.unaligned.enabled=true"],
     ));
+    env.set_parallelism(2);
+    let handle = env
+        .from_source(ThrottledSequence { to: 4_000, per_ms: 20 }, "Throttled Sequence")
+        .key_by(|v: &i64| v % KEYS)
+        .process(SumAtEnd::default())
+        .collect();
+    let client = env.execute_async("unaligned").unwrap();
+    wait(&client).expect("the job runs with unaligned checkpoints");
+    assert!(client.snapshot().completed_checkpoints >= 1, "{:?}", client.snapshot());
+    assert_eq!(sorted(handle.take()), expected_sums(4_000));
+
+    let env = StreamExecutionEnvironment::with_configuration(checkpointing(
+        dir.path(),
+        20,
+        &["execution.checkpointing.unaligned.enabled=true", "execution.checkpointing.mode=AT_LEAST_ONCE"],
+    ));
     let _handle = env.generate_sequence(1, 10).collect();
-    let err = run(&env, "unaligned").unwrap_err();
-    assert!(err.to_string().contains("unaligned checkpoints are not supported yet"), "{err}");
+    let err = run(&env, "unaligned at least once").unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "invalid value 'true' for configuration key 'execution.checkpointing.unaligned.enabled': unaligned \
+             checkpoints need execution.checkpointing.mode EXACTLY_ONCE; set the mode to EXACTLY_ONCE or set this \
+             key to false"
+        ),
+        "{err}"
+    );
 }
 
 /// The last value emitted per key: a rolling reduce's final result.

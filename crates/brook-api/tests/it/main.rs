@@ -30,6 +30,8 @@
 //!   restart strategies giving up, the final checkpoint, retained files.
 //! - `savepoints`: savepoints restored at other parallelisms, cancel-with-savepoint,
 //!   stop-with-savepoint with and without drain, failed savepoints.
+//! - `unaligned_checkpoints`: unaligned checkpoints under backpressure, restored
+//!   with their in-flight data, exactly once.
 
 mod accumulators;
 mod backpressure;
@@ -52,6 +54,7 @@ mod split_watermarks;
 mod support;
 mod timers;
 mod transformations;
+mod unaligned_checkpoints;
 mod watermark_monotonicity;
 mod watermarks;
 mod windows;

@@ -16,6 +16,7 @@ fn config(tolerable: usize) -> CheckpointingConfig {
         max_concurrent: 1,
         tolerable_failures: tolerable,
         unaligned: false,
+        aligned_checkpoint_timeout: Duration::ZERO,
         num_retained: 1,
         retention: ExternalizedCheckpointRetention::NoExternalizedCheckpoints,
         incremental: false,

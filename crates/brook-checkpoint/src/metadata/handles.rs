@@ -74,11 +74,23 @@ impl KeyedStateHandle {
     }
 }
 
-/// In-flight data of an unaligned checkpoint: the buffers of one input channel that the
-/// barrier overtook.
+/// In-flight data of one input channel (a placeholder from before unaligned checkpoints;
+/// Brook writes [`ChannelStateHandle`] instead and never fills this).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InFlightHandle {
     pub input_gate: usize,
     pub channel: usize,
+    pub handle: StreamStateHandle,
+}
+
+/// The channel state of one subtask in an unaligned checkpoint: the data in its input
+/// channels that its snapshot had not processed and the data in its output channels
+/// that the barrier overtook, in one file (docs/design/unaligned-checkpoints.md).
+/// Stored with the subtask's head operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelStateHandle {
+    /// The version of the file's format (`brook_runtime::checkpoint::CHANNEL_STATE_VERSION`);
+    /// a reader refuses versions it does not know.
+    pub format_version: u32,
     pub handle: StreamStateHandle,
 }

@@ -21,18 +21,30 @@
 //! - Any other change (a renamed or removed field, a new meaning, a new handle variant)
 //!   bumps the version and keeps a decoder for every older one.
 //! - A file with a newer version is refused with [`CheckpointError::UnsupportedVersion`].
+//! - A file is written with the lowest version that can hold its content
+//!   ([`CheckpointMetadata::required_version`]), so that older Brook releases still read
+//!   what they can restore correctly; in memory, decoded metadata is always of the
+//!   current version.
+//!
+//! # Versions
+//!
+//! - 1: the first format.
+//! - 2: subtasks may hold `channel_state` (unaligned checkpoints with in-flight data). A
+//!   version-1 reader would ignore it and silently lose that data, so such files are
+//!   version 2; everything else is still written as version 1.
 
 mod base64;
 mod handles;
 
-pub use handles::{InFlightHandle, KeyedStateHandle, NamedStateHandle, StreamStateHandle};
+pub use handles::{ChannelStateHandle, InFlightHandle, KeyedStateHandle, NamedStateHandle, StreamStateHandle};
 
 use crate::error::{CheckpointError, Result};
 use brook_types::{CheckpointId, JobId, OperatorId};
 use serde::{Deserialize, Serialize};
 
-/// The metadata format version Brook writes.
-pub const METADATA_VERSION: u32 = 1;
+/// The newest metadata format version, which Brook reads and writes (files are written
+/// with [`CheckpointMetadata::required_version`]).
+pub const METADATA_VERSION: u32 = 2;
 
 /// The first field of every `_metadata` file.
 pub const METADATA_MAGIC: &str = "brook-checkpoint-metadata";
@@ -59,6 +71,10 @@ pub enum SnapshotFormat {
 /// The content of `_metadata`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointMetadata {
+    /// The format version: of this Brook in memory ([`METADATA_VERSION`]); a file states
+    /// the version it needs ([`required_version`](Self::required_version)), written by
+    /// [`encode`](Self::encode).
+    #[serde(skip_serializing, default = "current_version")]
     pub version: u32,
     #[serde(with = "hex_id::job")]
     pub job_id: JobId,
@@ -100,6 +116,10 @@ pub struct SubtaskSnapshot {
     pub operator_state: Option<StreamStateHandle>,
     #[serde(default)]
     pub in_flight: Vec<InFlightHandle>,
+    /// In-flight data of an unaligned checkpoint (added in version 1 with a default:
+    /// absent for aligned checkpoints and in files written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_state: Option<ChannelStateHandle>,
 }
 
 /// A named piece of JobMaster state.
@@ -107,6 +127,10 @@ pub struct SubtaskSnapshot {
 pub struct MasterState {
     pub name: String,
     pub handle: StreamStateHandle,
+}
+
+fn current_version() -> u32 {
+    METADATA_VERSION
 }
 
 impl CheckpointMetadata {
@@ -150,15 +174,22 @@ impl CheckpointMetadata {
         self.operators.iter().flat_map(|o| o.subtasks.iter()).flat_map(|s| s.shared_handles())
     }
 
-    /// Serializes to the `_metadata` bytes.
+    /// The lowest format version that holds this metadata: 2 with channel state, else 1.
+    pub fn required_version(&self) -> u32 {
+        let channel_state = self.operators.iter().flat_map(|o| &o.subtasks).any(|s| s.channel_state.is_some());
+        if channel_state { 2 } else { 1 }
+    }
+
+    /// Serializes to the `_metadata` bytes, as [`required_version`](Self::required_version).
     pub fn encode(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Envelope<'a> {
             magic: &'static str,
+            version: u32,
             #[serde(flatten)]
             metadata: &'a CheckpointMetadata,
         }
-        serde_json::to_vec_pretty(&Envelope { magic: METADATA_MAGIC, metadata: self })
+        serde_json::to_vec_pretty(&Envelope { magic: METADATA_MAGIC, version: self.required_version(), metadata: self })
             .expect("metadata has string keys and finite numbers only")
     }
 
@@ -183,15 +214,19 @@ impl CheckpointMetadata {
                 supported: METADATA_VERSION,
             });
         }
-        // Version 1 is the only version so far; older versions get their decoder here.
-        serde_json::from_slice(bytes).map_err(|e| invalid(format!("version {version} metadata does not parse: {e}")))
+        // Version 2 only added `channel_state` (with a default), so one decoder reads both;
+        // the result is of the current version.
+        let mut metadata: Self = serde_json::from_slice(bytes)
+            .map_err(|e| invalid(format!("version {version} metadata does not parse: {e}")))?;
+        metadata.version = METADATA_VERSION;
+        Ok(metadata)
     }
 }
 
 impl SubtaskSnapshot {
     /// A subtask without state.
     pub fn empty(subtask: usize) -> Self {
-        Self { subtask, keyed: Vec::new(), operator_state: None, in_flight: Vec::new() }
+        Self { subtask, keyed: Vec::new(), operator_state: None, in_flight: Vec::new(), channel_state: None }
     }
 
     /// Every handle of this subtask.
@@ -204,7 +239,10 @@ impl SubtaskSnapshot {
                 }
             }
         });
-        keyed.chain(self.operator_state.iter()).chain(self.in_flight.iter().map(|f| &f.handle))
+        keyed
+            .chain(self.operator_state.iter())
+            .chain(self.in_flight.iter().map(|f| &f.handle))
+            .chain(self.channel_state.iter().map(|c| &c.handle))
     }
 
     /// The handles of shared files.

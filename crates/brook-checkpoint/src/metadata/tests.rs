@@ -56,12 +56,16 @@ fn arb_subtask() -> impl Strategy<Value = SubtaskSnapshot> {
             }),
             0..3,
         ),
+        proptest::option::of(
+            (1u32..4, arb_handle()).prop_map(|(format_version, handle)| ChannelStateHandle { format_version, handle }),
+        ),
     )
-        .prop_map(|(subtask, keyed, operator_state, in_flight)| SubtaskSnapshot {
+        .prop_map(|(subtask, keyed, operator_state, in_flight, channel_state)| SubtaskSnapshot {
             subtask,
             keyed,
             operator_state,
             in_flight,
+            channel_state,
         })
 }
 
@@ -132,6 +136,7 @@ proptest! {
                             .map(|s| {
                                 usize::from(s.operator_state.is_some())
                                     + s.in_flight.len()
+                                    + usize::from(s.channel_state.is_some())
                                     + s.keyed
                                         .iter()
                                         .map(|k| match k {
@@ -172,6 +177,7 @@ fn sample() -> CheckpointMetadata {
             }],
             operator_state: Some(StreamStateHandle::File { path: "5e1d".into(), size: 30000 }),
             in_flight: vec![],
+            channel_state: None,
         }],
         coordinator_state: None,
     });
@@ -218,12 +224,12 @@ fn the_json_is_readable() {
 
 #[test]
 fn a_newer_version_is_refused_with_advice() {
-    let text = String::from_utf8(sample().encode()).unwrap().replace("\"version\": 1", "\"version\": 2");
+    let text = String::from_utf8(sample().encode()).unwrap().replace("\"version\": 1", "\"version\": 3");
     let err = CheckpointMetadata::decode(text.as_bytes(), "file:///ck/chk-7/_metadata").unwrap_err();
-    assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 2, supported: 1, .. }), "{err:?}");
+    assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 3, supported: 2, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "file:///ck/chk-7/_metadata has checkpoint metadata version 2, but this Brook reads version 1 and \
+        "file:///ck/chk-7/_metadata has checkpoint metadata version 3, but this Brook reads version 2 and \
          older; restore it with the Brook release that wrote it or a newer one"
     );
 }
@@ -243,4 +249,33 @@ fn other_files_are_not_metadata() {
 fn unknown_fields_from_a_compatible_writer_are_ignored() {
     let text = String::from_utf8(sample().encode()).unwrap().replace("\"kind\"", "\"future_field\": 3, \"kind\"");
     assert_eq!(CheckpointMetadata::decode(text.as_bytes(), "x").unwrap(), sample());
+}
+
+#[test]
+fn channel_state_round_trips_and_is_absent_from_aligned_checkpoints() {
+    let mut m = sample();
+    m.operators[0].subtasks[0].channel_state = Some(ChannelStateHandle {
+        format_version: 1,
+        handle: StreamStateHandle::File { path: "9c2e".into(), size: 512 },
+    });
+    let text = String::from_utf8(m.encode()).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        value["operators"][0]["subtasks"][0]["channel_state"],
+        serde_json::json!({"format_version": 1, "handle": {"file": {"path": "9c2e", "size": 512}}})
+    );
+    let decoded = CheckpointMetadata::decode(text.as_bytes(), "x").unwrap();
+    assert_eq!(decoded, m);
+    assert!(
+        decoded.handles().any(|h| h.file_path() == Some("9c2e")),
+        "the channel-state file is one of the checkpoint's handles, so it is discarded with it"
+    );
+    assert!(text.contains("\"version\": 2,"), "a version-1 reader would drop the in-flight data: {text}");
+    // Written before the field existed (or by an aligned checkpoint): no key, read as None.
+    assert!(String::from_utf8(sample().encode()).unwrap().contains("\"version\": 1,"), "still readable by version 1");
+    assert!(!String::from_utf8(sample().encode()).unwrap().contains("channel_state"));
+    assert_eq!(
+        CheckpointMetadata::decode(&sample().encode(), "x").unwrap().operators[0].subtasks[0].channel_state,
+        None
+    );
 }

@@ -142,6 +142,7 @@ mod tests {
                 }],
                 operator_state: None,
                 in_flight: vec![],
+                channel_state: None,
             }],
             coordinator_state: None,
         });

@@ -54,6 +54,7 @@ async fn take_checkpoint(
             ],
             operator_state: Some(operator_state),
             in_flight: vec![],
+            channel_state: None,
         });
         // The next checkpoint reuses only the newest file, as a compaction would leave it.
         shared_now.push(vec![shared.last().unwrap().clone()]);
@@ -197,6 +198,7 @@ async fn an_aborted_checkpoint_leaves_nothing_behind() {
             }],
             operator_state: None,
             in_flight: vec![],
+            channel_state: None,
         };
         let plan = store.plan_abort(&location, [&acknowledged]);
         assert_eq!(plan.checkpoint_dirs, vec![location.dir()], "{name}");

@@ -88,7 +88,7 @@ async fn metadata_of_a_newer_version_is_refused() {
         let text = std::fs::read_to_string(&file).unwrap().replace("\"version\": 1", "\"version\": 7");
         std::fs::write(&file, text).unwrap();
         let err = storage.resolve(&completed.pointer.dir).await.unwrap_err();
-        assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 7, supported: 1, .. }), "{err:?}");
+        assert!(matches!(err, CheckpointError::UnsupportedVersion { found: 7, supported: 2, .. }), "{err:?}");
         assert!(
             err.to_string()
                 .starts_with(&format!("{}/_metadata has checkpoint metadata version 7", completed.pointer.dir))

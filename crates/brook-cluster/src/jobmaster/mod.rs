@@ -219,7 +219,10 @@ impl JobMaster {
             self.job.vertices.iter().flat_map(|v| &v.operators).map(|o| o.operator_id).collect();
         for op in &resolved.metadata.operators {
             let has_state = op.coordinator_state.is_some()
-                || op.subtasks.iter().any(|s| !s.keyed.is_empty() || s.operator_state.is_some());
+                || op
+                    .subtasks
+                    .iter()
+                    .any(|s| !s.keyed.is_empty() || s.operator_state.is_some() || s.channel_state.is_some());
             if !has_state || job_operators.contains(&op.operator_id) {
                 continue;
             }
@@ -234,6 +237,8 @@ impl JobMaster {
             }
             tracing::warn!(job_id = %self.job.job_id, operator = %op.name, "skipping state of an operator the job does not have");
         }
+        crate::taskmanager::checkpoints::check_channel_state_parallelism(&resolved.metadata, &self.job)
+            .map_err(|e| format!("cannot restore the job from '{path}': {e}"))?;
         tracing::info!(job_id = %self.job.job_id, path = %path, checkpoint = %resolved.metadata.checkpoint_id, "restoring the job");
         Ok(Some(Arc::new(CompletedCheckpoint { pointer: resolved.pointer, metadata: resolved.metadata })))
     }
@@ -526,7 +531,13 @@ impl JobMaster {
                         id: trigger.checkpoint_id,
                         timestamp: i64::try_from(trigger.timestamp_ms).unwrap_or(i64::MAX),
                         is_savepoint: trigger.snapshot_type.is_savepoint(),
-                        unaligned: false,
+                        // Tasks take the unaligned path for these barriers (never for savepoints);
+                        // with an aligned-checkpoint-timeout they start aligned and switch.
+                        unaligned: !trigger.snapshot_type.is_savepoint()
+                            && self
+                                .coordinator
+                                .as_ref()
+                                .is_some_and(|c| c.config().unaligned && c.config().aligned_checkpoint_timeout.is_zero()),
                     };
                     if trigger.snapshot_type.is_savepoint() {
                         self.trigger_savepoint_at_sources(&trigger, barrier, tasks);

@@ -3,13 +3,14 @@
 
 use crate::jobmaster::CheckpointReport;
 use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, AcknowledgedOperator, DeclineCheckpoint, TaskRef};
-use brook_checkpoint::storage::layout;
+use brook_checkpoint::storage::{CheckpointReader, layout};
 use brook_checkpoint::{
-    CheckpointStorage, CompletedCheckpoint, KeyedStateHandle, LocationReference, SnapshotKind, SubtaskSnapshot,
+    ChannelStateHandle, CheckpointMetadata, CheckpointStorage, CompletedCheckpoint, KeyedStateHandle,
+    LocationReference, SnapshotKind, SubtaskSnapshot,
 };
 use brook_runtime::checkpoint::{
-    CheckpointDecline, CheckpointResponder, OperatorRestoreState, OperatorSnapshotResult, TaskSnapshot,
-    TaskStateRestore,
+    CHANNEL_STATE_VERSION, ChannelStateSnapshot, CheckpointDecline, CheckpointResponder, OperatorRestoreState,
+    OperatorSnapshotResult, TaskSnapshot, TaskStateRestore,
 };
 use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
 use brook_state::{KeyedStateSnapshot, OperatorStateBackend, redistribute_operator_state};
@@ -67,22 +68,23 @@ impl CheckpointResponder for TaskCheckpointResponder {
             (self.storage.clone(), self.reports.clone(), self.task, self.attempt, self.name.clone());
         // The asynchronous part: the task goes on processing while its state uploads.
         tokio::spawn(async move {
-            let report = match upload(&storage, &reference, snapshot.operators).await {
-                Ok(operators) => CheckpointReport::Acknowledge(AcknowledgeCheckpoint {
-                    checkpoint_id: id,
-                    task,
-                    attempt,
-                    operators,
-                    finished: snapshot.finished,
-                }),
-                Err(e) => CheckpointReport::Decline(DeclineCheckpoint {
-                    checkpoint_id: id,
-                    task,
-                    attempt,
-                    reason: format!("task '{name}' could not upload its state: {e}"),
-                    permanent: false,
-                }),
-            };
+            let report =
+                match upload_task_snapshot(&storage, &reference, snapshot.operators, snapshot.channel_state).await {
+                    Ok(operators) => CheckpointReport::Acknowledge(AcknowledgeCheckpoint {
+                        checkpoint_id: id,
+                        task,
+                        attempt,
+                        operators,
+                        finished: snapshot.finished,
+                    }),
+                    Err(e) => CheckpointReport::Decline(DeclineCheckpoint {
+                        checkpoint_id: id,
+                        task,
+                        attempt,
+                        reason: format!("task '{name}' could not upload its state: {e}"),
+                        permanent: false,
+                    }),
+                };
             let _ = reports.send(report);
         });
     }
@@ -128,6 +130,97 @@ async fn upload(
         acknowledged.push(AcknowledgedOperator { operator_id, subtask, coordinator_state });
     }
     Ok(acknowledged)
+}
+
+/// Uploads the operator snapshots and, for an unaligned checkpoint, the channel state
+/// (stored with the first operator of the chain, the head).
+async fn upload_task_snapshot(
+    storage: &CheckpointStorage,
+    reference: &LocationReference,
+    operators: Vec<(brook_types::OperatorId, OperatorSnapshotResult)>,
+    channel_state: Option<ChannelStateSnapshot>,
+) -> brook_checkpoint::Result<Vec<AcknowledgedOperator>> {
+    let mut acknowledged = upload(storage, reference, operators).await?;
+    if let (Some(state), Some(head)) = (channel_state, acknowledged.first_mut()) {
+        head.subtask.channel_state = Some(upload_channel_state(storage, reference, state).await?);
+    }
+    Ok(acknowledged)
+}
+
+/// Writes a task's channel state (unaligned checkpoints) as one state file.
+async fn upload_channel_state(
+    storage: &CheckpointStorage,
+    reference: &LocationReference,
+    state: ChannelStateSnapshot,
+) -> brook_checkpoint::Result<ChannelStateHandle> {
+    let location = storage.location(reference)?;
+    let handle = location.write_state(Bytes::from(state.encode())).await?;
+    Ok(ChannelStateHandle { format_version: CHANNEL_STATE_VERSION, handle })
+}
+
+/// Refuses to start `job` from `metadata` if it holds channel state (an unaligned
+/// checkpoint with in-flight data) and an operator of it now runs at another
+/// parallelism: channel state cannot be redistributed yet.
+pub(crate) fn check_channel_state_parallelism(metadata: &CheckpointMetadata, job: &JobGraph) -> Result<(), String> {
+    let with_channel_state = metadata.operators.iter().flat_map(|o| &o.subtasks).any(|s| s.channel_state.is_some());
+    if !with_channel_state {
+        return Ok(());
+    }
+    for vertex in &job.vertices {
+        for op in &vertex.operators {
+            if let Some(old) = metadata.operator(op.operator_id)
+                && old.parallelism != vertex.parallelism
+            {
+                return Err(format!(
+                    "checkpoint {} is unaligned and holds in-flight data, and operator '{}' ran at parallelism {} \
+                     then and {} now; in-flight data cannot be redistributed: restore at the same parallelism, or \
+                     take a savepoint (always aligned) and rescale from it",
+                    metadata.checkpoint_id, op.name, old.parallelism, vertex.parallelism
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the channel state of subtask `subtask` of the chain's head operator, refusing
+/// it at another parallelism (docs/design/unaligned-checkpoints.md, "Rescaling").
+async fn read_channel_state(
+    reader: &CheckpointReader,
+    checkpoint: &CompletedCheckpoint,
+    job: &JobGraph,
+    descriptor: &TaskDeploymentDescriptor,
+) -> Result<Option<ChannelStateSnapshot>, String> {
+    let vertex = job.vertex(descriptor.vertex);
+    let Some(head) = vertex.operators.first() else { return Ok(None) };
+    let Some(snapshot) = checkpoint.metadata.operator(head.operator_id) else { return Ok(None) };
+    let with_state = snapshot.subtasks.iter().any(|s| s.channel_state.is_some());
+    if with_state && snapshot.parallelism != descriptor.parallelism {
+        return Err(format!(
+            "task '{}' has in-flight data in unaligned checkpoint {} taken at parallelism {}, and it now runs at \
+             parallelism {}; in-flight data cannot be redistributed: restore at parallelism {}, or take a savepoint \
+             (always aligned) and rescale from it",
+            vertex.name,
+            checkpoint.checkpoint_id(),
+            snapshot.parallelism,
+            descriptor.parallelism,
+            snapshot.parallelism
+        ));
+    }
+    let Some(handle) =
+        snapshot.subtasks.iter().find(|s| s.subtask == descriptor.subtask_index).and_then(|s| s.channel_state.as_ref())
+    else {
+        return Ok(None);
+    };
+    if handle.format_version == 0 || handle.format_version > CHANNEL_STATE_VERSION {
+        return Err(format!(
+            "the channel state of task '{}' has format version {}, but this Brook reads version {CHANNEL_STATE_VERSION} \
+             and older",
+            vertex.name, handle.format_version
+        ));
+    }
+    let bytes = reader.read_state(&handle.handle).await.map_err(|e| e.to_string())?;
+    ChannelStateSnapshot::decode(&bytes).map(Some).map_err(|e| format!("task '{}': {e}", vertex.name))
 }
 
 /// Reads what subtask `descriptor` restores from `checkpoint`: per operator of its
@@ -193,7 +286,8 @@ pub(crate) async fn read_restore_state(
             operators.insert(op.operator_id, state);
         }
     }
-    Ok(TaskStateRestore { checkpoint_id: checkpoint.checkpoint_id(), operators })
+    let channel_state = read_channel_state(&reader, checkpoint, job, descriptor).await?;
+    Ok(TaskStateRestore { checkpoint_id: checkpoint.checkpoint_id(), operators, channel_state })
 }
 
 fn overlaps(a: KeyGroupRange, b: KeyGroupRange) -> bool {

@@ -21,7 +21,7 @@
 //!    failure `resume_after_failed_stop` to every task. Tasks take part in savepoints
 //!    even when periodic checkpointing is off.
 
-mod checkpoints;
+pub(crate) mod checkpoints;
 
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use brook_checkpoint::coordinator::TaskRef;
@@ -281,6 +281,8 @@ fn checkpoint_settings(job: &JobGraph) -> Result<(TaskCheckpointSettings, Option
     let settings = TaskCheckpointSettings {
         exactly_once: config.mode == CheckpointingMode::ExactlyOnce,
         wait_for_final_checkpoint: config.is_enabled(),
+        aligned_checkpoint_timeout: (config.unaligned && !config.aligned_checkpoint_timeout.is_zero())
+            .then_some(config.aligned_checkpoint_timeout),
         ..TaskCheckpointSettings::default()
     };
     Ok((settings, Some(storage)))

@@ -8,8 +8,14 @@
 //!   `exclusive_used`) or floating (counted in `floating_used`); popping releases it.
 //! - a sender that found no credit left its waker in `waiting_senders`; every
 //!   release of a credit wakes them all.
+//! - an unaligned checkpoint barrier (`unaligned`, not a savepoint) is a priority
+//!   element: it is queued ahead of the data of its channel — behind the newest barrier
+//!   or end of input only — and remembers how many data elements it overtook
+//!   (`overtaken`), which the task records as input channel state after it. Channels
+//!   whose front is such a barrier are listed in `priority` (FLIP-76).
 
 use super::{ChannelClosed, Credits};
+use crate::checkpoint::{is_channel_data, is_unaligned, stops_overtaking};
 use brook_types::StreamElement;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -19,6 +25,9 @@ use std::task::{Context, Poll, Waker};
 struct Queued<T> {
     element: StreamElement<T>,
     credit: Credit,
+    /// A priority barrier: the number of data elements behind it that were queued
+    /// before it arrived.
+    overtaken: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,15 +41,22 @@ struct ChannelQueue<T> {
     queue: VecDeque<Queued<T>>,
     exclusive_used: usize,
     blocked: bool,
+    /// What the last barrier popped from this channel overtook.
+    last_overtaken: usize,
 }
 
 struct GateState<T> {
     channels: Vec<ChannelQueue<T>>,
     available: VecDeque<usize>,
     in_available: Vec<bool>,
+    /// Channels that may have a priority barrier at their front.
+    priority: VecDeque<usize>,
     floating_used: usize,
     credits: Credits,
     receiver_waker: Option<Waker>,
+    /// The task waiting in `poll_priority` (for credits): woken by priority barriers
+    /// only, not by data it could not take anyway.
+    priority_waker: Option<Waker>,
     waiting_senders: Vec<Waker>,
     receiver_dropped: bool,
 }
@@ -77,13 +93,15 @@ impl<T> InputGate<T> {
     pub fn new(num_channels: usize, credits: Credits) -> (Self, GateHandle<T>) {
         let state = GateState {
             channels: (0..num_channels)
-                .map(|_| ChannelQueue { queue: VecDeque::new(), exclusive_used: 0, blocked: false })
+                .map(|_| ChannelQueue { queue: VecDeque::new(), exclusive_used: 0, blocked: false, last_overtaken: 0 })
                 .collect(),
             available: VecDeque::with_capacity(num_channels),
             in_available: vec![false; num_channels],
+            priority: VecDeque::new(),
             floating_used: 0,
             credits,
             receiver_waker: None,
+            priority_waker: None,
             waiting_senders: Vec::new(),
             receiver_dropped: false,
         };
@@ -113,17 +131,38 @@ impl<T> InputGate<T> {
         } else {
             state.in_available[channel] = false;
         }
-        match queued.credit {
-            Credit::None => {}
-            Credit::Exclusive => state.channels[channel].exclusive_used -= 1,
-            Credit::Floating => state.floating_used -= 1,
-        }
-        if queued.credit != Credit::None {
-            for w in state.waiting_senders.drain(..) {
-                w.wake();
+        Poll::Ready((channel, state.release(channel, queued)))
+    }
+
+    /// The next priority barrier (an unaligned barrier at the front of an unblocked
+    /// channel), with its channel index; polled while the task cannot process data
+    /// (its outputs wait for credits), so that the barrier is not held up by them.
+    pub fn poll_priority(&mut self, cx: &mut Context<'_>) -> Poll<(usize, StreamElement<T>)> {
+        let mut state = self.shared.state.lock();
+        while let Some(channel) = state.priority.pop_front() {
+            let ch = &state.channels[channel];
+            let at_front =
+                ch.queue.front().is_some_and(|q| matches!(&q.element, StreamElement::Barrier(b) if is_unaligned(b)));
+            if !at_front || ch.blocked {
+                // Taken by `poll_next` already, or held back by an aligned savepoint:
+                // it is delivered in order.
+                continue;
             }
+            let queued = state.channels[channel].queue.pop_front().expect("checked above");
+            if state.channels[channel].queue.is_empty() && state.in_available[channel] {
+                state.in_available[channel] = false;
+                state.available.retain(|&c| c != channel);
+            }
+            return Poll::Ready((channel, state.release(channel, queued)));
         }
-        Poll::Ready((channel, queued.element))
+        state.priority_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The number of data elements the last barrier taken from `channel` overtook: they
+    /// are the next data this channel delivers, and arrived before that barrier.
+    pub fn overtaken(&self, channel: usize) -> usize {
+        self.shared.state.lock().channels[channel].last_overtaken
     }
 
     /// Stops serving a channel (barrier alignment); its data stays queued.
@@ -169,6 +208,34 @@ impl<T> Drop for InputGate<T> {
     }
 }
 
+impl<T> GateState<T> {
+    /// Releases the credit of an element just taken from `channel`.
+    fn release(&mut self, channel: usize, queued: Queued<T>) -> StreamElement<T> {
+        match queued.credit {
+            Credit::None => {}
+            Credit::Exclusive => self.channels[channel].exclusive_used -= 1,
+            Credit::Floating => self.floating_used -= 1,
+        }
+        if queued.credit != Credit::None {
+            for w in self.waiting_senders.drain(..) {
+                w.wake();
+            }
+        }
+        if matches!(queued.element, StreamElement::Barrier(_)) {
+            self.channels[channel].last_overtaken = queued.overtaken;
+            // A priority barrier queued behind this one is at the front now.
+            if self.channels[channel]
+                .queue
+                .front()
+                .is_some_and(|q| matches!(&q.element, StreamElement::Barrier(b) if is_unaligned(b)))
+            {
+                self.priority.push_back(channel);
+            }
+        }
+        queued.element
+    }
+}
+
 impl<T> GateShared<T> {
     pub(crate) fn poll_credit(&self, channel: usize, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
         let mut state = self.state.lock();
@@ -204,8 +271,14 @@ impl<T> GateShared<T> {
         } else {
             Credit::None
         };
+        if let StreamElement::Barrier(b) = &element
+            && is_unaligned(b)
+        {
+            push_priority(&mut state, channel, element);
+            return Ok(());
+        }
         let ch = &mut state.channels[channel];
-        ch.queue.push_back(Queued { element, credit });
+        ch.queue.push_back(Queued { element, credit, overtaken: 0 });
         let blocked = ch.blocked;
         if !blocked && !state.in_available[channel] {
             state.in_available[channel] = true;
@@ -215,6 +288,37 @@ impl<T> GateShared<T> {
             }
         }
         Ok(())
+    }
+}
+
+/// Queues an unaligned barrier ahead of the data of `channel` (behind its newest
+/// barrier or end of input), and serves it first.
+fn push_priority<T>(state: &mut GateState<T>, channel: usize, element: StreamElement<T>) {
+    let ch = &mut state.channels[channel];
+    let at = ch.queue.iter().rposition(|q| stops_overtaking(&q.element)).map_or(0, |i| i + 1);
+    let overtaken = ch.queue.range(at..).filter(|q| is_channel_data(&q.element)).count();
+    ch.queue.insert(at, Queued { element, credit: Credit::None, overtaken });
+    let blocked = ch.blocked;
+    if at == 0 {
+        state.priority.push_back(channel);
+    }
+    if !blocked {
+        if state.in_available[channel] {
+            if at == 0 {
+                // Served next.
+                state.available.retain(|&c| c != channel);
+                state.available.push_front(channel);
+            }
+        } else {
+            state.in_available[channel] = true;
+            state.available.push_front(channel);
+        }
+    }
+    if let Some(w) = state.receiver_waker.take() {
+        w.wake();
+    }
+    if let Some(w) = state.priority_waker.take() {
+        w.wake();
     }
 }
 
@@ -269,6 +373,112 @@ mod tests {
         assert!(gate.poll_next(&mut cx).is_pending());
         gate.unblock(0);
         assert!(matches!(gate.poll_next(&mut cx), Poll::Ready((0, _))));
+    }
+
+    fn unaligned(id: u64) -> StreamElement<i32> {
+        StreamElement::Barrier(brook_types::CheckpointBarrier {
+            id: brook_types::CheckpointId(id),
+            timestamp: 0,
+            is_savepoint: false,
+            unaligned: true,
+        })
+    }
+
+    fn next(gate: &mut InputGate<i32>) -> (usize, String) {
+        let mut cx = Context::from_waker(noop_waker_ref());
+        match gate.poll_next(&mut cx) {
+            Poll::Ready((c, StreamElement::Records(r))) => {
+                (c, format!("{:?}", r.iter().map(|r| r.value).collect::<Vec<_>>()))
+            }
+            Poll::Ready((c, StreamElement::Barrier(b))) => (c, format!("barrier {}", b.id)),
+            Poll::Ready((c, other)) => (c, other.kind().to_string()),
+            Poll::Pending => (usize::MAX, "pending".into()),
+        }
+    }
+
+    #[test]
+    fn an_unaligned_barrier_overtakes_the_queued_data_of_its_channel() {
+        let (mut gate, handle) = InputGate::<i32>::new(2, Credits::default());
+        let mut w0 = LocalChannelWriter::new(&handle, 0);
+        let mut w1 = LocalChannelWriter::new(&handle, 1);
+        w1.send(records(&[10])).unwrap();
+        w0.send(records(&[1])).unwrap();
+        w0.send(StreamElement::LatencyMarker(0)).unwrap();
+        w0.send(records(&[2])).unwrap();
+        w0.send(unaligned(1)).unwrap();
+        w0.send(records(&[3])).unwrap();
+        assert_eq!(next(&mut gate), (0, "barrier 1".into()), "served first, ahead of channel 1 too");
+        assert_eq!(gate.overtaken(0), 2, "[1] and [2]; the latency marker is not data");
+        assert_eq!(next(&mut gate), (1, "[10]".into()));
+        assert_eq!(next(&mut gate), (0, "[1]".into()));
+        assert_eq!(next(&mut gate), (0, "latency marker".into()));
+        assert_eq!(next(&mut gate), (0, "[2]".into()));
+        assert_eq!(next(&mut gate), (0, "[3]".into()));
+        assert_eq!(next(&mut gate), (usize::MAX, "pending".into()));
+    }
+
+    #[test]
+    fn an_unaligned_barrier_never_overtakes_a_barrier_or_the_end_of_input() {
+        let (mut gate, handle) = InputGate::<i32>::new(1, Credits::default());
+        let mut w = LocalChannelWriter::new(&handle, 0);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        w.send(records(&[1])).unwrap();
+        w.send(unaligned(1)).unwrap();
+        w.send(records(&[2])).unwrap();
+        w.send(unaligned(2)).unwrap();
+        assert!(matches!(gate.poll_priority(&mut cx), Poll::Ready((0, StreamElement::Barrier(b))) if b.id.0 == 1));
+        assert_eq!(gate.overtaken(0), 1, "[1]");
+        // Barrier 2 queued right behind barrier 1: every data element still queued was
+        // sent before it.
+        assert!(matches!(gate.poll_priority(&mut cx), Poll::Ready((0, StreamElement::Barrier(b))) if b.id.0 == 2));
+        assert_eq!(gate.overtaken(0), 2, "[1] and [2]");
+        assert_eq!(next(&mut gate), (0, "[1]".into()));
+        assert_eq!(next(&mut gate), (0, "[2]".into()));
+        w.send(records(&[3])).unwrap();
+        w.send(StreamElement::EndOfInput).unwrap();
+        w.send(unaligned(3)).unwrap();
+        assert!(gate.poll_priority(&mut cx).is_pending(), "behind the end of input");
+        assert_eq!(next(&mut gate), (0, "[3]".into()));
+        assert_eq!(next(&mut gate), (0, "end of input".into()));
+        assert_eq!(next(&mut gate), (0, "barrier 3".into()));
+        assert_eq!(gate.overtaken(0), 0);
+    }
+
+    #[test]
+    fn a_blocked_channel_keeps_its_priority_barrier() {
+        let (mut gate, handle) = InputGate::<i32>::new(1, Credits::default());
+        let mut w = LocalChannelWriter::new(&handle, 0);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        gate.block(0);
+        w.send(records(&[1])).unwrap();
+        w.send(unaligned(1)).unwrap();
+        assert!(gate.poll_priority(&mut cx).is_pending(), "held back by an aligned savepoint");
+        assert_eq!(next(&mut gate), (usize::MAX, "pending".into()));
+        gate.unblock(0);
+        assert_eq!(next(&mut gate), (0, "barrier 1".into()));
+    }
+
+    struct CountWakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_task_waiting_for_priority_barriers_is_woken_by_them_only() {
+        let (mut gate, handle) = InputGate::<i32>::new(1, Credits::default());
+        let mut w = LocalChannelWriter::new(&handle, 0);
+        let wakes = Arc::new(CountWakes(Default::default()));
+        let waker = std::task::Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(gate.poll_priority(&mut cx).is_pending());
+        w.send(records(&[1])).unwrap();
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0, "data does not wake a backpressured task");
+        w.send(unaligned(1)).unwrap();
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(gate.poll_priority(&mut cx).is_ready());
     }
 
     #[test]

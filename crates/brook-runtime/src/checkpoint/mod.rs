@@ -27,13 +27,22 @@
 //! - `notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError>`:
 //!   checkpoint `checkpoint` is durable (two-phase-commit sinks commit here). Default: nothing.
 //!
-//! The design is in `docs/design/checkpointing.md`.
+//! Unaligned checkpoints (`execution.checkpointing.unaligned.enabled`): the first
+//! barrier snapshots at once and overtakes the queued output, the other input channels
+//! are recorded until their barriers arrive, and the task acknowledges with that
+//! [`ChannelStateSnapshot`] ([`TaskCheckpoints::perform_unaligned`], `channel_state.rs`).
+//!
+//! The design is in `docs/design/checkpointing.md` and `docs/design/unaligned-checkpoints.md`.
 
 mod alignment;
+mod channel_state;
 mod handler;
 mod timers;
 
-pub use alignment::{AlignmentAction, BarrierAligner};
+pub use alignment::{AlignmentAction, BarrierAligner, is_unaligned};
+pub use channel_state::{
+    CHANNEL_STATE_VERSION, ChannelData, ChannelStateSnapshot, ElementCodec, is_channel_data, stops_overtaking,
+};
 pub use handler::{ChainSnapshot, ChainVisitor, CheckpointHooks, TaskCheckpoints};
 pub use timers::CheckpointedTimers;
 
@@ -173,6 +182,9 @@ impl StateInitializationContext {
 pub struct TaskStateRestore {
     pub checkpoint_id: CheckpointId,
     pub operators: HashMap<OperatorId, OperatorRestoreState>,
+    /// The task's channel state from an unaligned checkpoint: replayed into its outputs,
+    /// then into its operators, before anything new.
+    pub channel_state: Option<ChannelStateSnapshot>,
 }
 
 impl TaskStateRestore {
@@ -190,6 +202,8 @@ pub struct TaskSnapshot {
     /// The task's input had ended when it took the snapshot (see "final checkpoint" in
     /// docs/design/checkpointing.md).
     pub finished: bool,
+    /// Unaligned checkpoints: the data the task had in flight, if any.
+    pub channel_state: Option<ChannelStateSnapshot>,
 }
 
 /// Why a task declined a checkpoint.
@@ -225,10 +239,19 @@ pub struct TaskCheckpointSettings {
     /// Checkpointing is on: a task whose input ended waits for the final checkpoint
     /// before it finishes.
     pub wait_for_final_checkpoint: bool,
+    /// Unaligned checkpoints with `execution.checkpointing.aligned-checkpoint-timeout`:
+    /// a checkpoint starts aligned and switches to unaligned once this long passed
+    /// since it was triggered.
+    pub aligned_checkpoint_timeout: Option<std::time::Duration>,
 }
 
 impl Default for TaskCheckpointSettings {
     fn default() -> Self {
-        Self { responder: std::sync::Arc::new(NoCheckpoints), exactly_once: true, wait_for_final_checkpoint: false }
+        Self {
+            responder: std::sync::Arc::new(NoCheckpoints),
+            exactly_once: true,
+            wait_for_final_checkpoint: false,
+            aligned_checkpoint_timeout: None,
+        }
     }
 }

@@ -73,7 +73,12 @@ fn harness(exactly_once: bool) -> Harness {
     let out: Box<dyn Output<()>> = Box::new(NoOutput);
     let input = TwoInputTaskInput::new("Recorder".into(), OperatorId(1), Default::default(), gate1, gate2, op, out);
     let acks = Arc::new(Acks::default());
-    let settings = TaskCheckpointSettings { responder: acks.clone(), exactly_once, wait_for_final_checkpoint: false };
+    let settings = TaskCheckpointSettings {
+        responder: acks.clone(),
+        exactly_once,
+        wait_for_final_checkpoint: false,
+        ..Default::default()
+    };
     let checkpoints =
         TaskCheckpoints::new("Recorder (1/1)".into(), settings, Vec::new(), vec![(OperatorId(1), "Recorder".into())]);
     Harness {

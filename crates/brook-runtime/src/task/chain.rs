@@ -4,7 +4,7 @@
 use super::registry::{GateKey, LocalShuffle};
 use super::runner::Task;
 use crate::channel::Credits;
-use crate::checkpoint::{TaskCheckpointSettings, TaskCheckpoints, TaskStateRestore};
+use crate::checkpoint::{ChannelStateSnapshot, TaskCheckpointSettings, TaskCheckpoints, TaskStateRestore};
 use crate::factory::{OperatorContext, OperatorKind};
 use crate::functions::RuntimeContext;
 use crate::graph::{JobGraph, StreamEdge, StreamGraph, TaskDeploymentDescriptor};
@@ -97,8 +97,17 @@ impl DeployedTask {
         let processing_time = crate::processing_time::ProcessingTimeService::new();
         let mut builder =
             ChainBuilder { task: &self, handles, writers: Vec::new(), gates, processing_time: processing_time.clone() };
-        let input = builder.build_head()?;
+        let mut input = builder.build_head()?;
         let writers = builder.writers;
+        if let Some(restore) = &self.restore
+            && let Some(state) = &restore.channel_state
+        {
+            restore_channel_state(state, &writers, &mut *input).map_err(|reason| BrookError::StateRestore {
+                operator: name.clone(),
+                checkpoint: restore.checkpoint_id.0,
+                reason,
+            })?;
+        }
         let operators =
             self.job.vertex(self.descriptor.vertex).operators.iter().map(|o| (o.operator_id, o.name.clone())).collect();
         let checkpoints = TaskCheckpoints::new(name.clone(), self.checkpointing.clone(), writers.clone(), operators);
@@ -111,6 +120,31 @@ impl DeployedTask {
             checkpoints,
         })
     }
+}
+
+/// Queues the recovered output channel state into the writers (ahead of anything the
+/// task produces) and hands the input channel state to the input (processed before
+/// its gates): Flink's order, outputs first.
+pub(crate) fn restore_channel_state(
+    state: &ChannelStateSnapshot,
+    writers: &[Arc<dyn PendingSends>],
+    input: &mut dyn crate::task::TaskInput,
+) -> Result<(), String> {
+    let now: Vec<u32> = writers.iter().map(|w| w.num_channels() as u32).collect();
+    if now != state.output_channels {
+        return Err(format!(
+            "its unaligned channel state was taken with {:?} output channels and the task now has {now:?} (another \
+             parallelism downstream); channel state cannot be redistributed: restore at the parallelism of the \
+             checkpoint, or take a savepoint (always aligned) and rescale from it",
+            state.output_channels
+        ));
+    }
+    for data in &state.outputs {
+        let writer =
+            writers.get(data.gate as usize).ok_or_else(|| format!("it has output state for writer {}", data.gate))?;
+        writer.restore_output(data.channel as usize, &data.elements)?;
+    }
+    input.restore_input_channels(state)
 }
 
 fn stream_edge<'a>(graph: &'a StreamGraph, job: &JobGraph, edge: usize) -> &'a StreamEdge {

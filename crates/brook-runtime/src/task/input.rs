@@ -3,16 +3,21 @@
 //! Barriers are aligned here: each input keeps a [`BarrierAligner`] over all its
 //! channels, blocks channels in its gates as the aligner says, and takes the
 //! task's snapshot through [`TaskCheckpoints::perform`] when a barrier is aligned.
+//! For unaligned checkpoints it snapshots at the first barrier, hands every data
+//! element of a channel still being recorded to [`TaskCheckpoints::record_input`]
+//! before processing it, and, after a restore, processes the recovered input channel
+//! state before anything from its gates.
 
 use crate::channel::InputGate;
 use crate::checkpoint::{
-    AlignmentAction, BarrierAligner, ChainVisitor, CheckpointHooks, SnapshotError, StateSnapshotContext,
-    TaskCheckpoints,
+    AlignmentAction, BarrierAligner, ChainSnapshot, ChainVisitor, ChannelStateSnapshot, CheckpointHooks, ElementCodec,
+    SnapshotError, StateSnapshotContext, TaskCheckpoints,
 };
 use crate::operators::TwoInputOperator;
 use crate::output::{Output, attribute_panic};
 use crate::watermark_valve::{ValveOutput, WatermarkValve};
 use brook_types::{CheckpointBarrier, CheckpointId, OperatorId, Result, StreamElement, Timestamp, Watermark};
+use std::collections::VecDeque;
 use std::task::{Context, Poll};
 
 /// Whether a task has more input.
@@ -51,6 +56,69 @@ pub trait TaskInput: Send {
 
     /// The stop-with-savepoint failed: a source emits again.
     fn resume_after_failed_stop(&mut self) {}
+    /// Takes a priority element (an unaligned checkpoint barrier that overtook the data
+    /// queued in its channel) while the task cannot process data because its outputs
+    /// wait for credits. Ready when one was handled.
+    fn poll_priority(&mut self, _cx: &mut Context<'_>, _checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        Poll::Pending
+    }
+
+    /// When an alignment in progress switches to an unaligned checkpoint
+    /// (`aligned-checkpoint-timeout`), in ms since the epoch.
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        None
+    }
+
+    /// The alignment deadline passed: switch to an unaligned checkpoint.
+    fn on_alignment_timeout(&mut self, _checkpoints: &mut TaskCheckpoints) {}
+
+    /// Recovered input channel state (unaligned checkpoints), to be processed before
+    /// anything from the gates. Inputs without gates (sources) have none.
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        match state.inputs.first() {
+            None => Ok(()),
+            Some(c) => Err(format!("it has input channel state for input {} but the task has no inputs", c.gate)),
+        }
+    }
+}
+
+/// Decodes the recovered elements of input `gate`, with their channel index offset by `first`.
+fn decode_input<T>(
+    state: &ChannelStateSnapshot,
+    gate: u32,
+    first: usize,
+    codec: Option<ElementCodec<T>>,
+) -> Result<VecDeque<(usize, StreamElement<T>)>, String> {
+    let mut replay = VecDeque::new();
+    for data in state.inputs.iter().filter(|c| c.gate == gate) {
+        let codec = codec.ok_or("this task input cannot decode recovered records")?;
+        for bytes in &data.elements {
+            let element = (codec.decode)(bytes)
+                .map_err(|e| format!("a recovered element of input {gate} does not decode: {e}"))?;
+            replay.push_back((first + data.channel as usize, element));
+        }
+    }
+    Ok(replay)
+}
+
+/// Refuses channel state taken with other channel counts (another parallelism).
+fn check_input_channels(state: &ChannelStateSnapshot, now: &[usize]) -> Result<(), String> {
+    let then: Vec<usize> = state.input_channels.iter().map(|&n| n as usize).collect();
+    if then != now {
+        return Err(format!(
+            "its unaligned channel state was taken with {then:?} input channels and the task now has {now:?} \
+             (another parallelism upstream); channel state cannot be redistributed: restore at the parallelism of \
+             the checkpoint, or take a savepoint (always aligned) and rescale from it"
+        ));
+    }
+    Ok(())
+}
+
+/// Wall-clock time in ms since the epoch, the clock of checkpoint timestamps.
+pub(super) fn wall_clock_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
@@ -63,14 +131,17 @@ fn apply_valve<T>(out: ValveOutput, head: &mut dyn Output<T>) {
 }
 
 /// Applies an aligner's actions to the gates a channel index falls into
-/// (`split`: the first channel of the second gate), calling `snapshot` for an
-/// aligned barrier.
+/// (`split`: the first channel of the second gate) and to the task's checkpoints;
+/// `overtaken`: the data the barrier that caused them overtook in its gate (0 for an
+/// end of input); `visit` runs the chain's operators through a snapshot.
 fn apply_alignment<A, B>(
     actions: Vec<AlignmentAction>,
     gate1: &mut InputGate<A>,
     mut gate2: Option<&mut InputGate<B>>,
     split: usize,
-    mut snapshot: impl FnMut(CheckpointBarrier),
+    overtaken: usize,
+    checkpoints: &mut TaskCheckpoints,
+    mut visit: impl FnMut(&mut ChainSnapshot),
 ) {
     for action in actions {
         match action {
@@ -80,7 +151,13 @@ fn apply_alignment<A, B>(
             AlignmentAction::Unblock(c) => {
                 gate2.as_deref_mut().expect("channel of the second input").unblock(c - split)
             }
-            AlignmentAction::Snapshot(barrier) => snapshot(barrier),
+            AlignmentAction::Snapshot(barrier) => checkpoints.perform(barrier, &mut visit),
+            AlignmentAction::SnapshotUnaligned { barrier, record } => {
+                checkpoints.perform_unaligned(barrier, &record, &mut visit)
+            }
+            AlignmentAction::StopRecording(c) => checkpoints.stop_recording(c, overtaken),
+            AlignmentAction::CompleteUnaligned(id) => checkpoints.complete_unaligned(id),
+            AlignmentAction::AbandonUnaligned(id) => checkpoints.abandon_unaligned(id),
         }
     }
 }
@@ -94,6 +171,9 @@ pub struct OneInputTaskInput<T> {
     remaining: usize,
     aligner: Option<BarrierAligner>,
     finished: bool,
+    codec: Option<ElementCodec<T>>,
+    /// Recovered input channel state, processed before the gate.
+    replay: VecDeque<(usize, StreamElement<T>)>,
 }
 
 impl<T> OneInputTaskInput<T> {
@@ -107,7 +187,28 @@ impl<T> OneInputTaskInput<T> {
             remaining: n,
             aligner: None,
             finished: false,
+            codec: None,
+            replay: VecDeque::new(),
         }
+    }
+
+    /// Encodes and decodes channel state with `codec` (unaligned checkpoints).
+    pub fn with_codec(mut self, codec: ElementCodec<T>) -> Self {
+        self.codec = Some(codec);
+        self
+    }
+
+    fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints) {
+        let n = self.ended.len();
+        let overtaken = self.gate.overtaken(channel);
+        let aligner = self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n]));
+        let mut actions = aligner.on_barrier(channel, barrier);
+        // A checkpoint triggered longer ago than the aligned-checkpoint-timeout goes unaligned at once.
+        actions.extend(aligner.on_alignment_timeout(wall_clock_ms()));
+        let head = &mut self.head;
+        apply_alignment::<T, T>(actions, &mut self.gate, None, n, overtaken, checkpoints, |snapshot| {
+            head.visit_operators(snapshot)
+        });
     }
 
     fn finish(&mut self, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
@@ -124,6 +225,16 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     }
 
     fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if let Some((channel, element)) = self.replay.pop_front() {
+            // Recovered channel state: data the restored checkpoint had not processed.
+            match element {
+                StreamElement::Records(batch) => self.head.collect(batch),
+                StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
+                StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
+                _ => {}
+            }
+            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+        }
         if self.remaining == 0 && !self.finished {
             return self.finish(checkpoints);
         }
@@ -132,31 +243,29 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
             Poll::Pending => return Poll::Pending,
         };
         let n = self.ended.len();
+        if checkpoints.is_recording(channel) {
+            checkpoints.record_input(channel, &element, self.codec);
+        }
         match element {
             StreamElement::Records(batch) => self.head.collect(batch),
             StreamElement::Watermark(w) => apply_valve(self.valve.input_watermark(channel, w), &mut *self.head),
             StreamElement::WatermarkStatus(s) => apply_valve(self.valve.input_status(channel, s), &mut *self.head),
-            StreamElement::Barrier(barrier) => {
-                let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
-                let head = &mut self.head;
-                apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
-                    checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
-                });
-            }
+            StreamElement::Barrier(barrier) => self.on_barrier(channel, barrier, checkpoints),
             StreamElement::LatencyMarker(_) => {}
             StreamElement::EndOfInput => {
                 if !std::mem::replace(&mut self.ended[channel], true) {
                     self.remaining -= 1;
                     // A finished channel no longer holds back event time.
                     apply_valve(self.valve.input_watermark(channel, Watermark::MAX), &mut *self.head);
-                    let actions = self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                    let actions =
+                        self.aligner.get_or_insert_with(|| checkpoints.aligner(&[n])).on_end_of_input(channel);
                     // The last input ended: the chain finishes before a snapshot this
                     // completes (a drained stop-with-savepoint's barrier follows the end
                     // of input on every channel, so what `finish` emits belongs before it).
                     let result = (self.remaining == 0).then(|| self.finish(checkpoints));
                     let head = &mut self.head;
-                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, |b| {
-                        checkpoints.perform(b, |snapshot| head.visit_operators(snapshot));
+                    apply_alignment::<T, T>(actions, &mut self.gate, None, n, 0, checkpoints, |snapshot| {
+                        head.visit_operators(snapshot)
                     });
                     if let Some(result) = result {
                         return result;
@@ -170,6 +279,40 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let head = &mut self.head;
         checkpoints.notify_complete(checkpoint, |visitor| head.visit_operators(visitor));
+    }
+
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        self.aligner.as_ref().and_then(BarrierAligner::alignment_deadline)
+    }
+
+    fn on_alignment_timeout(&mut self, checkpoints: &mut TaskCheckpoints) {
+        let Some(aligner) = self.aligner.as_mut() else { return };
+        let actions = aligner.on_alignment_timeout(wall_clock_ms());
+        let (n, head) = (self.ended.len(), &mut self.head);
+        apply_alignment::<T, T>(actions, &mut self.gate, None, n, 0, checkpoints, |snapshot| {
+            head.visit_operators(snapshot)
+        });
+    }
+
+    fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        if !self.replay.is_empty() {
+            // Recovered data goes first; a barrier taken now would leave it out of the snapshot.
+            return Poll::Pending;
+        }
+        match self.gate.poll_priority(cx) {
+            Poll::Ready((channel, StreamElement::Barrier(barrier))) => {
+                self.on_barrier(channel, barrier, checkpoints);
+                Poll::Ready(())
+            }
+            Poll::Ready(_) => unreachable!("the gate's priority elements are barriers"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        check_input_channels(state, &[self.ended.len()])?;
+        self.replay = decode_input(state, 0, 0, self.codec)?;
+        Ok(())
     }
 }
 
@@ -189,6 +332,9 @@ pub struct TwoInputTaskInput<A, B, O, Op> {
     prefer_second: bool,
     aligner: Option<BarrierAligner>,
     finished: bool,
+    codecs: (Option<ElementCodec<A>>, Option<ElementCodec<B>>),
+    /// Recovered input channel state of each input, processed before the gates.
+    replay: (VecDeque<(usize, StreamElement<A>)>, VecDeque<(usize, StreamElement<B>)>),
     _types: std::marker::PhantomData<fn(A, B) -> O>,
 }
 
@@ -219,8 +365,16 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
             prefer_second: false,
             aligner: None,
             finished: false,
+            codecs: (None, None),
+            replay: (VecDeque::new(), VecDeque::new()),
             _types: std::marker::PhantomData,
         }
+    }
+
+    /// Encodes and decodes channel state with these codecs (unaligned checkpoints).
+    pub fn with_codecs(mut self, first: ElementCodec<A>, second: ElementCodec<B>) -> Self {
+        self.codecs = (Some(first), Some(second));
+        self
     }
 
     fn on_valve(&mut self, v: ValveOutput)
@@ -248,14 +402,69 @@ impl<A, B, O, Op> TwoInputTaskInput<A, B, O, Op> {
         Poll::Ready(Ok(InputStatus::Finished))
     }
 
-    fn align(&mut self, actions: Vec<AlignmentAction>, checkpoints: &mut TaskCheckpoints)
+    fn align(&mut self, actions: Vec<AlignmentAction>, overtaken: usize, checkpoints: &mut TaskCheckpoints)
     where
         Op: TwoInputOperator<A, B, O>,
     {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
-        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, |barrier| {
-            checkpoints.perform(barrier, |snapshot| visit_two_input(id, name, op, out, snapshot));
+        apply_alignment(actions, &mut self.gate1, Some(&mut self.gate2), self.n1, overtaken, checkpoints, |snapshot| {
+            visit_two_input(id, name, op, out, snapshot)
         });
+    }
+
+    /// Barrier `barrier` on `channel` (both inputs numbered one after the other).
+    fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier, checkpoints: &mut TaskCheckpoints)
+    where
+        Op: TwoInputOperator<A, B, O>,
+    {
+        let overtaken =
+            if channel < self.n1 { self.gate1.overtaken(channel) } else { self.gate2.overtaken(channel - self.n1) };
+        let gates = [self.n1, self.ended.len() - self.n1];
+        let aligner = self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates));
+        let mut actions = aligner.on_barrier(channel, barrier);
+        // A checkpoint triggered longer ago than the aligned-checkpoint-timeout goes unaligned at once.
+        actions.extend(aligner.on_alignment_timeout(wall_clock_ms()));
+        self.align(actions, overtaken, checkpoints);
+    }
+
+    /// Processes one recovered element, if any is left; the first input's go first.
+    fn replay_one(&mut self) -> bool
+    where
+        Op: TwoInputOperator<A, B, O>,
+    {
+        let (channel, control) = if let Some((channel, element)) = self.replay.0.pop_front() {
+            match element {
+                StreamElement::Records(batch) => {
+                    let (op, out) = (&mut self.op, &mut *self.out);
+                    attribute_panic(&self.name, || op.process_batch1(batch, out));
+                    return true;
+                }
+                other => (channel, other.map_control()),
+            }
+        } else if let Some((channel, element)) = self.replay.1.pop_front() {
+            match element {
+                StreamElement::Records(batch) => {
+                    let (op, out) = (&mut self.op, &mut *self.out);
+                    attribute_panic(&self.name, || op.process_batch2(batch, out));
+                    return true;
+                }
+                other => (channel, other.map_control()),
+            }
+        } else {
+            return false;
+        };
+        match control {
+            Control::Watermark(w) => {
+                let v = self.valve.input_watermark(channel, w);
+                self.on_valve(v);
+            }
+            Control::Status(s) => {
+                let v = self.valve.input_status(channel, s);
+                self.on_valve(v);
+            }
+            Control::Barrier(_) | Control::End | Control::Other => {}
+        }
+        true
     }
 }
 
@@ -295,6 +504,9 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     }
 
     fn poll_process(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<Result<InputStatus>> {
+        if self.replay_one() {
+            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+        }
         if self.remaining == 0 && !self.finished {
             return self.finish(checkpoints);
         }
@@ -305,15 +517,20 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
             let second = (turn == 0) == self.prefer_second;
             let (channel, kind) = if second {
                 match self.gate2.poll_next(cx) {
-                    Poll::Ready((ch, el)) => match el {
-                        StreamElement::Records(batch) => {
-                            self.records_in.add(batch.len() as u64);
-                            let (op, out) = (&mut self.op, &mut *self.out);
-                            attribute_panic(&self.name, || op.process_batch2(batch, out));
-                            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                    Poll::Ready((ch, el)) => {
+                        if checkpoints.is_recording(self.n1 + ch) {
+                            checkpoints.record_input(self.n1 + ch, &el, self.codecs.1);
                         }
-                        other => (self.n1 + ch, other.map_control()),
-                    },
+                        match el {
+                            StreamElement::Records(batch) => {
+                                self.records_in.add(batch.len() as u64);
+                                let (op, out) = (&mut self.op, &mut *self.out);
+                                attribute_panic(&self.name, || op.process_batch2(batch, out));
+                                return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                            }
+                            other => (self.n1 + ch, other.map_control()),
+                        }
+                    }
                     Poll::Pending => {
                         first_pending = true;
                         continue;
@@ -321,15 +538,20 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                 }
             } else {
                 match self.gate1.poll_next(cx) {
-                    Poll::Ready((ch, el)) => match el {
-                        StreamElement::Records(batch) => {
-                            self.records_in.add(batch.len() as u64);
-                            let (op, out) = (&mut self.op, &mut *self.out);
-                            attribute_panic(&self.name, || op.process_batch1(batch, out));
-                            return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                    Poll::Ready((ch, el)) => {
+                        if checkpoints.is_recording(ch) {
+                            checkpoints.record_input(ch, &el, self.codecs.0);
                         }
-                        other => (ch, other.map_control()),
-                    },
+                        match el {
+                            StreamElement::Records(batch) => {
+                                self.records_in.add(batch.len() as u64);
+                                let (op, out) = (&mut self.op, &mut *self.out);
+                                attribute_panic(&self.name, || op.process_batch1(batch, out));
+                                return Poll::Ready(Ok(InputStatus::MoreAvailable));
+                            }
+                            other => (ch, other.map_control()),
+                        }
+                    }
                     Poll::Pending => {
                         first_pending = true;
                         continue;
@@ -346,22 +568,19 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
                     let v = self.valve.input_status(channel, s);
                     self.on_valve(v);
                 }
-                Control::Barrier(barrier) => {
-                    let actions =
-                        self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_barrier(channel, barrier);
-                    self.align(actions, checkpoints);
-                }
+                Control::Barrier(barrier) => self.on_barrier(channel, barrier, checkpoints),
                 Control::Other => {}
                 Control::End => {
                     if !std::mem::replace(&mut self.ended[channel], true) {
                         self.remaining -= 1;
                         let v = self.valve.input_watermark(channel, Watermark::MAX);
                         self.on_valve(v);
+                        let gates = [self.n1, n - self.n1];
                         let actions =
-                            self.aligner.get_or_insert_with(|| checkpoints.aligner(n)).on_end_of_input(channel);
+                            self.aligner.get_or_insert_with(|| checkpoints.aligner(&gates)).on_end_of_input(channel);
                         // As for one input: the chain finishes before a snapshot this completes.
                         let result = (self.remaining == 0).then(|| self.finish(checkpoints));
-                        self.align(actions, checkpoints);
+                        self.align(actions, 0, checkpoints);
                         if let Some(result) = result {
                             return result;
                         }
@@ -377,6 +596,39 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
         let (op, out, name, id) = (&mut self.op, &mut self.out, &self.name, self.operator_id);
         checkpoints.notify_complete(checkpoint, |visitor| visit_two_input(id, name, op, out, visitor));
+    }
+
+    fn alignment_deadline(&self) -> Option<Timestamp> {
+        self.aligner.as_ref().and_then(BarrierAligner::alignment_deadline)
+    }
+
+    fn on_alignment_timeout(&mut self, checkpoints: &mut TaskCheckpoints) {
+        let Some(aligner) = self.aligner.as_mut() else { return };
+        let actions = aligner.on_alignment_timeout(wall_clock_ms());
+        self.align(actions, 0, checkpoints);
+    }
+
+    fn poll_priority(&mut self, cx: &mut Context<'_>, checkpoints: &mut TaskCheckpoints) -> Poll<()> {
+        if !self.replay.0.is_empty() || !self.replay.1.is_empty() {
+            // Recovered data goes first; a barrier taken now would leave it out of the snapshot.
+            return Poll::Pending;
+        }
+        let (channel, element) = match self.gate1.poll_priority(cx) {
+            Poll::Ready((ch, el)) => (ch, el.map_control()),
+            Poll::Pending => match self.gate2.poll_priority(cx) {
+                Poll::Ready((ch, el)) => (self.n1 + ch, el.map_control()),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        let Control::Barrier(barrier) = element else { unreachable!("the gates' priority elements are barriers") };
+        self.on_barrier(channel, barrier, checkpoints);
+        Poll::Ready(())
+    }
+
+    fn restore_input_channels(&mut self, state: &ChannelStateSnapshot) -> Result<(), String> {
+        check_input_channels(state, &[self.n1, self.ended.len() - self.n1])?;
+        self.replay = (decode_input(state, 0, 0, self.codecs.0)?, decode_input(state, 1, self.n1, self.codecs.1)?);
+        Ok(())
     }
 }
 

@@ -18,6 +18,10 @@ mod chain;
 mod input;
 mod registry;
 mod runner;
+#[cfg(test)]
+mod unaligned_property_tests;
+#[cfg(test)]
+mod unaligned_tests;
 
 pub use chain::{ChainBuilder, DeployedTask};
 pub use input::{InputStatus, OneInputTaskInput, TaskInput, TwoInputTaskInput};

@@ -178,16 +178,45 @@ impl Task {
         // A downstream task finished after the final checkpoint: nothing more to send.
         let mut outputs_closed = false;
         loop {
+            // An aligned checkpoint past its aligned-checkpoint-timeout goes unaligned.
+            let alignment_at = match self.input.alignment_deadline() {
+                Some(deadline) => {
+                    let wait = deadline.saturating_sub(super::input::wall_clock_ms());
+                    if wait <= 0 {
+                        let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
+                        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| input.on_alignment_timeout(checkpoints)))
+                        {
+                            return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref()));
+                        }
+                        None
+                    } else {
+                        Some(tokio::time::Instant::now() + Duration::from_millis(wait as u64))
+                    }
+                }
+                None => None,
+            };
             // Send what the chain queued; this waits for credits (backpressure).
+            // Meanwhile unaligned barriers that overtook the queued input are taken
+            // (they need no credit and overtake the queued output in turn).
             let writers: &[Arc<dyn PendingSends>] = if outputs_closed { &[] } else { &self.writers };
+            let (input, checkpoints) = (&mut self.input, &mut self.checkpoints);
             let sent = tokio::select! {
                 biased;
-                msg = mailbox.recv() => Err(msg),
+                msg = mailbox.recv() => Err(Some(msg)),
                 r = poll_fn(|cx| poll_all(writers, cx)) => Ok(r),
+                r = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| input.poll_priority(cx, checkpoints))) {
+                    Ok(p) => p.map(Ok),
+                    Err(payload) => Poll::Ready(Err(payload)),
+                }) => match r {
+                    Ok(()) => Err(None),
+                    Err(payload) => return TaskOutcome::Failed(panic_cause(&self.name, payload.as_ref())),
+                },
+                _ = sleep_until_or_never(alignment_at) => Err(None),
             };
             let sent = match sent {
                 Ok(sent) => sent,
-                Err(msg) => match self.on_message(msg) {
+                Err(None) => continue,
+                Err(Some(msg)) => match self.on_message(msg) {
                     Some(outcome) => return outcome,
                     None => continue,
                 },
@@ -237,6 +266,7 @@ impl Task {
                 },
                 _ = async { match next_flush { Some(at) if !input_done => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
                 _ = async { match timer_at { Some(at) if !timers_held => tokio::time::sleep_until(at).await, _ => std::future::pending::<()>().await } } => None,
+                _ = sleep_until_or_never(alignment_at) => None,
             };
             if let Some(msg) = message
                 && let Some(outcome) = self.on_message(msg)
@@ -267,6 +297,13 @@ impl Task {
             // for nothing).
             tokio::task::consume_budget().await;
         }
+    }
+}
+
+async fn sleep_until_or_never(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -200,6 +200,17 @@ pub const UNALIGNED_CHECKPOINTS: ConfigOption = ConfigOption {
                   if `execution.checkpointing.mode` is `EXACTLY_ONCE` and if \
                   `execution.checkpointing.max-concurrent-checkpoints` is 1.",
 };
+pub const ALIGNED_CHECKPOINT_TIMEOUT: ConfigOption = ConfigOption {
+    key: "execution.checkpointing.aligned-checkpoint-timeout",
+    fallback_keys: &["execution.checkpointing.alignment-timeout"],
+    ty: OptionType::Duration,
+    default: "0 ms",
+    computed_default: None,
+    description: "Only relevant if `execution.checkpointing.unaligned.enabled` is enabled. If timeout is 0, \
+                  checkpoints will always start unaligned. If timeout has a positive value, checkpoints will start \
+                  aligned. If during checkpointing, checkpoint start delay exceeds this timeout, alignment will \
+                  timeout and checkpoint barrier will start working as unaligned checkpoint.",
+};
 pub const CHECKPOINTS_DIRECTORY: ConfigOption = ConfigOption {
     key: "execution.checkpointing.dir",
     fallback_keys: &["state.checkpoints.dir", "state.backend.fs.checkpointdir"],
@@ -541,6 +552,7 @@ pub const ALL: &[&ConfigOption] = &[
     &MAX_CONCURRENT_CHECKPOINTS,
     &TOLERABLE_FAILED_CHECKPOINTS,
     &UNALIGNED_CHECKPOINTS,
+    &ALIGNED_CHECKPOINT_TIMEOUT,
     &CHECKPOINTS_DIRECTORY,
     &SAVEPOINT_DIRECTORY,
     &NUM_RETAINED_CHECKPOINTS,
