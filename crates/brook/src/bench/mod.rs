@@ -13,6 +13,7 @@
 //! - [`scenarios`]: the jobs (a: stateless pipeline, b: BATCH word count,
 //!   c: keyed rolling sum, d: tumbling event-time window count, e: sliding
 //!   event-time window max), their measurement and their checks.
+//! - [`recovery`]: scenario r, the time from a task failure to RUNNING again.
 //! - [`text`]: the deterministic Zipf text word count reads, byte-identical
 //!   with `bench/flink/gen_text.py` so Apache Flink counts the same file.
 //! - [`rusage`]: CPU time and peak RSS of the process.
@@ -21,6 +22,7 @@
 //! Figures are measured by the command and written down in `docs/benchmarks.md`;
 //! no test asserts a speed.
 
+pub mod recovery;
 pub mod report;
 pub mod rusage;
 pub mod scenarios;

@@ -50,6 +50,9 @@ pub enum Workload {
     TumblingCount { records: u64, keys: u64 },
     /// (e) max per key and 10 s / 2 s sliding event-time window.
     SlidingMax { records: u64, keys: u64 },
+    /// (r) c with checkpoints every second and one injected failure: the time from
+    /// the failure to RUNNING again ([`super::recovery`]).
+    Recovery { records: u64, keys: u64 },
 }
 
 impl Workload {
@@ -61,6 +64,7 @@ impl Workload {
             Workload::KeyedSum { .. } => "c",
             Workload::TumblingCount { .. } => "d",
             Workload::SlidingMax { .. } => "e",
+            Workload::Recovery { .. } => "r",
         }
     }
 
@@ -72,6 +76,7 @@ impl Workload {
             Workload::KeyedSum { .. } => "key_by → rolling sum → discard",
             Workload::TumblingCount { .. } => "key_by → 10 s tumbling window → count → discard",
             Workload::SlidingMax { .. } => "key_by → 10 s / 2 s sliding window → max → discard",
+            Workload::Recovery { .. } => "c with checkpoints every 1 s and one failure",
         }
     }
 
@@ -81,7 +86,8 @@ impl Workload {
             Workload::Pipeline { records }
             | Workload::KeyedSum { records, .. }
             | Workload::TumblingCount { records, .. }
-            | Workload::SlidingMax { records, .. } => *records,
+            | Workload::SlidingMax { records, .. }
+            | Workload::Recovery { records, .. } => *records,
             Workload::WordCount { words, .. } => *words,
         }
     }
@@ -99,12 +105,19 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
 
     let before = ResourceUsage::of_this_process().context("getrusage")?;
     let start = Instant::now();
+    let mut recovery = None;
     let result = match workload {
         Workload::Pipeline { records } => run_pipeline(parallelism, *records)?,
         Workload::WordCount { text, .. } => run_word_count(parallelism, text, &csv)?,
         Workload::KeyedSum { records, keys } => run_keyed_sum(parallelism, *records, *keys)?,
         Workload::TumblingCount { records, keys } => run_tumbling_count(parallelism, *records, *keys)?,
         Workload::SlidingMax { records, keys } => run_sliding_max(parallelism, *records, *keys)?,
+        Workload::Recovery { records, keys } => {
+            let r = super::recovery::run_recovery(parallelism, *records, *keys)?;
+            let result = r.result.clone();
+            recovery = Some(r);
+            result
+        }
     };
     let wall = start.elapsed();
     let after = ResourceUsage::of_this_process().context("getrusage")?;
@@ -119,6 +132,9 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
         Workload::KeyedSum { records, keys } => check_keyed_sum(&result, *records, *keys),
         Workload::TumblingCount { records, keys } => check_tumbling_count(&result, *records, *keys),
         Workload::SlidingMax { records, keys } => check_sliding_max(&result, *records, *keys),
+        Workload::Recovery { records, keys } => {
+            super::recovery::check_recovery(recovery.as_ref().expect("run above"), *records, *keys)
+        }
     }
     .with_context(|| {
         format!("scenario {} at parallelism {parallelism} computed a wrong result", workload.scenario())
@@ -144,12 +160,32 @@ pub fn run(workload: &Workload, parallelism: usize) -> anyhow::Result<RunReport>
     })
 }
 
+/// `brook bench -D key=value` settings, applied to every scenario's environment.
+static EXTRA_CONFIG: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the `-D key=value` pairs every scenario's environment gets (once per process).
+pub fn set_extra_config(pairs: Vec<String>) {
+    let _ = EXTRA_CONFIG.set(pairs);
+}
+
 /// A local environment with `parallelism` as default and as slot count.
 fn environment(parallelism: usize, mode: RuntimeMode) -> anyhow::Result<StreamExecutionEnvironment> {
+    environment_with(parallelism, mode, &[])
+}
+
+/// [`environment`] with the scenario's own settings `pairs`; `-D` settings win.
+pub(crate) fn environment_with(
+    parallelism: usize,
+    mode: RuntimeMode,
+    pairs: &[&str],
+) -> anyhow::Result<StreamExecutionEnvironment> {
     let mut config = Configuration::new();
     let p = parallelism.to_string();
     config.set(options::PARALLELISM_DEFAULT.key, &p, "brook bench -p")?;
     config.set(options::NUMBER_OF_TASK_SLOTS.key, &p, "brook bench -p")?;
+    for pair in pairs.iter().copied().chain(EXTRA_CONFIG.get().into_iter().flatten().map(String::as_str)) {
+        config.set_dynamic(pair)?;
+    }
     let env = StreamExecutionEnvironment::with_configuration(config);
     env.set_runtime_mode(mode);
     Ok(env)

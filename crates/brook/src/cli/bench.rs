@@ -12,6 +12,7 @@ use std::time::Instant;
 const DEFAULT_PIPELINE_RECORDS: u64 = 50_000_000;
 const DEFAULT_KEYED_SUM_RECORDS: u64 = 10_000_000;
 const DEFAULT_KEYED_SUM_KEYS: u64 = 100_000;
+const DEFAULT_RECOVERY_RECORDS: u64 = 50_000_000;
 const DEFAULT_WINDOW_RECORDS: u64 = 10_000_000;
 const DEFAULT_WINDOW_KEYS: u64 = 10_000;
 const DEFAULT_PARALLELISMS: [usize; 2] = [1, 2];
@@ -30,7 +31,10 @@ const BUSY_WARNING: f64 = 0.1;
         d  generate_sequence(0, N-1) → map(i % K, ts = i / 10 ms, v) → monotonous watermarks → key_by → \
         10 s tumbling event-time window → count → discard (default N = 10,000,000, K = 10,000)\n  \
         e  the input of d → key_by → 10 s / 2 s sliding event-time window → max of v → discard \
-        (default N = 10,000,000, K = 10,000)\n\n\
+        (default N = 10,000,000, K = 10,000)\n  \
+        r  c with checkpoints every 1 s and one injected task failure at 60 % of the input; reports the time \
+        from the failure to every subtask RUNNING again (default N = 50,000,000, K = 100,000; not in `all`)\n\n\
+        -D key=value settings apply to every scenario's job, e.g. -D execution.checkpointing.interval=1s.\n\
         Every scenario runs at every -p in a fresh child process; the figures are printed as a Markdown table."
 )]
 pub struct BenchArgs {
@@ -54,6 +58,10 @@ pub struct BenchArgs {
     /// Runs of every scenario at every parallelism; the one with the median wall time is reported.
     #[arg(long, value_name = "R", default_value_t = 1)]
     repeat: usize,
+    /// A configuration setting for every scenario's job, e.g.
+    /// -D execution.checkpointing.interval=1s (repeatable).
+    #[arg(short = 'D', value_name = "KEY=VALUE")]
+    dynamic: Vec<String>,
     /// Also write the figures as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -96,6 +104,7 @@ enum ScenarioChoice {
     C,
     D,
     E,
+    R,
     All,
 }
 
@@ -116,6 +125,7 @@ impl ScenarioChoice {
             ScenarioChoice::C => "c",
             ScenarioChoice::D => "d",
             ScenarioChoice::E => "e",
+            ScenarioChoice::R => "r",
             ScenarioChoice::All => "all",
         }
     }
@@ -242,6 +252,7 @@ fn secs(start: Instant) -> f64 {
 fn records(args: &BenchArgs, scenario: ScenarioChoice) -> u64 {
     args.records.unwrap_or(match scenario {
         ScenarioChoice::C => DEFAULT_KEYED_SUM_RECORDS,
+        ScenarioChoice::R => DEFAULT_RECOVERY_RECORDS,
         ScenarioChoice::D | ScenarioChoice::E => DEFAULT_WINDOW_RECORDS,
         _ => DEFAULT_PIPELINE_RECORDS,
     })
@@ -264,6 +275,9 @@ fn spawn_child(
     let exe = std::env::current_exe().context("cannot find the brook binary to run the benchmark in")?;
     let mut command = Command::new(&exe);
     command.args(["bench", "--child", "--scenario", scenario.letter(), "-p", &parallelism.to_string()]);
+    for pair in &args.dynamic {
+        command.arg("-D").arg(pair);
+    }
     match scenario {
         ScenarioChoice::B => {
             let text = text.expect("the text is prepared when scenario b runs");
@@ -327,8 +341,12 @@ fn run_child(args: &BenchArgs, parallelisms: &[usize]) -> anyhow::Result<()> {
         ScenarioChoice::E => {
             Workload::SlidingMax { records: records(args, ScenarioChoice::E), keys: keys(args, ScenarioChoice::E) }
         }
-        ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b, c, d or e)"),
+        ScenarioChoice::R => {
+            Workload::Recovery { records: records(args, ScenarioChoice::R), keys: keys(args, ScenarioChoice::R) }
+        }
+        ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b, c, d, e or r)"),
     };
+    brook::bench::scenarios::set_extra_config(args.dynamic.clone());
     let report = brook::bench::run(&workload, *parallelism)?;
     println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
     Ok(())
