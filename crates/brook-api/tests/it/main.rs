@@ -43,6 +43,7 @@ mod runtime_mode;
 mod sinks;
 mod sources;
 mod split_watermarks;
+mod state_backends;
 mod support;
 mod timers;
 mod transformations;

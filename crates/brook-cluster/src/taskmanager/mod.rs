@@ -109,6 +109,7 @@ impl TaskManager {
                     descriptor.subtask_index + 1,
                     descriptor.parallelism
                 );
+                let shared_files = checkpoints::SharedFileHandles::default();
                 let restore_state = match &restore {
                     Some(checkpoint) => {
                         // A job started from a savepoint reads it even when it does not checkpoint itself.
@@ -119,14 +120,20 @@ impl TaskManager {
                             }
                         };
                         Some(
-                            checkpoints::read_restore_state(&storage, checkpoint, &job_graph, &descriptor)
-                                .await
-                                .map_err(|e| {
-                                    format!(
-                                        "task '{task_name}' cannot restore from checkpoint {}: {e}",
-                                        checkpoint.checkpoint_id()
-                                    )
-                                })?,
+                            checkpoints::read_restore_state(
+                                &storage,
+                                checkpoint,
+                                &job_graph,
+                                &descriptor,
+                                &shared_files,
+                            )
+                            .await
+                            .map_err(|e| {
+                                format!(
+                                    "task '{task_name}' cannot restore from checkpoint {}: {e}",
+                                    checkpoint.checkpoint_id()
+                                )
+                            })?,
                         )
                     }
                     None => None,
@@ -140,6 +147,7 @@ impl TaskManager {
                             name: task_name,
                             storage,
                             reports: checkpoint_reports,
+                            shared_files,
                         }),
                         ..settings
                     },
