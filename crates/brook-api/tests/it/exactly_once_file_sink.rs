@@ -353,7 +353,13 @@ fn a_batch_job_commits_its_final_results() {
     let out = tempfile::tempdir().unwrap();
     let env = crate::support::env_with_slots(4, 2);
     env.set_runtime_mode(RuntimeMode::Batch);
-    count_job(&env, out.path(), 700, i64::MAX, &Probe::default(), 1 << 20);
+    // A keyed reduce: in BATCH mode it emits only each key's final result.
+    let sink = StreamingFileSink::for_row_format(out.path(), FileFormat::Csv);
+    env.generate_sequence(1, 700)
+        .map(|v: i64| (v % KEYS, 1i64))
+        .key_by(|(k, _): &(i64, i64)| *k)
+        .reduce(|(k, a), (_, b)| (k, a + b))
+        .sink_to_files(sink);
     run(&env, "file sink in batch mode").unwrap();
     assert_eq!(committed_lines(out.path()), (0..KEYS).map(|k| format!("{k},100")).collect::<Vec<_>>());
 }
