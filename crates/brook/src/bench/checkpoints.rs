@@ -47,10 +47,23 @@ fn fill(
     round: u8,
 ) {
     for key in keys {
-        let mut value = vec![round; w.value_bytes];
-        value[..8].copy_from_slice(&key.to_le_bytes());
-        backend.value_state(state, &key, &()).update(value);
+        backend.value_state(state, &key, &()).update(payload(key, round, w.value_bytes));
     }
+}
+
+/// `len` pseudo-random bytes (xorshift64), so that neither RocksDB's LZ4 nor anything
+/// else compresses the state away: the figures are for `len` real bytes per value.
+fn payload(key: u64, round: u8, len: usize) -> Vec<u8> {
+    let mut x = (key ^ (u64::from(round) << 56)).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut value = Vec::with_capacity(len + 8);
+    while value.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        value.extend_from_slice(&x.to_le_bytes());
+    }
+    value.truncate(len);
+    value
 }
 
 /// The keys changed before the second incremental checkpoint: every `1/fraction`-th.
