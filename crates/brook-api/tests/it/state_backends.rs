@@ -278,3 +278,73 @@ fn incremental_checkpoints_upload_only_new_files_and_delete_unreferenced_ones() 
         assert_eq!(sums, expected_sums(n), "restored at parallelism {parallelism}");
     }
 }
+
+#[test]
+fn after_a_failover_incremental_checkpoints_reference_the_restored_files_instead_of_uploading_them_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let n = 150_000;
+    let options = [
+        ROCKSDB_INCREMENTAL[0],
+        ROCKSDB_INCREMENTAL[1],
+        "execution.checkpointing.num-retained=1",
+        "execution.checkpointing.data-inline-threshold=0 b",
+    ];
+    let env = StreamExecutionEnvironment::with_configuration(config(dir.path(), &options));
+    env.set_parallelism(2);
+    let (armed, panicked) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (a, p) = (armed.clone(), panicked.clone());
+    let out = env
+        .from_source(ThrottledSequence { to: n, per_ms: 20 }, "Throttled Sequence")
+        .map(move |v: i64| {
+            if a.load(Ordering::Relaxed) && !p.swap(true, Ordering::SeqCst) {
+                panic!("injected failure at record {v}");
+            }
+            v
+        })
+        .key_by(|v: &i64| v % KEYS)
+        .process(SumAtEnd::default())
+        .collect();
+    let client = env.execute_async("incremental checkpoints across a failover").unwrap();
+    let mut seen: BTreeMap<u64, SharedFiles> = BTreeMap::new();
+    let mut first_after_restart = None;
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        assert!(Instant::now() < deadline, "saw checkpoints {:?}: {:?}", seen.keys(), client.snapshot());
+        let snapshot = client.snapshot();
+        for (id, metadata) in completed_checkpoints(dir.path()) {
+            if seen.insert(id, shared_files_of(&metadata)).is_none() && snapshot.restarts == 1 {
+                first_after_restart.get_or_insert(id);
+            }
+        }
+        if seen.len() >= 4 && !armed.load(Ordering::SeqCst) {
+            armed.store(true, Ordering::SeqCst);
+        }
+        if first_after_restart.is_some_and(|first| seen.keys().filter(|&&id| id >= first).count() >= 3) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(panicked.load(Ordering::SeqCst), "the failure was injected");
+    // Every SST file of a subtask was uploaded once: one path per name, before and
+    // after the restore (a restored file that was uploaded again would get a new path).
+    let mut paths: BTreeMap<(String, u64, String), BTreeSet<String>> = BTreeMap::new();
+    for files in seen.values() {
+        for ((operator, subtask), names) in files {
+            for (name, path) in names {
+                paths.entry((operator.clone(), *subtask, name.clone())).or_default().insert(path.clone());
+            }
+        }
+    }
+    let twice: Vec<_> = paths.iter().filter(|(_, p)| p.len() > 1).collect();
+    assert!(twice.is_empty(), "files uploaded again after the failover: {twice:?}");
+    let first = first_after_restart.expect("checkpoints after the restart");
+    let before: BTreeSet<&String> =
+        seen.range(..first).flat_map(|(_, f)| f.values().flat_map(|n| n.values())).collect();
+    let after: BTreeSet<&String> = seen[&first].values().flat_map(|n| n.values()).collect();
+    assert!(!before.is_disjoint(&after), "the first checkpoint after the restore references restored files");
+    client.wait_for_result().expect("the job recovers and finishes");
+    assert_eq!(client.snapshot().restarts, 1);
+    assert_eq!(sorted(out.take()), expected_sums(n));
+}
