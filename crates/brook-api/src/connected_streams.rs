@@ -130,13 +130,7 @@ where
     pub fn process<O: Data, P: KeyedCoProcessFunction<S1::Key, A, B, O>>(self, function: P) -> DataStream<O> {
         let (key1, key2) = (self.key1, self.key2);
         let make = move |ctx: &RuntimeContext, side: &mut SideOutputs| {
-            Ok(KeyedCoProcessOperator::new(
-                key1.clone(),
-                key2.clone(),
-                function.clone(),
-                ctx.clone(),
-                std::mem::take(side),
-            ))
+            KeyedCoProcessOperator::new(key1.clone(), key2.clone(), function.clone(), ctx.clone(), std::mem::take(side))
         };
         self.streams.add_operator("KeyedCoProcess", make)
     }

@@ -109,7 +109,7 @@ where
     pub fn process<O: Data, P: KeyedProcessFunction<S::Key, T, O>>(self, function: P) -> DataStream<O> {
         let kf = self.key_selector;
         self.stream.transform("KeyedProcess", move |ctx, side| {
-            Ok(KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), std::mem::take(side)))
+            KeyedProcessOperator::new(kf.clone(), function.clone(), ctx.clone(), std::mem::take(side))
         })
     }
 

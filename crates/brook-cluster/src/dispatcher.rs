@@ -39,6 +39,8 @@ impl Dispatcher {
     /// TaskManagers, and starts its JobMaster.
     pub fn submit(&self, mut graph: StreamGraph) -> Result<(JobId, Arc<JobEntry>)> {
         graph.resolve()?;
+        // Refuse a state backend this build lacks now, not in a restart loop.
+        brook_runtime::state_backend::StateBackendSettings::from_config(&graph.config.configuration)?;
         let job_id = JobId::generate();
         let job = Arc::new(JobGraph::from_stream_graph(&graph, job_id));
         let graph = Arc::new(graph);

@@ -117,6 +117,9 @@ pub struct RuntimeContext {
     /// The job takes checkpoints, and a task whose input ended waits for the final
     /// one: two-phase-commit sinks commit there rather than at end of input.
     pub checkpointing: bool,
+    /// Which keyed state backend keyed operators use (`state.backend.type`) and whether
+    /// they checkpoint incrementally.
+    pub state_backend: crate::state_backend::StateBackendSettings,
 }
 
 impl RuntimeContext {

@@ -40,6 +40,7 @@ pub mod record_type;
 pub mod side_output;
 pub mod sink;
 pub mod source;
+pub mod state_backend;
 pub mod task;
 pub mod timer;
 pub mod watermark;

@@ -54,6 +54,24 @@ impl<K: StateKey> From<RocksDbStateBackend<K>> for KeyedStateBackend<K> {
 }
 
 impl<K: StateKey> KeyedStateBackend<K> {
+    /// The RocksDB backend, if this is one (for its incremental checkpoints).
+    #[cfg(feature = "rocksdb")]
+    pub fn as_rocksdb_mut(&mut self) -> Option<&mut RocksDbStateBackend<K>> {
+        match self {
+            KeyedStateBackend::RocksDb(b) => Some(b),
+            KeyedStateBackend::HashMap(_) => None,
+        }
+    }
+
+    /// `hashmap` or `rocksdb`, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            KeyedStateBackend::HashMap(_) => "hashmap",
+            #[cfg(feature = "rocksdb")]
+            KeyedStateBackend::RocksDb(_) => "rocksdb",
+        }
+    }
+
     pub fn max_parallelism(&self) -> usize {
         dispatch!(self, b => b.max_parallelism())
     }

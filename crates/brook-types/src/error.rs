@@ -59,6 +59,10 @@ pub enum BrookError {
     )]
     StateRestore { operator: String, checkpoint: u64, reason: String },
 
+    /// An operator could not create its keyed state backend (`state.backend.type`).
+    #[error("operator '{operator}' could not create its {backend} state backend: {reason}")]
+    StateBackend { operator: String, backend: &'static str, reason: String },
+
     /// The cluster stopped or a component went away.
     #[error("cluster error: {0}")]
     Cluster(String),

@@ -51,6 +51,7 @@ mod savepoints;
 mod sinks;
 mod sources;
 mod split_watermarks;
+mod state_backends;
 mod support;
 mod timers;
 mod transformations;

@@ -534,10 +534,9 @@ impl JobMaster {
                         // Tasks take the unaligned path for these barriers (never for savepoints);
                         // with an aligned-checkpoint-timeout they start aligned and switch.
                         unaligned: !trigger.snapshot_type.is_savepoint()
-                            && self
-                                .coordinator
-                                .as_ref()
-                                .is_some_and(|c| c.config().unaligned && c.config().aligned_checkpoint_timeout.is_zero()),
+                            && self.coordinator.as_ref().is_some_and(|c| {
+                                c.config().unaligned && c.config().aligned_checkpoint_timeout.is_zero()
+                            }),
                     };
                     if trigger.snapshot_type.is_savepoint() {
                         self.trigger_savepoint_at_sources(&trigger, barrier, tasks);

@@ -1,24 +1,39 @@
 //! The TaskManager's side of checkpoints: uploading what a task snapshotted and
 //! acknowledging it, and reading the state a redeployed task restores from.
+//!
+//! Incremental keyed state (RocksDB): new SST files go to the job's `shared/`
+//! directory; the handles of every shared file this task uploaded (or restored) are
+//! remembered per operator ([`SharedFileHandles`]) so that a later checkpoint that
+//! reuses a file references the same handle. The backend only reuses files of the
+//! last completed checkpoint, which is retained, so a reused handle always points at
+//! a file that exists (docs/design/state.md, "Incremental checkpoints").
 
 use crate::jobmaster::CheckpointReport;
 use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, AcknowledgedOperator, DeclineCheckpoint, TaskRef};
 use brook_checkpoint::storage::{CheckpointReader, layout};
 use brook_checkpoint::{
-    ChannelStateHandle, CheckpointMetadata, CheckpointStorage, CompletedCheckpoint, KeyedStateHandle,
-    LocationReference, SnapshotKind, SubtaskSnapshot,
+    ChannelStateHandle, CheckpointLocation, CheckpointMetadata, CheckpointStorage, CompletedCheckpoint,
+    KeyedStateHandle, LocationReference, NamedStateHandle, SnapshotKind, StreamStateHandle, SubtaskSnapshot,
 };
 use brook_runtime::checkpoint::{
-    CHANNEL_STATE_VERSION, ChannelStateSnapshot, CheckpointDecline, CheckpointResponder, OperatorRestoreState,
-    OperatorSnapshotResult, TaskSnapshot, TaskStateRestore,
+    CHANNEL_STATE_VERSION, ChannelStateSnapshot, CheckpointDecline, CheckpointResponder, IncrementalKeyedRestore,
+    IncrementalKeyedSnapshot, LocalStateDir, OperatorRestoreState, OperatorSnapshotResult, TaskSnapshot,
+    TaskStateRestore,
 };
 use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
+use brook_runtime::state_backend::StateBackendSettings;
 use brook_state::{KeyedStateSnapshot, OperatorStateBackend, redistribute_operator_state};
 use brook_types::key_group::KeyGroupRange;
-use brook_types::{CheckpointId, JobId};
+use brook_types::{CheckpointId, JobId, OperatorId};
 use bytes::Bytes;
+use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::mpsc;
+
+/// Per operator of a task, the handle of every shared file (by the backend's name for
+/// it) the task uploaded or restored: what a reused file is referenced by.
+pub(crate) type SharedFileHandles = Arc<Mutex<HashMap<OperatorId, HashMap<String, StreamStateHandle>>>>;
 
 /// Uploads a task's snapshots asynchronously and reports to the JobMaster.
 pub(crate) struct TaskCheckpointResponder {
@@ -29,6 +44,8 @@ pub(crate) struct TaskCheckpointResponder {
     pub storage: CheckpointStorage,
     pub reports: mpsc::UnboundedSender<CheckpointReport>,
     pub savepoint_locations: super::SavepointLocations,
+    /// Shared files uploaded by this task attempt, or restored by it.
+    pub shared_files: SharedFileHandles,
 }
 
 impl TaskCheckpointResponder {
@@ -66,25 +83,33 @@ impl CheckpointResponder for TaskCheckpointResponder {
         }
         let (storage, reports, task, attempt, name) =
             (self.storage.clone(), self.reports.clone(), self.task, self.attempt, self.name.clone());
+        let shared_files = self.shared_files.clone();
         // The asynchronous part: the task goes on processing while its state uploads.
         tokio::spawn(async move {
-            let report =
-                match upload_task_snapshot(&storage, &reference, snapshot.operators, snapshot.channel_state).await {
-                    Ok(operators) => CheckpointReport::Acknowledge(AcknowledgeCheckpoint {
-                        checkpoint_id: id,
-                        task,
-                        attempt,
-                        operators,
-                        finished: snapshot.finished,
-                    }),
-                    Err(e) => CheckpointReport::Decline(DeclineCheckpoint {
-                        checkpoint_id: id,
-                        task,
-                        attempt,
-                        reason: format!("task '{name}' could not upload its state: {e}"),
-                        permanent: false,
-                    }),
-                };
+            let report = match upload_task_snapshot(
+                &storage,
+                &reference,
+                snapshot.operators,
+                snapshot.channel_state,
+                &shared_files,
+            )
+            .await
+            {
+                Ok(operators) => CheckpointReport::Acknowledge(AcknowledgeCheckpoint {
+                    checkpoint_id: id,
+                    task,
+                    attempt,
+                    operators,
+                    finished: snapshot.finished,
+                }),
+                Err(e) => CheckpointReport::Decline(DeclineCheckpoint {
+                    checkpoint_id: id,
+                    task,
+                    attempt,
+                    reason: format!("task '{name}' could not upload its state: {e}"),
+                    permanent: false,
+                }),
+            };
             let _ = reports.send(report);
         });
     }
@@ -104,16 +129,20 @@ impl CheckpointResponder for TaskCheckpointResponder {
 async fn upload(
     storage: &CheckpointStorage,
     reference: &LocationReference,
-    operators: Vec<(brook_types::OperatorId, OperatorSnapshotResult)>,
-) -> brook_checkpoint::Result<Vec<AcknowledgedOperator>> {
-    let location = storage.location(reference)?;
+    operators: Vec<(OperatorId, OperatorSnapshotResult)>,
+    shared_files: &SharedFileHandles,
+) -> Result<Vec<AcknowledgedOperator>, String> {
+    let location = storage.location(reference).map_err(|e| e.to_string())?;
     let mut acknowledged = Vec::with_capacity(operators.len());
     for (operator_id, result) in operators {
         let mut subtask = SubtaskSnapshot::empty(0);
+        if let Some(incremental) = result.incremental {
+            subtask.keyed.push(upload_incremental(&location, operator_id, incremental, shared_files).await?);
+        }
         if let Some(keyed) = result.keyed {
             let range = keyed.offsets.key_group_range;
             let offsets = keyed.offsets.offsets[..range.len()].to_vec();
-            let handle = location.write_state(Bytes::from(keyed.bytes)).await?;
+            let handle = location.write_state(Bytes::from(keyed.bytes)).await.map_err(|e| e.to_string())?;
             subtask.keyed.push(KeyedStateHandle::KeyGroups {
                 key_group_range: range,
                 handle,
@@ -121,10 +150,11 @@ async fn upload(
             });
         }
         if let Some(operator) = result.operator {
-            subtask.operator_state = Some(location.write_state(Bytes::from(operator.bytes)).await?);
+            let handle = location.write_state(Bytes::from(operator.bytes)).await.map_err(|e| e.to_string())?;
+            subtask.operator_state = Some(handle);
         }
         let coordinator_state = match result.coordinator {
-            Some(bytes) => Some(location.write_state(Bytes::from(bytes)).await?),
+            Some(bytes) => Some(location.write_state(Bytes::from(bytes)).await.map_err(|e| e.to_string())?),
             None => None,
         };
         acknowledged.push(AcknowledgedOperator { operator_id, subtask, coordinator_state });
@@ -139,10 +169,12 @@ async fn upload_task_snapshot(
     reference: &LocationReference,
     operators: Vec<(brook_types::OperatorId, OperatorSnapshotResult)>,
     channel_state: Option<ChannelStateSnapshot>,
-) -> brook_checkpoint::Result<Vec<AcknowledgedOperator>> {
-    let mut acknowledged = upload(storage, reference, operators).await?;
+    shared_files: &SharedFileHandles,
+) -> Result<Vec<AcknowledgedOperator>, String> {
+    let mut acknowledged = upload(storage, reference, operators, shared_files).await?;
     if let (Some(state), Some(head)) = (channel_state, acknowledged.first_mut()) {
-        head.subtask.channel_state = Some(upload_channel_state(storage, reference, state).await?);
+        head.subtask.channel_state =
+            Some(upload_channel_state(storage, reference, state).await.map_err(|e| e.to_string())?);
     }
     Ok(acknowledged)
 }
@@ -223,17 +255,72 @@ async fn read_channel_state(
     ChannelStateSnapshot::decode(&bytes).map(Some).map_err(|e| format!("task '{}': {e}", vertex.name))
 }
 
+/// Uploads the new files of an incremental snapshot to the shared directory and
+/// references the reused ones by the handles they were uploaded (or restored) with.
+async fn upload_incremental(
+    location: &CheckpointLocation,
+    operator: OperatorId,
+    snapshot: IncrementalKeyedSnapshot,
+    shared_files: &SharedFileHandles,
+) -> Result<KeyedStateHandle, String> {
+    let mut shared = Vec::with_capacity(snapshot.new_files.len() + snapshot.reused_files.len());
+    for file in &snapshot.reused_files {
+        let known = shared_files.lock().get(&operator).and_then(|files| files.get(&file.name)).cloned();
+        if let Some(handle) = known {
+            shared.push(NamedStateHandle { name: file.name.clone(), handle });
+        }
+    }
+    // New files, and reused ones without a handle here (restored from another job's
+    // checkpoint, which this job must not share: Flink's NO_CLAIM mode).
+    let reused_known: std::collections::HashSet<&str> = shared.iter().map(|n| n.name.as_str()).collect();
+    let to_upload: Vec<_> = snapshot
+        .new_files
+        .iter()
+        .chain(snapshot.reused_files.iter().filter(|f| !reused_known.contains(f.name.as_str())))
+        .cloned()
+        .collect();
+    for file in to_upload {
+        let bytes = tokio::fs::read(&file.path)
+            .await
+            .map_err(|e| format!("cannot read the local state file {}: {e}", file.path.display()))?;
+        let handle = location.write_shared(&file.name, Bytes::from(bytes)).await.map_err(|e| e.to_string())?;
+        shared_files.lock().entry(operator).or_default().insert(file.name.clone(), handle.clone());
+        shared.push(NamedStateHandle { name: file.name, handle });
+    }
+    let mut private = Vec::with_capacity(snapshot.private_files.len());
+    for (name, bytes) in snapshot.private_files {
+        let handle = location.write_state(Bytes::from(bytes)).await.map_err(|e| e.to_string())?;
+        private.push(NamedStateHandle { name, handle });
+    }
+    let meta = location.write_state(Bytes::from(snapshot.meta)).await.map_err(|e| e.to_string())?;
+    // The local files are no longer needed.
+    drop(snapshot.local_dir);
+    Ok(KeyedStateHandle::Incremental { key_group_range: snapshot.key_group_range, shared, private, meta })
+}
+
 /// Reads what subtask `descriptor` restores from `checkpoint`: per operator of its
 /// chain, the keyed snapshots whose key groups overlap its own, its share of the
 /// operator state (`redistribute_operator_state` over all old subtasks), and the
 /// operator's coordinator state.
+///
+/// Incremental keyed state is downloaded into local directories (under
+/// `state.backend.rocksdb.localdir`); the handles of its shared files go into
+/// `shared_files`, so that the restored backend's next checkpoint can reference them.
 pub(crate) async fn read_restore_state(
     storage: &CheckpointStorage,
     checkpoint: &CompletedCheckpoint,
     job: &JobGraph,
     descriptor: &TaskDeploymentDescriptor,
+    shared_files: &SharedFileHandles,
 ) -> Result<TaskStateRestore, String> {
     let reader = storage.reader(&checkpoint.pointer.dir).map_err(|e| e.to_string())?;
+    let backend = StateBackendSettings::from_config(&job.configuration).map_err(|e| e.to_string())?;
+    // After a failover the restored shared files are this job's: later checkpoints
+    // reference them (same relative paths, so the shared registry counts them). Another
+    // job's files are never referenced: the first checkpoint uploads its own copies
+    // (Flink's NO_CLAIM restore mode), so neither job deletes what the other uses.
+    let same_job_dir = checkpoint.pointer.dir.rsplit_once('/').map(|(job_dir, _)| job_dir)
+        == Some(storage.job_dir(descriptor.job_id).as_str());
     let vertex = job.vertex(descriptor.vertex);
     let (p, i) = (descriptor.parallelism, descriptor.subtask_index);
     let mut operators = HashMap::new();
@@ -259,11 +346,19 @@ pub(crate) async fn read_restore_state(
                         .map_err(|e| format!("the keyed state of operator '{}': {e}", op.name))?;
                     state.keyed.push(keyed);
                 }
-                KeyedStateHandle::Incremental { .. } => {
-                    return Err(format!(
-                        "operator '{}' has incremental keyed state, which this state backend cannot restore",
-                        op.name
-                    ));
+                KeyedStateHandle::Incremental { key_group_range, shared, private, meta } => {
+                    if !overlaps(*key_group_range, range) {
+                        continue;
+                    }
+                    let restore = download_incremental(&reader, &backend, *key_group_range, shared, private, meta)
+                        .await
+                        .map_err(|e| format!("the incremental keyed state of operator '{}': {e}", op.name))?;
+                    state.incremental.push(restore);
+                    if same_job_dir {
+                        let mut known = shared_files.lock();
+                        let files = known.entry(op.operator_id).or_default();
+                        files.extend(shared.iter().map(|f| (f.name.clone(), f.handle.clone())));
+                    }
                 }
             }
         }
@@ -288,6 +383,34 @@ pub(crate) async fn read_restore_state(
     }
     let channel_state = read_channel_state(&reader, checkpoint, job, descriptor).await?;
     Ok(TaskStateRestore { checkpoint_id: checkpoint.checkpoint_id(), operators, channel_state })
+}
+
+/// Downloads every file of one old subtask's incremental snapshot into a new local
+/// directory, under the names the backend gave them.
+async fn download_incremental(
+    reader: &CheckpointReader,
+    backend: &StateBackendSettings,
+    key_group_range: KeyGroupRange,
+    shared: &[NamedStateHandle],
+    private: &[NamedStateHandle],
+    meta: &StreamStateHandle,
+) -> Result<IncrementalKeyedRestore, String> {
+    let local = backend.local_dir();
+    std::fs::create_dir_all(&local).map_err(|e| format!("cannot create {}: {e}", local.display()))?;
+    let dir = tempfile::Builder::new()
+        .prefix("brook-restore-")
+        .tempdir_in(&local)
+        .map_err(|e| format!("cannot create a directory in {}: {e}", local.display()))?;
+    for file in shared.iter().chain(private) {
+        if file.name.contains('/') || file.name.contains('\\') || file.name.starts_with('.') {
+            return Err(format!("the checkpoint names a state file '{}', which is not a plain file name", file.name));
+        }
+        let bytes = reader.read_state(&file.handle).await.map_err(|e| e.to_string())?;
+        let path = dir.path().join(&file.name);
+        tokio::fs::write(&path, &bytes).await.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let meta = reader.read_state(meta).await.map_err(|e| e.to_string())?.to_vec();
+    Ok(IncrementalKeyedRestore { key_group_range, meta, dir: LocalStateDir::new(dir) })
 }
 
 fn overlaps(a: KeyGroupRange, b: KeyGroupRange) -> bool {

@@ -132,6 +132,7 @@ impl TaskManager {
                     descriptor.subtask_index + 1,
                     descriptor.parallelism
                 );
+                let shared_files = checkpoints::SharedFileHandles::default();
                 let restore_state = match &restore {
                     Some(checkpoint) => {
                         // A job started from a savepoint reads it even when it does not checkpoint itself.
@@ -142,14 +143,20 @@ impl TaskManager {
                             }
                         };
                         Some(
-                            checkpoints::read_restore_state(&storage, checkpoint, &job_graph, &descriptor)
-                                .await
-                                .map_err(|e| {
-                                    format!(
-                                        "task '{task_name}' cannot restore from checkpoint {}: {e}",
-                                        checkpoint.checkpoint_id()
-                                    )
-                                })?,
+                            checkpoints::read_restore_state(
+                                &storage,
+                                checkpoint,
+                                &job_graph,
+                                &descriptor,
+                                &shared_files,
+                            )
+                            .await
+                            .map_err(|e| {
+                                format!(
+                                    "task '{task_name}' cannot restore from checkpoint {}: {e}",
+                                    checkpoint.checkpoint_id()
+                                )
+                            })?,
                         )
                     }
                     None => None,
@@ -164,6 +171,7 @@ impl TaskManager {
                             storage,
                             reports: checkpoint_reports,
                             savepoint_locations,
+                            shared_files,
                         }),
                         ..settings
                     },

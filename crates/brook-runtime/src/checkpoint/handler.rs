@@ -54,7 +54,8 @@ impl ChainSnapshot {
 
 impl ChainVisitor for ChainSnapshot {
     fn visit(&mut self, operator: OperatorId, name: &str, hooks: &mut dyn CheckpointHooks) {
-        let mut ctx = StateSnapshotContext::new(self.barrier.id, self.barrier.timestamp);
+        let mut ctx = StateSnapshotContext::new(self.barrier.id, self.barrier.timestamp)
+            .with_savepoint(self.barrier.is_savepoint);
         match attribute_panic(name, || hooks.snapshot_state(&mut ctx)) {
             Ok(()) => self.operators.push((operator, ctx.into_result())),
             Err(e) => self.fail(name, e),

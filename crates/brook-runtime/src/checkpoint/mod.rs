@@ -37,6 +37,7 @@
 mod alignment;
 mod channel_state;
 mod handler;
+mod incremental;
 mod timers;
 
 pub use alignment::{AlignmentAction, BarrierAligner, is_unaligned};
@@ -44,6 +45,7 @@ pub use channel_state::{
     CHANNEL_STATE_VERSION, ChannelData, ChannelStateSnapshot, ElementCodec, is_channel_data, stops_overtaking,
 };
 pub use handler::{ChainSnapshot, ChainVisitor, CheckpointHooks, TaskCheckpoints};
+pub use incremental::{IncrementalKeyedRestore, IncrementalKeyedSnapshot, LocalStateDir, LocalStateFile};
 pub use timers::CheckpointedTimers;
 
 use brook_state::{KeyedStateSnapshot, OperatorStateSnapshot, StateError};
@@ -72,12 +74,25 @@ pub enum SnapshotError {
 pub struct StateSnapshotContext {
     checkpoint_id: CheckpointId,
     timestamp: Timestamp,
+    is_savepoint: bool,
     result: OperatorSnapshotResult,
 }
 
 impl StateSnapshotContext {
     pub fn new(checkpoint_id: CheckpointId, timestamp: Timestamp) -> Self {
-        Self { checkpoint_id, timestamp, result: OperatorSnapshotResult::default() }
+        Self { checkpoint_id, timestamp, is_savepoint: false, result: OperatorSnapshotResult::default() }
+    }
+
+    /// Marks the snapshot as a savepoint's ([`CheckpointBarrier::is_savepoint`]).
+    pub fn with_savepoint(mut self, is_savepoint: bool) -> Self {
+        self.is_savepoint = is_savepoint;
+        self
+    }
+
+    /// A savepoint: keyed state must be written in the canonical format (restorable by
+    /// every backend, at any parallelism), never incrementally.
+    pub fn is_savepoint(&self) -> bool {
+        self.is_savepoint
     }
 
     pub fn checkpoint_id(&self) -> CheckpointId {
@@ -92,6 +107,12 @@ impl StateSnapshotContext {
     /// The operator's keyed state (state backend, timers, own tables) by key group.
     pub fn set_keyed_state(&mut self, snapshot: KeyedStateSnapshot) {
         self.result.keyed = Some(snapshot);
+    }
+
+    /// The operator's keyed state as a native incremental snapshot (RocksDB, checkpoints
+    /// only); timers and other state of the operator still go to [`Self::set_keyed_state`].
+    pub fn set_incremental_keyed_state(&mut self, snapshot: IncrementalKeyedSnapshot) {
+        self.result.incremental = Some(snapshot);
     }
 
     /// The operator's operator state (split lists, union lists, broadcast state).
@@ -114,13 +135,16 @@ impl StateSnapshotContext {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OperatorSnapshotResult {
     pub keyed: Option<KeyedStateSnapshot>,
+    /// Keyed state as a native incremental snapshot (next to `keyed`, which then holds
+    /// what the backend does not: timers).
+    pub incremental: Option<IncrementalKeyedSnapshot>,
     pub operator: Option<OperatorStateSnapshot>,
     pub coordinator: Option<Vec<u8>>,
 }
 
 impl OperatorSnapshotResult {
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_none() && self.operator.is_none() && self.coordinator.is_none()
+        self.keyed.is_none() && self.incremental.is_none() && self.operator.is_none() && self.coordinator.is_none()
     }
 }
 
@@ -130,6 +154,9 @@ pub struct OperatorRestoreState {
     /// The keyed snapshots of the old subtasks whose key groups overlap this subtask's;
     /// restore reads only this subtask's key groups from them.
     pub keyed: Vec<KeyedStateSnapshot>,
+    /// The incremental (native RocksDB) snapshots of the old subtasks whose key groups
+    /// overlap this subtask's, downloaded.
+    pub incremental: Vec<IncrementalKeyedRestore>,
     /// This subtask's operator state, already redistributed
     /// (`brook_state::redistribute_operator_state`).
     pub operator: Option<OperatorStateSnapshot>,
@@ -138,7 +165,7 @@ pub struct OperatorRestoreState {
 
 impl OperatorRestoreState {
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_empty() && self.operator.is_none() && self.coordinator.is_none()
+        self.keyed.is_empty() && self.incremental.is_empty() && self.operator.is_none() && self.coordinator.is_none()
     }
 }
 
@@ -161,6 +188,11 @@ impl StateInitializationContext {
 
     pub fn keyed_state(&self) -> &[KeyedStateSnapshot] {
         &self.state.keyed
+    }
+
+    /// Keyed state from incremental checkpoints (only a RocksDB backend restores it).
+    pub fn incremental_keyed_state(&self) -> &[IncrementalKeyedRestore] {
+        &self.state.incremental
     }
 
     pub fn operator_state(&self) -> Option<&OperatorStateSnapshot> {

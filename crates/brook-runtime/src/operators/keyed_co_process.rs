@@ -5,7 +5,7 @@ use crate::functions::{KeyedCoProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::Output;
 use crate::side_output::SideOutputs;
-use brook_types::{Batch, Timestamp, Watermark};
+use brook_types::{Batch, CheckpointId, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// `ConnectedStreams::key_by(..).process(..)`: a [`KeyedCoProcessFunction`] over two
@@ -24,16 +24,22 @@ where
     S2: KeySelector<I2, Key = S1::Key>,
     P: KeyedCoProcessFunction<S1::Key, I1, I2, O>,
 {
-    pub fn new(key1: S1, key2: S2, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
-        let mut state = KeyedTimers::new(runtime, side_outputs);
+    pub fn new(
+        key1: S1,
+        key2: S2,
+        mut function: P,
+        runtime: RuntimeContext,
+        side_outputs: SideOutputs,
+    ) -> brook_types::Result<Self> {
+        let mut state = KeyedTimers::new(runtime, side_outputs)?;
         state.open(|runtime| function.open(runtime));
-        Self { key1, key2, function, state, _types: PhantomData }
+        Ok(Self { key1, key2, function, state, _types: PhantomData })
     }
 
     /// The keyed state and timers of this subtask in the canonical snapshot format
     /// (`brook_state::snapshot`).
     pub fn snapshot_keyed_state(&self) -> brook_state::Result<brook_state::KeyedStateSnapshot> {
-        self.state.snapshot_state()
+        self.state.full_snapshot()
     }
 
     /// Restores this subtask's key groups (state and timers) from the keyed-state
@@ -77,12 +83,16 @@ where
     }
 
     fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
-        ctx.set_keyed_state(self.state.snapshot_state()?);
-        Ok(())
+        self.state.snapshot_state(ctx)
     }
 
     fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
-        self.state.restore_state(ctx.keyed_state())
+        self.state.initialize_state(ctx)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.state.notify_checkpoint_complete(checkpoint);
+        Ok(())
     }
 
     fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {

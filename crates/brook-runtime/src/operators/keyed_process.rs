@@ -4,7 +4,7 @@ use crate::functions::{KeyedProcessFunction, RuntimeContext};
 use crate::key_selector::KeySelector;
 use crate::output::{OneInputOperator, Output};
 use crate::side_output::SideOutputs;
-use brook_types::{Batch, Timestamp, Watermark};
+use brook_types::{Batch, CheckpointId, Timestamp, Watermark};
 use std::marker::PhantomData;
 
 /// `KeyedStream::process`: a [`KeyedProcessFunction`] that sees the current key and
@@ -26,16 +26,21 @@ where
     S: KeySelector<I>,
     P: KeyedProcessFunction<S::Key, I, O>,
 {
-    pub fn new(key_selector: S, mut function: P, runtime: RuntimeContext, side_outputs: SideOutputs) -> Self {
-        let mut state = KeyedTimers::new(runtime, side_outputs);
+    pub fn new(
+        key_selector: S,
+        mut function: P,
+        runtime: RuntimeContext,
+        side_outputs: SideOutputs,
+    ) -> brook_types::Result<Self> {
+        let mut state = KeyedTimers::new(runtime, side_outputs)?;
         state.open(|runtime| function.open(runtime));
-        Self { key_selector, function, state, _types: PhantomData }
+        Ok(Self { key_selector, function, state, _types: PhantomData })
     }
 
     /// The keyed state and timers of this subtask in the canonical snapshot format
     /// (`brook_state::snapshot`).
     pub fn snapshot_keyed_state(&self) -> brook_state::Result<brook_state::KeyedStateSnapshot> {
-        self.state.snapshot_state()
+        self.state.full_snapshot()
     }
 
     /// Restores this subtask's key groups (state and timers) from the keyed-state
@@ -72,12 +77,16 @@ where
     }
 
     fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
-        ctx.set_keyed_state(self.state.snapshot_state()?);
-        Ok(())
+        self.state.snapshot_state(ctx)
     }
 
     fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
-        self.state.restore_state(ctx.keyed_state())
+        self.state.initialize_state(ctx)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId) -> Result<(), SnapshotError> {
+        self.state.notify_checkpoint_complete(checkpoint);
+        Ok(())
     }
 
     fn side_outputs_mut(&mut self) -> Option<&mut SideOutputs> {

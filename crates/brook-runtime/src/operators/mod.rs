@@ -8,6 +8,8 @@ mod filter;
 mod flat_map;
 mod interval_join;
 mod keyed_co_process;
+#[cfg(feature = "rocksdb")]
+mod keyed_incremental;
 mod keyed_process;
 mod keyed_reduce;
 mod keyed_timers;

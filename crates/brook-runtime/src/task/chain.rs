@@ -13,6 +13,7 @@ use crate::output::{AnyOutput, NoOutput, erase_output};
 use crate::partitioner::PartitionerContext;
 use crate::record_type::{AnyGate, AnyGateHandle};
 use crate::side_output::SideOutputs;
+use crate::state_backend::StateBackendSettings;
 use crate::writer::PendingSends;
 use brook_types::{BrookError, NodeId, Result, VertexId};
 use std::collections::HashMap;
@@ -95,8 +96,15 @@ impl DeployedTask {
             self.descriptor.parallelism
         );
         let processing_time = crate::processing_time::ProcessingTimeService::new();
-        let mut builder =
-            ChainBuilder { task: &self, handles, writers: Vec::new(), gates, processing_time: processing_time.clone() };
+        let state_backend = StateBackendSettings::from_config(&self.job.configuration)?;
+        let mut builder = ChainBuilder {
+            task: &self,
+            handles,
+            writers: Vec::new(),
+            gates,
+            processing_time: processing_time.clone(),
+            state_backend,
+        };
         let mut input = builder.build_head()?;
         let writers = builder.writers;
         if let Some(restore) = &self.restore
@@ -168,6 +176,7 @@ pub struct ChainBuilder<'a> {
     writers: Vec<Arc<dyn PendingSends>>,
     gates: Vec<Option<AnyGate>>,
     processing_time: crate::processing_time::ProcessingTimeService,
+    state_backend: StateBackendSettings,
 }
 
 impl ChainBuilder<'_> {
@@ -191,6 +200,7 @@ impl ChainBuilder<'_> {
             processing_time: self.processing_time.clone(),
             auto_watermark_interval: t.graph.config.auto_watermark_interval,
             checkpointing: t.checkpointing.wait_for_final_checkpoint,
+            state_backend: self.state_backend.clone(),
         };
         let operator_id = t
             .job

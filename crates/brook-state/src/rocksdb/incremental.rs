@@ -73,7 +73,8 @@ pub struct IncrementalSnapshot {
     /// The backend's metadata (key groups, states, SST file names): store it with
     /// the handle and pass it back to restore.
     pub meta: Vec<u8>,
-    dir: tempfile::TempDir,
+    /// The local directory holding the files; dropping it removes them.
+    pub dir: tempfile::TempDir,
 }
 
 impl IncrementalSnapshot {
@@ -85,6 +86,12 @@ impl IncrementalSnapshot {
     /// The local directory holding the snapshot's files.
     pub fn local_dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Where file `name` of the snapshot (shared, reused or private) is until the
+    /// snapshot is dropped.
+    pub fn file_path(&self, name: &str) -> PathBuf {
+        self.dir.path().join("db").join(name)
     }
 }
 

@@ -287,6 +287,17 @@ pub const STATE_BACKEND_TYPE: ConfigOption = ConfigOption {
     description: "The state backend to be used to store state. `hashmap` keeps state as objects in memory; \
                   `rocksdb` keeps it in an embedded RocksDB instance on local disk, for state larger than memory.",
 };
+pub const ROCKSDB_LOCAL_DIRECTORY: ConfigOption = ConfigOption {
+    key: "state.backend.rocksdb.localdir",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "",
+    computed_default: None,
+    description: "The local directory (on the TaskManager) where RocksDB puts its files (not set: the system \
+                  temp directory): one directory per \
+                  operator subtask, removed when the task ends. Brook takes one directory (Flink accepts a \
+                  list).",
+};
 pub const STATE_RECOVERY_PATH: ConfigOption = ConfigOption {
     key: "execution.state-recovery.path",
     fallback_keys: &["execution.savepoint.path"],
@@ -560,6 +571,7 @@ pub const ALL: &[&ConfigOption] = &[
     &INCREMENTAL_CHECKPOINTS,
     &DATA_INLINE_THRESHOLD,
     &STATE_BACKEND_TYPE,
+    &ROCKSDB_LOCAL_DIRECTORY,
     &STATE_RECOVERY_PATH,
     &STATE_RECOVERY_IGNORE_UNCLAIMED_STATE,
     &RESTART_STRATEGY,

@@ -18,10 +18,13 @@
 //!   with `bench/flink/gen_text.py` so Apache Flink counts the same file.
 //! - [`rusage`]: CPU time and peak RSS of the process.
 //! - [`report`]: the Markdown table and the JSON document.
+//! - [`checkpoints`]: `brook bench checkpoints`, checkpoint duration and size of
+//!   ~1 GB of keyed state per state backend (full and incremental).
 //!
 //! Figures are measured by the command and written down in `docs/benchmarks.md`;
 //! no test asserts a speed.
 
+pub mod checkpoints;
 pub mod recovery;
 pub mod report;
 pub mod rusage;

@@ -82,6 +82,25 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Write scenario b's text; byte-identical with `bench/flink/gen_text.py OUT M --seed S`.
     GenText(GenTextArgs),
+    /// Checkpoint duration and size of ~1 GB of keyed state: hashmap full, RocksDB full,
+    /// RocksDB incremental (first, and after a fraction of the keys changed).
+    Checkpoints(CheckpointsArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckpointsArgs {
+    /// Keys (one value state each).
+    #[arg(long, default_value_t = 4_000_000)]
+    keys: u64,
+    /// Bytes per value.
+    #[arg(long, default_value_t = 256)]
+    value_bytes: usize,
+    /// Percentage of keys changed before the second incremental checkpoint.
+    #[arg(long, default_value_t = 5.0)]
+    changed_percent: f64,
+    /// Working directory (RocksDB and the checkpoint files); removed afterwards.
+    #[arg(long, default_value = "/tmp/brook-bench-checkpoints")]
+    dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +154,18 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(BenchCommand::GenText(gen_args)) = &args.command {
         let stats = text::generate_file(&gen_args.out, gen_args.mb, gen_args.seed)?;
         println!("{stats}");
+        return Ok(());
+    }
+    if let Some(BenchCommand::Checkpoints(c)) = &args.command {
+        anyhow::ensure!(c.value_bytes >= 8, "--value-bytes must be at least 8");
+        let workload = brook::bench::checkpoints::CheckpointWorkload {
+            keys: c.keys,
+            value_bytes: c.value_bytes,
+            changed_percent: c.changed_percent,
+            dir: c.dir.clone(),
+        };
+        let figures = brook::bench::checkpoints::run(&workload)?;
+        print!("{}", brook::bench::checkpoints::markdown(&workload, &figures));
         return Ok(());
     }
     let parallelisms =

@@ -42,6 +42,7 @@ fn runtime() -> RuntimeContext {
         processing_time: ProcessingTimeService::new(),
         auto_watermark_interval: Duration::from_millis(200),
         checkpointing: false,
+        state_backend: Default::default(),
     }
 }
 

@@ -109,6 +109,7 @@ fn runtime(subtask: usize, parallelism: usize, checkpointing: bool) -> RuntimeCo
         processing_time: ProcessingTimeService::new(),
         auto_watermark_interval: std::time::Duration::from_millis(200),
         checkpointing,
+        state_backend: Default::default(),
     }
 }
 
