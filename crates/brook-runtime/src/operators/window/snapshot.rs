@@ -7,19 +7,19 @@
 //!   (contents, trigger state, and the pane's timers);
 //! - `_window/sessions` (merging assigners): key, `()` → [`MergingImage`]
 //!   (contents by state window, trigger states, window → state window);
-//! - `_window/timers` (merging assigners): key, window → (domain, time).
+//! - `_window/timers` (merging assigners): key, window → (domain, time);
+//! - `_window/global` : key, `()` → the ProcessWindowFunction's `global_state()`
+//!   (name → encoded value); per-window `window_state()` travels in the pane image.
 //!
-//! Not snapshotted, and so refused with an error naming the operator: the
-//! interim `StateStore`s of a ProcessWindowFunction (`window_state()`,
-//! `global_state()`), which hold values of any type. The watermark is not state
-//! (as in Flink, a restored operator starts at `Watermark::MIN`).
+//! The watermark is not state (as in Flink, a restored operator starts at
+//! `Watermark::MIN`).
 
 use super::WindowOperator;
 use super::panes::{Pane, key_panes_mut, pane_index};
 use crate::checkpoint::SnapshotError;
 use crate::key_selector::KeySelector;
 use crate::timer::TimeDomain;
-use crate::window::{InternalWindowFunction, Trigger, WindowAssigner};
+use crate::window::{InternalWindowFunction, StateStore, Trigger, WindowAssigner};
 use brook_state::{KeyedSnapshotReader, KeyedSnapshotWriter, KeyedStateSnapshot, StateKind};
 use brook_types::Timestamp;
 use brook_types::key_group::KeyGroupRange;
@@ -28,6 +28,10 @@ use serde::{Deserialize, Serialize};
 const PANES: &str = "_window/panes";
 const SESSIONS: &str = "_window/sessions";
 const TIMERS: &str = "_window/timers";
+const GLOBAL: &str = "_window/global";
+
+/// A `StateStore` in a snapshot: its values by name, encoded.
+type StoreImage = Vec<(String, Vec<u8>)>;
 
 /// One pane in a snapshot.
 #[derive(Serialize, Deserialize)]
@@ -36,6 +40,8 @@ struct PaneImage<Acc, TS> {
     trigger_state: Option<TS>,
     /// (true = event time, time).
     timers: Vec<(bool, Timestamp)>,
+    /// The ProcessWindowFunction's `window_state()`, if it holds anything.
+    window_state: Option<StoreImage>,
 }
 
 /// One key's sessions in a snapshot.
@@ -64,31 +70,28 @@ where
         KeyGroupRange::for_operator_index(r.max_parallelism, r.parallelism, r.subtask_index)
     }
 
-    fn unsupported(&self, what: &str) -> SnapshotError {
+    fn unencodable(&self, what: &str, e: String) -> SnapshotError {
         SnapshotError::Failed(format!(
-            "window operator '{}' cannot checkpoint {what} yet: ProcessWindowFunction window_state() and \
-             global_state() are not part of checkpoints; keep such state out of the job or run it without \
-             checkpointing",
+            "window operator '{}' cannot checkpoint the ProcessWindowFunction's {what}: {e}",
             self.runtime.operator_name
         ))
     }
 
     /// The operator's windows and timers in the canonical keyed format.
     pub(super) fn snapshot_windows(&self) -> Result<KeyedStateSnapshot, SnapshotError> {
-        if self.global_states.values().any(|s| !s.is_empty()) {
-            return Err(self.unsupported("per-key global state"));
-        }
         let mut writer = KeyedSnapshotWriter::new(self.runtime.max_parallelism, self.key_group_range());
         let panes = writer.begin_state(PANES, StateKind::Internal)?;
         for (key, key_panes) in &self.panes {
             for (window, pane) in key_panes {
-                if pane.window_state.as_ref().is_some_and(|s| !s.is_empty()) {
-                    return Err(self.unsupported("per-window state"));
-                }
+                let window_state = match pane.window_state.as_ref().filter(|s| !s.is_empty()) {
+                    Some(store) => Some(store.encode().map_err(|e| self.unencodable("window_state()", e))?),
+                    None => None,
+                };
                 let image = PaneImage {
                     contents: pane.contents.as_ref(),
                     trigger_state: pane.trigger_state.as_ref(),
                     timers: pane.timers.iter().map(|(d, t)| (d == TimeDomain::EventTime, t)).collect(),
+                    window_state,
                 };
                 writer.entry(panes, key, window, &image)?;
             }
@@ -106,6 +109,13 @@ where
         for domain in [TimeDomain::EventTime, TimeDomain::ProcessingTime] {
             for (key, window, time) in self.timers.timers(domain) {
                 writer.entry(timers, key, window, &(domain == TimeDomain::EventTime, time))?;
+            }
+        }
+        let global = writer.begin_state(GLOBAL, StateKind::Internal)?;
+        for (key, store) in &self.global_states {
+            if !store.is_empty() {
+                let image: StoreImage = store.encode().map_err(|e| self.unencodable("global_state()", e))?;
+                writer.entry(global, key, &(), &image)?;
             }
         }
         Ok(writer.finish())
@@ -127,6 +137,7 @@ where
         for snapshot in snapshots {
             let reader = KeyedSnapshotReader::new(snapshot.as_ref())?;
             let (panes, sessions, timers) = (reader.state(PANES), reader.state(SESSIONS), reader.state(TIMERS));
+            let global = reader.state(GLOBAL);
             for entry in reader.entries(range) {
                 let entry = entry?;
                 if Some(entry.state) == panes {
@@ -139,6 +150,7 @@ where
                     let pane: &mut Pane<F::Acc, Tr::State> = &mut key_panes[at].1;
                     pane.contents = image.contents;
                     pane.trigger_state = image.trigger_state;
+                    pane.window_state = image.window_state.map(|v| Box::new(StateStore::from_encoded(v)));
                     for (event_time, time) in image.timers {
                         self.pane_timers.register(&mut pane.timers, &key, &window, domain_of(event_time), time);
                     }
@@ -162,6 +174,10 @@ where
                     } else {
                         self.timers.register_processing_time_timer(&key, &window, time);
                     }
+                } else if Some(entry.state) == global {
+                    let key: S::Key = entry.decode_key().map_err(|e| undecodable("global state", e))?;
+                    let image: StoreImage = entry.decode_value().map_err(|e| undecodable("global state", e))?;
+                    self.global_states.insert(key, StateStore::from_encoded(image));
                 }
             }
         }

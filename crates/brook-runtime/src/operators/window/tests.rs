@@ -869,13 +869,29 @@ fn sessions_and_count_triggers_restore_with_their_merges_and_timers() {
     }
 }
 
+/// A ProcessWindowFunction's per-window and per-key state survive a snapshot and
+/// restore at parallelism 1 and 2: with allowed lateness, late firings after the
+/// restore count on from the firings before it.
 #[test]
-fn per_window_state_is_refused_by_name_rather_than_lost() {
-    let mut h = harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, sum_function(), 0, false);
-    h.element("a", 1, 1);
-    h.op.global_states.entry("a".to_string()).or_default().insert("n", 1u64);
-    let err = h.op.snapshot_windows().unwrap_err().to_string();
-    assert!(err.contains("window operator 'Window'") && err.contains("global_state()"), "{err}");
+fn process_window_function_state_is_checkpointed() {
+    let make = || {
+        let function = ReducingWindowFunction::new(
+            sum as fn(In, In) -> In,
+            CountFirings { cleared: Arc::new(Mutex::new(Vec::new())) },
+        );
+        harness(TumblingEventTimeWindows::of(ms(10)), EventTimeTrigger, function, 20, false)
+    };
+    // Before the cut (watermark 15): [0,10) of a and b fire once; after it, late
+    // records fire them again, and [10,20) of a fires for the first time.
+    let before = [("a", 1, 1), ("a", 2, 3), ("b", 5, 4), ("a", 3, 12), ("c", 1, 30)];
+    let after = [("a", 4, 2), ("b", 6, 8), ("a", 5, 14), ("a", 6, 5)];
+    let expected = run_uninterrupted(make, &before, &after, 15);
+    let firings: Vec<_> =
+        expected.iter().map(|((k, start, w, g, sum), _)| (k.as_str(), *start, *w, *g, *sum)).collect();
+    assert!(firings.contains(&("a", 0, 3, 3, 1 + 2 + 4 + 6)), "{firings:?}");
+    for p in [1, 2] {
+        assert_eq!(run_with_restore(make, &before, &after, 15, p), expected, "parallelism {p}");
+    }
 }
 
 proptest::proptest! {
