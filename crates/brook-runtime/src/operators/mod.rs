@@ -7,6 +7,7 @@ mod co_process;
 mod filter;
 mod flat_map;
 mod interval_join;
+mod keyed_broadcast_process;
 mod keyed_co_process;
 #[cfg(feature = "rocksdb")]
 mod keyed_incremental;
@@ -22,6 +23,10 @@ pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
 pub use flat_map::FlatMapOperator;
 pub use interval_join::{IntervalJoinOperator, JoinBounds, JoinContext, ProcessJoinFunction};
+pub use keyed_broadcast_process::{
+    BroadcastContext, KeyedBroadcastProcessFunction, KeyedBroadcastProcessOperator, ReadOnlyBroadcastState,
+    ReadOnlyContext,
+};
 pub use keyed_co_process::KeyedCoProcessOperator;
 pub use keyed_process::KeyedProcessOperator;
 pub use keyed_reduce::KeyedReduceOperator;
