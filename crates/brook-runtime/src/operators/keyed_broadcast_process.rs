@@ -247,3 +247,115 @@ where
         Some(&mut self.state.side_outputs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::OperatorRestoreState;
+    use crate::functions::RuntimeMode;
+    use crate::key_selector::OwnedKey;
+    use crate::metrics::MetricRegistry;
+    use crate::output::NoOutput;
+    use crate::processing_time::ProcessingTimeService;
+    use brook_types::{JobId, StreamRecord};
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
+    fn descriptor() -> MapStateDescriptor<String, i64> {
+        MapStateDescriptor::new("rules")
+    }
+
+    /// Rules are (name, value); each keyed element records (subtask, element, the
+    /// rules it sees).
+    #[derive(Clone, Default)]
+    struct SeeRules {
+        seen: Arc<Mutex<Vec<(usize, i64, Vec<(String, i64)>)>>>,
+    }
+
+    impl KeyedBroadcastProcessFunction<i64, i64, (String, i64), ()> for SeeRules {
+        fn process_element(&mut self, v: i64, ctx: &mut ReadOnlyContext<'_, '_, i64>, _out: &mut Collector<()>) {
+            let subtask = ctx.runtime_context().index_of_this_subtask();
+            let rules = ctx.broadcast_state(&descriptor()).unwrap();
+            let mut rules: Vec<(String, i64)> = rules.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            rules.sort();
+            self.seen.lock().push((subtask, v, rules));
+        }
+
+        fn process_broadcast_element(
+            &mut self,
+            (name, value): (String, i64),
+            ctx: &mut BroadcastContext<'_>,
+            _out: &mut Collector<()>,
+        ) {
+            let mut rules = ctx.broadcast_state(&descriptor()).unwrap();
+            if value < 0 {
+                rules.remove(&name);
+            } else {
+                rules.put(name, value);
+            }
+        }
+    }
+
+    type Op = KeyedBroadcastProcessOperator<i64, (String, i64), (), OwnedKey<fn(&i64) -> i64, i64>, SeeRules>;
+
+    fn operator(function: &SeeRules, subtask: usize, parallelism: usize) -> Op {
+        let runtime = RuntimeContext {
+            job_id: JobId(0),
+            task_name: "broadcast".into(),
+            operator_name: "KeyedBroadcastProcess".into(),
+            subtask_index: subtask,
+            parallelism,
+            max_parallelism: 128,
+            attempt_number: 0,
+            runtime_mode: RuntimeMode::Streaming,
+            metrics: MetricRegistry::default(),
+            processing_time: ProcessingTimeService::new(),
+            auto_watermark_interval: std::time::Duration::from_millis(200),
+            checkpointing: true,
+            state_backend: Default::default(),
+        };
+        let key: fn(&i64) -> i64 = |v| *v;
+        KeyedBroadcastProcessOperator::new(OwnedKey::new(key), function.clone(), runtime, SideOutputs::default())
+            .unwrap()
+    }
+
+    fn rule(name: &str, value: i64) -> StreamRecord<(String, i64)> {
+        StreamRecord::new((name.to_string(), value))
+    }
+
+    #[test]
+    fn broadcast_state_is_written_by_the_broadcast_side_and_restored_at_a_new_parallelism() {
+        let function = SeeRules::default();
+        let mut old: Vec<Op> = (0..2).map(|i| operator(&function, i, 2)).collect();
+        for op in &mut old {
+            op.process_batch2(
+                [rule("a", 1), rule("b", 2), rule("c", 3), rule("b", -1)].into_iter().collect(),
+                &mut NoOutput,
+            );
+        }
+        old[0].process_batch1([StreamRecord::new(7)].into_iter().collect(), &mut NoOutput);
+        let expected = vec![("a".to_string(), 1), ("c".to_string(), 3)];
+        assert_eq!(function.seen.lock().drain(..).collect::<Vec<_>>(), [(0, 7, expected.clone())]);
+
+        let snapshots: Vec<_> = old
+            .iter_mut()
+            .map(|op| {
+                let mut ctx = StateSnapshotContext::new(CheckpointId(1), 0);
+                op.snapshot_state(&mut ctx).unwrap();
+                ctx.into_result().operator.expect("the broadcast state is operator state")
+            })
+            .collect();
+        let restored = brook_state::redistribute_operator_state(&snapshots, 3).unwrap();
+        for (i, state) in restored.into_iter().enumerate() {
+            let mut op = operator(&function, i, 3);
+            let ctx = StateInitializationContext::new(
+                CheckpointId(1),
+                OperatorRestoreState { operator: Some(state), ..OperatorRestoreState::default() },
+            );
+            op.initialize_state(&ctx).unwrap();
+            op.process_batch1([StreamRecord::new(i as i64)].into_iter().collect(), &mut NoOutput);
+        }
+        let seen = function.seen.lock().clone();
+        assert_eq!(seen, (0..3).map(|i| (i, i as i64, expected.clone())).collect::<Vec<_>>());
+    }
+}
