@@ -300,6 +300,16 @@ impl<T: Data> DataStream<T> {
         crate::BroadcastStream::new(self, descriptor)
     }
 
+    /// Connects a [`BroadcastStream`](crate::BroadcastStream) to this (non-keyed)
+    /// stream, to run a `BroadcastProcessFunction` (Flink's
+    /// `dataStream.connect(broadcastStream)`).
+    pub fn connect_broadcast<B: Data, UK, UV>(
+        self,
+        broadcast: crate::BroadcastStream<B, UK, UV>,
+    ) -> crate::NonKeyedBroadcastConnectedStream<T, B> {
+        crate::NonKeyedBroadcastConnectedStream::new(self, broadcast.stream)
+    }
+
     /// Everything to downstream subtask 0.
     pub fn global(self) -> Self {
         self.with_partitioner(PartitionerSpec::explicit(ShipStrategy::Global))

@@ -38,9 +38,10 @@ mod sink;
 mod windowed_stream;
 
 pub use all_windowed_stream::AllWindowedStream;
-pub use broadcast_stream::{BroadcastConnectedStream, BroadcastStream};
+pub use broadcast_stream::{BroadcastConnectedStream, BroadcastStream, NonKeyedBroadcastConnectedStream};
 pub use brook_runtime::operators::{
-    BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastState, ReadOnlyContext,
+    BroadcastContext, BroadcastProcessFunction, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext,
+    ReadOnlyBroadcastState, ReadOnlyContext,
 };
 pub use brook_runtime::operators::{JoinContext, ProcessJoinFunction};
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};

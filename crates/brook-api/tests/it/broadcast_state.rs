@@ -10,8 +10,9 @@
 
 use crate::support::{JOB_DEADLINE, ThrottledSequence, collect, env_with_slots, eventually, sorted};
 use brook_api::{
-    BroadcastContext, Collector, Configuration, Context, KeyedBroadcastProcessFunction, ListState, ListStateDescriptor,
-    MapStateDescriptor, ReadOnlyContext, RuntimeContext, StreamExecutionEnvironment, Watermark,
+    BroadcastContext, BroadcastProcessFunction, Collector, Configuration, Context, KeyedBroadcastProcessFunction,
+    ListState, ListStateDescriptor, MapStateDescriptor, ReadOnlyBroadcastContext, ReadOnlyContext, RuntimeContext,
+    StreamExecutionEnvironment, Watermark,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -171,4 +172,55 @@ fn broadcast_state_survives_a_failure_through_the_checkpoint() {
     let expected: Vec<String> =
         sorted(RULES.iter().map(|&(c, t)| alert(c, t, (1..=n).filter(|v| v % 3 == c))).collect());
     assert_eq!(sorted(handle.take()), expected);
+}
+
+/// Non-keyed: each broadcast rule (name, value; a negative value removes the name)
+/// updates every subtask's state, which then emits its whole state; elements pass
+/// through as "data v" after reading the state (read-only).
+#[derive(Clone)]
+struct RuleLog;
+
+fn named_rules() -> MapStateDescriptor<String, i64> {
+    MapStateDescriptor::new("named rules")
+}
+
+impl BroadcastProcessFunction<i64, (String, i64), String> for RuleLog {
+    fn process_element(&mut self, v: i64, ctx: &mut ReadOnlyBroadcastContext<'_>, out: &mut Collector<String>) {
+        let rules = ctx.broadcast_state(&named_rules()).expect("the rules state");
+        assert!(rules.iter().all(|(_, value)| *value >= 0), "removed rules are gone");
+        out.collect(format!("data {v}"));
+    }
+
+    fn process_broadcast_element(
+        &mut self,
+        (name, value): (String, i64),
+        ctx: &mut BroadcastContext<'_>,
+        out: &mut Collector<String>,
+    ) {
+        let subtask = ctx.runtime_context().index_of_this_subtask();
+        let mut rules = ctx.broadcast_state(&named_rules()).expect("the rules state");
+        if value < 0 {
+            rules.remove(&name);
+        } else {
+            rules.put(name, value);
+        }
+        let mut all: Vec<String> = rules.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        all.sort();
+        out.collect(format!("subtask {subtask}: {}", all.join(" ")));
+    }
+}
+
+#[test]
+fn a_non_keyed_stream_connected_to_broadcast_rules_sees_them_in_every_subtask() {
+    let env = env_with_slots(3, 3);
+    let rules = vec![("a".to_string(), 1), ("b".to_string(), 2), ("a".to_string(), -1)];
+    let rules = env.from_collection(rules).set_parallelism(1).broadcast_with(named_rules());
+    let out = env.from_collection(vec![1_i64, 2, 3, 4]).connect_broadcast(rules).process(RuleLog);
+    let mut expected: Vec<String> = (1..=4).map(|v| format!("data {v}")).collect();
+    for subtask in 0..3 {
+        for state in ["a=1", "a=1 b=2", "b=2"] {
+            expected.push(format!("subtask {subtask}: {state}"));
+        }
+    }
+    assert_eq!(sorted(collect(&env, out)), sorted(expected));
 }

@@ -51,7 +51,7 @@ pub trait KeyedBroadcastProcessFunction<K, I, B, O>: Clone + Send + Sync + 'stat
 
 /// The broadcast state as the keyed side sees it: reads only.
 pub struct ReadOnlyBroadcastState<'a, UK, UV> {
-    state: BroadcastState<'a, UK, UV>,
+    pub(super) state: BroadcastState<'a, UK, UV>,
 }
 
 impl<UK: Hash + Eq, UV> ReadOnlyBroadcastState<'_, UK, UV> {
@@ -113,8 +113,8 @@ impl<K> DerefMut for ReadOnlyContext<'_, '_, K> {
 /// The context of `process_broadcast_element`: the element's [`Context`] (it derefs
 /// to one) and the broadcast state, read-write.
 pub struct BroadcastContext<'a> {
-    inner: Context<'a>,
-    broadcast: &'a mut OperatorStateBackend,
+    pub(super) inner: Context<'a>,
+    pub(super) broadcast: &'a mut OperatorStateBackend,
 }
 
 impl BroadcastContext<'_> {

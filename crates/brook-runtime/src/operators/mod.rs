@@ -3,6 +3,7 @@
 //! Each operator processes whole batches; the user's closure is a type parameter,
 //! so the per-record loop is monomorphized.
 
+mod broadcast_process;
 mod co_process;
 mod filter;
 mod flat_map;
@@ -19,6 +20,7 @@ mod process;
 mod timestamps_and_watermarks;
 mod window;
 
+pub use broadcast_process::{BroadcastProcessFunction, BroadcastProcessOperator, ReadOnlyBroadcastContext};
 pub use co_process::{CoProcessOperator, TwoInputOperator};
 pub use filter::FilterOperator;
 pub use flat_map::FlatMapOperator;
