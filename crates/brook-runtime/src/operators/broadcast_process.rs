@@ -159,3 +159,91 @@ where
         Some(&mut self.side_outputs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::OperatorRestoreState;
+    use crate::functions::RuntimeMode;
+    use crate::metrics::MetricRegistry;
+    use crate::output::NoOutput;
+    use crate::processing_time::ProcessingTimeService;
+    use brook_types::{CheckpointId, JobId, StreamRecord};
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
+    fn descriptor() -> MapStateDescriptor<String, i64> {
+        MapStateDescriptor::new("rules")
+    }
+
+    /// Each element records (subtask, element, the sum of the rule values it sees).
+    #[derive(Clone, Default)]
+    struct SumRules {
+        seen: Arc<Mutex<Vec<(usize, i64, i64)>>>,
+    }
+
+    impl BroadcastProcessFunction<i64, (String, i64), ()> for SumRules {
+        fn process_element(&mut self, v: i64, ctx: &mut ReadOnlyBroadcastContext<'_>, _out: &mut Collector<()>) {
+            let subtask = ctx.runtime_context().index_of_this_subtask();
+            let sum = ctx.broadcast_state(&descriptor()).unwrap().iter().map(|(_, v)| *v).sum();
+            self.seen.lock().push((subtask, v, sum));
+        }
+
+        fn process_broadcast_element(
+            &mut self,
+            (name, value): (String, i64),
+            ctx: &mut BroadcastContext<'_>,
+            _out: &mut Collector<()>,
+        ) {
+            ctx.broadcast_state(&descriptor()).unwrap().put(name, value);
+        }
+    }
+
+    fn operator(
+        function: &SumRules,
+        subtask: usize,
+        parallelism: usize,
+    ) -> BroadcastProcessOperator<i64, (String, i64), (), SumRules> {
+        let runtime = RuntimeContext {
+            job_id: JobId(0),
+            task_name: "broadcast".into(),
+            operator_name: "BroadcastProcess".into(),
+            subtask_index: subtask,
+            parallelism,
+            max_parallelism: 128,
+            attempt_number: 0,
+            runtime_mode: RuntimeMode::Streaming,
+            metrics: MetricRegistry::default(),
+            processing_time: ProcessingTimeService::new(),
+            auto_watermark_interval: std::time::Duration::from_millis(200),
+            checkpointing: true,
+            state_backend: Default::default(),
+        };
+        BroadcastProcessOperator::new(function.clone(), runtime, SideOutputs::default())
+    }
+
+    #[test]
+    fn broadcast_state_is_restored_at_a_new_parallelism() {
+        let function = SumRules::default();
+        let snapshots: Vec<_> = (0..2)
+            .map(|i| {
+                let mut op = operator(&function, i, 2);
+                let rules = [("a", 1), ("b", 20), ("a", 300)].map(|(n, v)| StreamRecord::new((n.to_string(), v)));
+                op.process_batch2(rules.into_iter().collect(), &mut NoOutput);
+                let mut ctx = StateSnapshotContext::new(CheckpointId(1), 0);
+                op.snapshot_state(&mut ctx).unwrap();
+                ctx.into_result().operator.expect("the broadcast state is operator state")
+            })
+            .collect();
+        for (i, state) in brook_state::redistribute_operator_state(&snapshots, 3).unwrap().into_iter().enumerate() {
+            let mut op = operator(&function, i, 3);
+            let ctx = StateInitializationContext::new(
+                CheckpointId(1),
+                OperatorRestoreState { operator: Some(state), ..OperatorRestoreState::default() },
+            );
+            op.initialize_state(&ctx).unwrap();
+            op.process_batch1([StreamRecord::new(i as i64)].into_iter().collect(), &mut NoOutput);
+        }
+        assert_eq!(*function.seen.lock(), [(0, 0, 320), (1, 1, 320), (2, 2, 320)]);
+    }
+}
