@@ -224,3 +224,80 @@ fn a_non_keyed_stream_connected_to_broadcast_rules_sees_them_in_every_subtask() 
     }
     assert_eq!(sorted(collect(&env, out)), sorted(expected));
 }
+
+/// Rules from a throttled sequence that keeps running (savepoints need every task
+/// running): elements 1..=3 become the three rules (unless `send_rules` is false),
+/// `rules_sent` is set after the third; and a throttled 1..=n → the alerts.
+fn rescalable_alerts(
+    env: &StreamExecutionEnvironment,
+    n: i64,
+    send_rules: bool,
+    rules_sent: &Arc<AtomicBool>,
+) -> brook_api::CollectHandle<String> {
+    let sent = rules_sent.clone();
+    let rules = env
+        .from_source(ThrottledSequence { to: n, per_ms: 20 }, "Rules")
+        .uid("rules source")
+        .set_parallelism(1)
+        .process(move |v: i64, _ctx: &mut Context<'_>, out: &mut Collector<(i64, i64)>| {
+            if send_rules && (1..=3).contains(&v) {
+                out.collect(RULES[v as usize - 1]);
+            }
+            if v == 3 {
+                sent.store(true, Ordering::SeqCst);
+            }
+        })
+        .uid("rules")
+        .broadcast_with(rules_descriptor());
+    env.from_source(ThrottledSequence { to: n, per_ms: 20 }, "Data")
+        .uid("data")
+        .set_parallelism(1)
+        .key_by(|v: &i64| v % 3)
+        .connect(rules)
+        .process(Alerts::new(false))
+        .uid("alerts")
+        .collect()
+}
+
+#[test]
+fn broadcast_state_restores_from_a_savepoint_at_another_parallelism() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 40_000;
+    let config = |extra: Option<String>| {
+        let mut config = Configuration::new();
+        let mut pairs = vec![
+            "taskmanager.numberOfTaskSlots=4".to_string(),
+            format!("execution.checkpointing.dir=file://{}/chk", dir.path().display()),
+            format!("execution.checkpointing.savepoint-dir=file://{}/savepoints", dir.path().display()),
+        ];
+        pairs.extend(extra);
+        for pair in pairs {
+            config.set_dynamic(&pair).expect("a valid option");
+        }
+        config
+    };
+    let env = StreamExecutionEnvironment::with_configuration(config(None));
+    env.set_parallelism(2);
+    let rules_sent = Arc::new(AtomicBool::new(false));
+    let _ = rescalable_alerts(&env, n, true, &rules_sent);
+    let client = env.execute_async("alerts").unwrap();
+    assert!(
+        eventually(&client, Duration::from_secs(30), |s| {
+            rules_sent.load(Ordering::SeqCst)
+                && s.vertices.iter().all(|v| v.subtask_states.iter().all(|t| t.name() == "RUNNING"))
+        }),
+        "the job runs and sent its rules: {:?}",
+        client.snapshot()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let savepoint = runtime.block_on(client.trigger_savepoint(None, true)).expect("the savepoint completes");
+    let env = StreamExecutionEnvironment::with_configuration(config(Some(format!(
+        "execution.state-recovery.path={savepoint}"
+    ))));
+    env.set_parallelism(3);
+    let out = rescalable_alerts(&env, n, false, &Arc::new(AtomicBool::new(false)));
+    crate::support::run(&env, "alerts, restored").expect("the restored job finishes");
+    let expected: Vec<String> =
+        sorted(RULES.iter().map(|&(c, t)| alert(c, t, (1..=n).filter(|v| v % 3 == c))).collect());
+    assert_eq!(sorted(out.take()), expected);
+}
