@@ -290,6 +290,26 @@ impl<T: Data> DataStream<T> {
         self.with_partitioner(PartitionerSpec::explicit(ShipStrategy::Broadcast))
     }
 
+    /// Every element to every downstream subtask, to fill the broadcast state
+    /// `descriptor` names: connect a keyed stream to the result
+    /// (`keyed.connect(rules)`) and run a `KeyedBroadcastProcessFunction`.
+    pub fn broadcast_with<UK: Data + Hash + Eq, UV: Data>(
+        self,
+        descriptor: brook_runtime::state::MapStateDescriptor<UK, UV>,
+    ) -> crate::BroadcastStream<T, UK, UV> {
+        crate::BroadcastStream::new(self, descriptor)
+    }
+
+    /// Connects a [`BroadcastStream`](crate::BroadcastStream) to this (non-keyed)
+    /// stream, to run a `BroadcastProcessFunction` (Flink's
+    /// `dataStream.connect(broadcastStream)`).
+    pub fn connect_broadcast<B: Data, UK, UV>(
+        self,
+        broadcast: crate::BroadcastStream<B, UK, UV>,
+    ) -> crate::NonKeyedBroadcastConnectedStream<T, B> {
+        crate::NonKeyedBroadcastConnectedStream::new(self, broadcast.stream)
+    }
+
     /// Everything to downstream subtask 0.
     pub fn global(self) -> Self {
         self.with_partitioner(PartitionerSpec::explicit(ShipStrategy::Global))

@@ -25,6 +25,16 @@ where
         Self { stream, key_selector }
     }
 
+    /// Connects a [`BroadcastStream`](crate::BroadcastStream): every subtask of the
+    /// result gets every broadcast element; run it with
+    /// [`BroadcastConnectedStream::process`](crate::BroadcastConnectedStream::process).
+    pub fn connect<B: Data, UK, UV>(
+        self,
+        broadcast: crate::BroadcastStream<B, UK, UV>,
+    ) -> crate::BroadcastConnectedStream<T, B, S> {
+        crate::BroadcastConnectedStream::new(self.stream, self.key_selector, broadcast.stream)
+    }
+
     /// Rolling reduce: per key, `f(accumulated, new)`. STREAMING emits every new
     /// accumulated value; BATCH emits each key's final value once.
     pub fn reduce<RF>(self, f: RF) -> DataStream<T>

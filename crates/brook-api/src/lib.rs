@@ -26,6 +26,7 @@
 //! ```
 
 mod all_windowed_stream;
+mod broadcast_stream;
 mod builder;
 mod connected_streams;
 mod data_stream;
@@ -37,6 +38,11 @@ mod sink;
 mod windowed_stream;
 
 pub use all_windowed_stream::AllWindowedStream;
+pub use broadcast_stream::{BroadcastConnectedStream, BroadcastStream, NonKeyedBroadcastConnectedStream};
+pub use brook_runtime::operators::{
+    BroadcastContext, BroadcastProcessFunction, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext,
+    ReadOnlyBroadcastState, ReadOnlyContext,
+};
 pub use brook_runtime::operators::{JoinContext, ProcessJoinFunction};
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::DataStream;

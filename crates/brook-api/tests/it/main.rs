@@ -35,6 +35,7 @@
 
 mod accumulators;
 mod backpressure;
+mod broadcast_state;
 mod checkpoint_failures;
 mod checkpoints;
 mod connect;
