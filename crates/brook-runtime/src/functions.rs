@@ -234,6 +234,28 @@ pub trait ProcessFunction<I, O>: Clone + Send + Sync + 'static {
 
     /// Called at end of input, after the last record.
     fn finish(&mut self, _out: &mut Collector<O>) {}
+
+    /// Checkpoint hook, Flink's `CheckpointedFunction::snapshotState`: put the
+    /// function's operator state into `state` — list state
+    /// (`get_list_state`, split evenly over the subtasks on restore) or union list
+    /// state (`get_union_list_state`, every subtask gets all of it). Fields of the
+    /// function are not checkpointed otherwise.
+    fn snapshot_state(
+        &mut self,
+        _state: &mut brook_state::OperatorStateBackend,
+    ) -> Result<(), brook_state::StateError> {
+        Ok(())
+    }
+
+    /// Restore hook, `CheckpointedFunction::initializeState`: called after `open`
+    /// when the subtask restores from a checkpoint or savepoint, with this subtask's
+    /// share of the operator state the hook above wrote.
+    fn initialize_state(
+        &mut self,
+        _state: &mut brook_state::OperatorStateBackend,
+    ) -> Result<(), brook_state::StateError> {
+        Ok(())
+    }
 }
 
 impl<I, O, F> ProcessFunction<I, O> for F

@@ -11,6 +11,7 @@
 //! - `transformations`: map, filter, flat_map, process (context, timestamps, side
 //!   outputs, finish), union.
 //! - `keyed`: key_by with reduce, sum, min, max, min_by, max_by and process.
+//! - `operator_state`: a ProcessFunction's list state across a failure.
 //! - `keyed_state`: value, list, map, reducing and aggregating state, TTL.
 //! - `runtime_mode`: STREAMING, BATCH and AUTOMATIC keyed aggregations.
 //! - `connect`: co_map, co_flat_map, CoProcessFunction, keyed connected streams.
@@ -45,6 +46,7 @@ mod job_client;
 mod joins;
 mod keyed;
 mod keyed_state;
+mod operator_state;
 mod partitioners;
 mod plan;
 mod runtime_mode;

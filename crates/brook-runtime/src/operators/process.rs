@@ -1,6 +1,8 @@
+use crate::checkpoint::{SnapshotError, StateInitializationContext, StateSnapshotContext};
 use crate::functions::{Collector, Context, ProcessFunction, RuntimeContext};
 use crate::output::{OneInputOperator, Output};
 use crate::side_output::SideOutputs;
+use brook_state::OperatorStateBackend;
 use brook_types::{Batch, Timestamp, Watermark};
 use std::marker::PhantomData;
 
@@ -64,11 +66,21 @@ where
         self.side_outputs.end_input();
     }
 
-    /// Stateless: the function's fields are not checkpointed (as in Flink).
-    fn snapshot_state(
-        &mut self,
-        _ctx: &mut crate::checkpoint::StateSnapshotContext,
-    ) -> Result<(), crate::checkpoint::SnapshotError> {
+    /// The function's operator state ([`ProcessFunction::snapshot_state`]); its
+    /// fields are not checkpointed (as in Flink).
+    fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
+        let mut backend = OperatorStateBackend::new(&self.runtime.operator_name);
+        self.function.snapshot_state(&mut backend)?;
+        ctx.set_operator_state(backend.snapshot()?);
+        Ok(())
+    }
+
+    fn initialize_state(&mut self, ctx: &StateInitializationContext) -> Result<(), SnapshotError> {
+        let mut backend = OperatorStateBackend::new(&self.runtime.operator_name);
+        if let Some(state) = ctx.operator_state() {
+            backend.restore(&state.bytes)?;
+        }
+        self.function.initialize_state(&mut backend)?;
         Ok(())
     }
 
