@@ -71,7 +71,11 @@ where
     fn snapshot_state(&mut self, ctx: &mut StateSnapshotContext) -> Result<(), SnapshotError> {
         let mut backend = OperatorStateBackend::new(&self.runtime.operator_name);
         self.function.snapshot_state(&mut backend)?;
-        ctx.set_operator_state(backend.snapshot()?);
+        // A function without operator state leaves none (its operator stays stateless
+        // in `_metadata`, so restores may map it to any operator).
+        if !backend.is_empty() {
+            ctx.set_operator_state(backend.snapshot()?);
+        }
         Ok(())
     }
 

@@ -240,6 +240,11 @@ impl OperatorStateBackend {
         Ok(value.downcast_mut::<S>().expect("type checked above"))
     }
 
+    /// Whether no state was registered or restored (nothing to snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty() && self.restored.is_empty()
+    }
+
     /// Every state, registered or restored and not yet registered.
     pub fn snapshot(&self) -> Result<OperatorStateSnapshot> {
         let mut out = SnapshotEncoder::new(self.states.len() + self.restored.len());
