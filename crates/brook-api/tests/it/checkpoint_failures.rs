@@ -4,54 +4,14 @@
 //! last good checkpoint intact and restorable, and the job keeps running while the
 //! failures stay within `execution.checkpointing.tolerable-failed-checkpoints`.
 
-use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, run, sorted};
-use brook_api::state::ValueStateDescriptor;
-use brook_api::{
-    Collector, Configuration, JobClient, JobExecutionResult, KeyedContext, KeyedProcessFunction, RuntimeContext,
-    SinkFunction, StreamExecutionEnvironment, ValueState,
-};
+use crate::support::{SumAtEnd, ThrottledSequence, eventually, expected_sums, run, sorted, wait};
+use brook_api::{Configuration, JobClient, JobExecutionResult, SinkFunction, StreamExecutionEnvironment};
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
-use brook_types::{Batch, Watermark};
-use std::collections::BTreeMap;
+use brook_types::Batch;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const KEYS: i64 = 100;
-
-/// Per key: the sum and count of its values, emitted when the input ends.
-#[derive(Clone, Default)]
-struct SumAtEnd {
-    sum: ValueState<(i64, u64)>,
-}
-
-impl KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
-    fn open(&mut self, ctx: &RuntimeContext) {
-        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
-    }
-
-    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, u64)>) {
-        let mut state = ctx.state(&self.sum);
-        let (sum, count) = state.value().copied().unwrap_or((0, 0));
-        state.update((sum + v, count + 1));
-        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
-    }
-
-    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
-        let key = *ctx.current_key();
-        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
-        out.collect((key, sum, count));
-    }
-}
-
-fn expected_sums(n: i64, keys: i64) -> Vec<(i64, i64, u64)> {
-    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
-    for v in 1..=n {
-        let e = sums.entry(v % keys).or_default();
-        e.0 += v;
-        e.1 += 1;
-    }
-    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
-}
 
 /// Checkpoints into `dir` every 40 ms, kept on cancellation, state always in files
 /// (never inlined into `_metadata`), restarts at most 3 times.
@@ -80,19 +40,6 @@ fn sum_job(env: &StreamExecutionEnvironment, n: i64, keys: i64) -> brook_api::Co
         .process(SumAtEnd::default())
         .uid("sums")
         .collect()
-}
-
-fn wait(client: &JobClient) -> brook_api::Result<JobExecutionResult> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = client.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(waiter.wait_for_result());
-    });
-    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
-        let snapshot = client.snapshot();
-        client.cancel();
-        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
-    })
 }
 
 /// Runs the sum job until two checkpoints completed, cancels it, and returns the

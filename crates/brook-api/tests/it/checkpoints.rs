@@ -3,12 +3,11 @@
 //! without failure; restart strategies give up with the root cause; the final
 //! checkpoint; what is left on disk.
 
-use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, run, sorted};
+use crate::support::{SumAtEnd, ThrottledSequence, eventually, expected_sums, run, sorted, wait};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
-    Collector, Configuration, Context, JobClient, JobExecutionResult, JobStatus, JoinContext, KeyedCoProcessFunction,
-    KeyedContext, KeyedProcessFunction, RuntimeContext, SinkFunction, StreamExecutionEnvironment, ValueState,
-    WatermarkStrategy,
+    Collector, Configuration, Context, JobStatus, JoinContext, KeyedCoProcessFunction, KeyedContext, RuntimeContext,
+    SinkFunction, StreamExecutionEnvironment, ValueState, WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
 use brook_types::{Batch, BrookError, CheckpointId, Watermark};
@@ -20,21 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 const KEYS: i64 = 10;
-
-/// Waits for the job's result, failing the test (instead of hanging) after
-/// [`JOB_DEADLINE`].
-fn wait(client: &JobClient) -> brook_api::Result<JobExecutionResult> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = client.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(waiter.wait_for_result());
-    });
-    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
-        let snapshot = client.snapshot();
-        client.cancel();
-        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
-    })
-}
 
 /// A configuration that checkpoints into `dir` every `interval_ms` and restarts with
 /// `restart` (e.g. `fixed-delay`).
@@ -51,43 +35,6 @@ fn checkpointing(dir: &std::path::Path, interval_ms: u64, extra: &[&str]) -> Con
         set(pair);
     }
     config
-}
-
-/// Per key: the sum and the number of its values, emitted once, when the input
-/// ends (an event-time timer at the end of time): state and timers both have to
-/// survive a restore for the output to be right.
-#[derive(Clone, Default)]
-struct SumAtEnd {
-    sum: ValueState<(i64, u64)>,
-}
-
-impl KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
-    fn open(&mut self, ctx: &RuntimeContext) {
-        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
-    }
-
-    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, u64)>) {
-        let mut state = ctx.state(&self.sum);
-        let (sum, count) = state.value().copied().unwrap_or((0, 0));
-        state.update((sum + v, count + 1));
-        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
-    }
-
-    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
-        let key = *ctx.current_key();
-        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
-        out.collect((key, sum, count));
-    }
-}
-
-fn expected_sums(n: i64) -> Vec<(i64, i64, u64)> {
-    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
-    for v in 1..=n {
-        let e = sums.entry(v % KEYS).or_default();
-        e.0 += v;
-        e.1 += 1;
-    }
-    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
 }
 
 /// Shared between the test and the job's functions.
@@ -137,7 +84,7 @@ fn a_keyed_job_resumes_from_its_checkpoint_with_the_results_of_a_run_without_fai
     probe.armed.store(true, Ordering::SeqCst);
     wait(&client).expect("the job recovers and finishes");
     assert!(probe.panicked.load(Ordering::SeqCst), "the failure was injected");
-    assert_eq!(sorted(out.take()), expected_sums(n));
+    assert_eq!(sorted(out.take()), expected_sums(n, KEYS));
     let snapshot = client.snapshot();
     assert_eq!(snapshot.restarts, 1);
     assert!(snapshot.last_failure.as_deref().unwrap().contains("panicked: injected failure at record"));
@@ -204,7 +151,7 @@ fn a_keyed_two_input_job_resumes_from_its_checkpoint() {
     wait(&client).expect("the job recovers and finishes");
     assert!(probe.panicked.load(Ordering::SeqCst));
     assert_eq!(client.snapshot().restarts, 1);
-    let expected: Vec<(i64, i64, i64)> = expected_sums(n).into_iter().map(|(k, s, _)| (k, s, -s)).collect();
+    let expected: Vec<(i64, i64, i64)> = expected_sums(n, KEYS).into_iter().map(|(k, s, _)| (k, s, -s)).collect();
     assert_eq!(sorted(handle.take()), expected);
 }
 
@@ -304,7 +251,8 @@ fn at_least_once_checkpoints_complete_on_a_two_input_task() {
     let client = env.execute_async("at least once").unwrap();
     wait(&client).unwrap();
     assert!(client.snapshot().completed_checkpoints >= 1, "{:?}", client.snapshot());
-    let doubled: Vec<(i64, i64, u64)> = expected_sums(10_000).into_iter().map(|(k, s, c)| (k, 2 * s, 2 * c)).collect();
+    let doubled: Vec<(i64, i64, u64)> =
+        expected_sums(10_000, KEYS).into_iter().map(|(k, s, c)| (k, 2 * s, 2 * c)).collect();
     assert_eq!(sorted(handle.take()), doubled);
 }
 
@@ -417,7 +365,7 @@ fn unaligned_checkpoints_run_with_exactly_once_and_are_refused_with_at_least_onc
     let client = env.execute_async("unaligned").unwrap();
     wait(&client).expect("the job runs with unaligned checkpoints");
     assert!(client.snapshot().completed_checkpoints >= 1, "{:?}", client.snapshot());
-    assert_eq!(sorted(handle.take()), expected_sums(4_000));
+    assert_eq!(sorted(handle.take()), expected_sums(4_000, KEYS));
 
     let env = StreamExecutionEnvironment::with_configuration(checkpointing(
         dir.path(),
@@ -478,7 +426,7 @@ proptest! {
     fn keyed_results_after_recovery_equal_the_failure_free_results(fail_at in 1i64..3_000) {
         let dir = tempfile::tempdir().unwrap();
         let expected: BTreeMap<i64, i64> =
-            expected_sums(3_000).into_iter().map(|(k, s, _)| (k, s)).collect();
+            expected_sums(3_000, KEYS).into_iter().map(|(k, s, _)| (k, s)).collect();
         prop_assert_eq!(rolling_sums(3_000, None, dir.path()), expected.clone());
         prop_assert_eq!(rolling_sums(3_000, Some(fail_at), dir.path()), expected);
     }
@@ -540,7 +488,7 @@ fn a_job_restores_from_a_retained_checkpoint_at_another_parallelism() {
         let probe = Probe::default();
         let out = sum_job(&env, n, i64::MAX, &probe);
         run(&env, "sums, restored").expect("the restored job finishes");
-        assert_eq!(sorted(out.take()), expected_sums(n), "restored at parallelism {parallelism}");
+        assert_eq!(sorted(out.take()), expected_sums(n, KEYS), "restored at parallelism {parallelism}");
     }
 }
 

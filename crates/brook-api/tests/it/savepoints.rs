@@ -3,13 +3,11 @@
 //! stop without drain flushes nothing and its savepoint resumes the job; a stop with
 //! drain fires every window in progress; failed savepoints leave the job running.
 
-use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, run, sorted};
-use brook_api::state::ValueStateDescriptor;
+use crate::support::{JOB_DEADLINE, SumAtEnd, ThrottledSequence, eventually, expected_sums, run, sorted, wait};
 use brook_api::window::TumblingEventTimeWindows;
 use brook_api::{
-    Collector, Configuration, Context, JobClient, JobExecutionResult, JobStatus, KeyedContext, KeyedProcessFunction,
-    RuntimeContext, SinkFunction, StreamExecutionEnvironment, TwoPhaseCommitSink, ValueState, Watermark,
-    WatermarkStrategy,
+    Collector, Configuration, Context, JobClient, JobStatus, SinkFunction, StreamExecutionEnvironment,
+    TwoPhaseCommitSink, WatermarkStrategy,
 };
 use brook_runtime::checkpoint::{SnapshotError, StateSnapshotContext};
 use brook_runtime::source::{
@@ -31,20 +29,6 @@ const KEYS: i64 = 10;
 fn block<T>(future: impl std::future::Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async { tokio::time::timeout(JOB_DEADLINE, future).await }).expect("the savepoint request ends")
-}
-
-/// Waits for the job's result, failing the test (instead of hanging) after [`JOB_DEADLINE`].
-fn wait(client: &JobClient) -> brook_api::Result<JobExecutionResult> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = client.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(waiter.wait_for_result());
-    });
-    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
-        let snapshot = client.snapshot();
-        client.cancel();
-        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
-    })
 }
 
 /// Four slots, checkpoints under `dir/chk` (only used with an interval in `extra`),
@@ -75,43 +59,6 @@ fn all_running(client: &JobClient) -> bool {
         s.status == JobStatus::Running
             && s.vertices.iter().all(|v| v.subtask_states.iter().all(|t| t.name() == "RUNNING"))
     })
-}
-
-/// Per key: the sum and the count of its values, emitted when event time ends (a
-/// timer at the end of time): the output needs the keyed state and the timers of
-/// the savepoint, and a job that ends without reaching the end of time emits nothing.
-#[derive(Clone, Default)]
-struct SumAtEnd {
-    sum: ValueState<(i64, u64)>,
-}
-
-impl KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
-    fn open(&mut self, ctx: &RuntimeContext) {
-        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
-    }
-
-    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, u64)>) {
-        let mut state = ctx.state(&self.sum);
-        let (sum, count) = state.value().copied().unwrap_or((0, 0));
-        state.update((sum + v, count + 1));
-        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
-    }
-
-    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
-        let key = *ctx.current_key();
-        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
-        out.collect((key, sum, count));
-    }
-}
-
-fn expected_sums(n: i64) -> Vec<(i64, i64, u64)> {
-    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
-    for v in 1..=n {
-        let e = sums.entry(v % KEYS).or_default();
-        e.0 += v;
-        e.1 += 1;
-    }
-    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
 }
 
 /// Records what it was given and the checkpoints it was told about.
@@ -199,7 +146,7 @@ fn a_savepoint_without_checkpointing_restores_at_parallelism_1_and_4_with_the_re
     assert!(metadata_of(&savepoint).exists(), "canceling the job keeps its savepoint");
     for parallelism in [1, 4] {
         let (out, restored_reads) = restore_sums(dir.path(), &savepoint, parallelism, n);
-        assert_eq!(out, expected_sums(n), "restored at parallelism {parallelism}");
+        assert_eq!(out, expected_sums(n, KEYS), "restored at parallelism {parallelism}");
         assert!(restored_reads < n as u64, "the source resumed from its position: read {restored_reads} of {n}");
     }
 }
@@ -223,7 +170,7 @@ fn a_savepoint_with_cancel_job_cancels_the_job_and_restores() {
     assert!(err.contains("cancel"), "{err}");
     assert_eq!(client.status(), JobStatus::Canceled);
     let (out, restored_reads) = restore_sums(dir.path(), &savepoint, 2, n);
-    assert_eq!(out, expected_sums(n));
+    assert_eq!(out, expected_sums(n, KEYS));
     assert!(restored_reads < n as u64, "read {restored_reads} of {n}");
 }
 
@@ -250,7 +197,7 @@ fn stop_with_savepoint_without_drain_flushes_nothing_and_its_savepoint_resumes_t
     let id = commit.strip_prefix("commit ").unwrap_or_else(|| panic!("the savepoint's commit is last: {events:?}"));
     assert!(events.contains(&format!("pre-commit {id}")), "{events:?}");
     let (out, restored_reads) = restore_sums(dir.path(), &savepoint, 2, n);
-    assert_eq!(out, expected_sums(n));
+    assert_eq!(out, expected_sums(n, KEYS));
     assert_eq!(read + restored_reads, n as u64, "nothing read twice, nothing skipped");
 }
 

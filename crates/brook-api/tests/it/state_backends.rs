@@ -3,13 +3,8 @@
 //! SST files into `<job>/shared/`, reference the rest, delete what no retained
 //! checkpoint uses, and restore at the same and at another parallelism.
 
-use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, run, sorted};
-use brook_api::state::ValueStateDescriptor;
-use brook_api::{
-    Collector, Configuration, JobClient, KeyedContext, KeyedProcessFunction, RuntimeContext,
-    StreamExecutionEnvironment, ValueState,
-};
-use brook_types::Watermark;
+use crate::support::{JOB_DEADLINE, SumAtEnd, ThrottledSequence, eventually, expected_sums, run, sorted};
+use brook_api::{Configuration, JobClient, StreamExecutionEnvironment};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,32 +27,6 @@ fn config(dir: &Path, extra: &[&str]) -> Configuration {
     config
 }
 
-/// Per key: the sum and the number of its values, emitted when the input ends (an
-/// event-time timer at the end of time), so state and timers must both survive.
-#[derive(Clone, Default)]
-struct SumAtEnd {
-    sum: ValueState<(i64, u64)>,
-}
-
-impl KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
-    fn open(&mut self, ctx: &RuntimeContext) {
-        self.sum = ctx.get_state(&ValueStateDescriptor::new("sum"));
-    }
-
-    fn process_element(&mut self, v: i64, ctx: &mut KeyedContext<'_, i64>, _out: &mut Collector<(i64, i64, u64)>) {
-        let mut state = ctx.state(&self.sum);
-        let (sum, count) = state.value().copied().unwrap_or((0, 0));
-        state.update((sum + v, count + 1));
-        ctx.timer_service().register_event_time_timer(Watermark::MAX.0);
-    }
-
-    fn on_timer(&mut self, _t: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
-        let key = *ctx.current_key();
-        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
-        out.collect((key, sum, count));
-    }
-}
-
 /// A throttled sequence 1..=n (`per_ms` records per ms and subtask) → key_by(v % 500) → `SumAtEnd`.
 fn sum_job(env: &StreamExecutionEnvironment, n: i64, per_ms: i64) -> brook_api::CollectHandle<(i64, i64, u64)> {
     env.from_source(ThrottledSequence { to: n, per_ms }, "Throttled Sequence")
@@ -65,16 +34,6 @@ fn sum_job(env: &StreamExecutionEnvironment, n: i64, per_ms: i64) -> brook_api::
         .process(SumAtEnd::default())
         .uid("sums")
         .collect()
-}
-
-fn expected_sums(n: i64) -> Vec<(i64, i64, u64)> {
-    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
-    for v in 1..=n {
-        let e = sums.entry(v % KEYS).or_default();
-        e.0 += v;
-        e.1 += 1;
-    }
-    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
 }
 
 /// Cancels the job and waits until it ended (failing the test after [`JOB_DEADLINE`]).
@@ -135,7 +94,7 @@ fn a_full_checkpoint_of_either_backend_restores_into_the_other() {
         let chk = checkpoint_then_cancel(dir.path(), n, from, 2);
         for parallelism in [2, 3] {
             let sums = restore(dir.path(), &chk, n, to, parallelism).expect("the restored job finishes");
-            assert_eq!(sums, expected_sums(n), "{from:?} → {to:?} at parallelism {parallelism}");
+            assert_eq!(sums, expected_sums(n, KEYS), "{from:?} → {to:?} at parallelism {parallelism}");
         }
     }
 }
@@ -275,7 +234,7 @@ fn incremental_checkpoints_upload_only_new_files_and_delete_unreferenced_ones() 
     let (_, chk) = client.snapshot().latest_checkpoint.expect("a completed checkpoint");
     for parallelism in [2, 3] {
         let sums = restore(dir.path(), &chk, n, ROCKSDB_INCREMENTAL, parallelism).expect("the restored job finishes");
-        assert_eq!(sums, expected_sums(n), "restored at parallelism {parallelism}");
+        assert_eq!(sums, expected_sums(n, KEYS), "restored at parallelism {parallelism}");
     }
 }
 
@@ -347,5 +306,5 @@ fn after_a_failover_incremental_checkpoints_never_upload_a_restored_file_again()
     assert!(seen.range(..first).next().is_some(), "checkpoints before the restart were seen");
     client.wait_for_result().expect("the job recovers and finishes");
     assert_eq!(client.snapshot().restarts, 1);
-    assert_eq!(sorted(out.take()), expected_sums(n));
+    assert_eq!(sorted(out.take()), expected_sums(n, KEYS));
 }

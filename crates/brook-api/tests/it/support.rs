@@ -178,3 +178,61 @@ impl SourceReader<i64, SequenceSplit> for ThrottledReader {
         self.splits.clone()
     }
 }
+
+/// Per key: the sum and count of its values, emitted once when the input ends (an
+/// event-time timer at the end of time): state and timers both have to survive a
+/// restore for the output to be right.
+#[derive(Clone, Default)]
+pub struct SumAtEnd {
+    sum: brook_api::ValueState<(i64, u64)>,
+}
+
+impl brook_api::KeyedProcessFunction<i64, i64, (i64, i64, u64)> for SumAtEnd {
+    fn open(&mut self, ctx: &brook_api::RuntimeContext) {
+        self.sum = ctx.get_state(&brook_api::state::ValueStateDescriptor::new("sum"));
+    }
+
+    fn process_element(
+        &mut self,
+        v: i64,
+        ctx: &mut brook_api::KeyedContext<'_, i64>,
+        _out: &mut Collector<(i64, i64, u64)>,
+    ) {
+        let mut state = ctx.state(&self.sum);
+        let (sum, count) = state.value().copied().unwrap_or((0, 0));
+        state.update((sum + v, count + 1));
+        ctx.timer_service().register_event_time_timer(brook_types::Watermark::MAX.0);
+    }
+
+    fn on_timer(&mut self, _t: i64, ctx: &mut brook_api::KeyedContext<'_, i64>, out: &mut Collector<(i64, i64, u64)>) {
+        let key = *ctx.current_key();
+        let (sum, count) = ctx.state(&self.sum).value().copied().unwrap_or((0, 0));
+        out.collect((key, sum, count));
+    }
+}
+
+/// What [`SumAtEnd`] emits for the values 1..=n keyed by `v % keys`.
+pub fn expected_sums(n: i64, keys: i64) -> Vec<(i64, i64, u64)> {
+    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
+    for v in 1..=n {
+        let e = sums.entry(v % keys).or_default();
+        e.0 += v;
+        e.1 += 1;
+    }
+    sums.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
+}
+
+/// Waits for the job's result, failing the test (instead of hanging) after
+/// [`JOB_DEADLINE`].
+pub fn wait(client: &JobClient) -> Result<JobExecutionResult> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = client.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.wait_for_result());
+    });
+    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
+        let snapshot = client.snapshot();
+        client.cancel();
+        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
+    })
+}

@@ -7,10 +7,10 @@
 //! Backpressure comes from a map that does a fixed amount of arithmetic per record
 //! (work, not a sleep) behind a fast throttled source.
 
-use crate::support::{JOB_DEADLINE, ThrottledSequence, eventually, sorted};
+use crate::support::{ThrottledSequence, eventually, sorted, wait};
 use brook_api::state::ValueStateDescriptor;
 use brook_api::{
-    Collector, Configuration, Context, FileFormat, JobClient, JobExecutionResult, KeyedCoProcessFunction, KeyedContext,
+    Collector, Configuration, Context, FileFormat, JobClient, KeyedCoProcessFunction, KeyedContext,
     KeyedProcessFunction, RuntimeContext, StreamExecutionEnvironment, StreamingFileSink, ValueState,
 };
 use brook_types::Watermark;
@@ -64,20 +64,6 @@ impl Probe {
             panic!("injected failure at record {v}");
         }
     }
-}
-
-/// Waits for the job's result, failing the test (instead of hanging) after [`JOB_DEADLINE`].
-fn wait(client: &JobClient) -> brook_api::Result<JobExecutionResult> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = client.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(waiter.wait_for_result());
-    });
-    rx.recv_timeout(JOB_DEADLINE).unwrap_or_else(|_| {
-        let snapshot = client.snapshot();
-        client.cancel();
-        panic!("the job did not end within {JOB_DEADLINE:?}: {snapshot:?}")
-    })
 }
 
 /// The `_metadata` of the job's latest completed checkpoint, if it is still there.
