@@ -3,7 +3,7 @@
 
 use super::connect::{downstream_targets, upstream_sources};
 use super::job_graph::JobGraph;
-use brook_types::{JobId, VertexId};
+use brook_types::{JobId, TaskManagerId, VertexId};
 use serde::{Deserialize, Serialize};
 
 /// One channel of an input gate: which edge and upstream subtask feed it.
@@ -20,6 +20,14 @@ pub struct InputGateDescriptor {
     pub channels: Vec<InputChannel>,
 }
 
+/// Where a TaskManager serves its data plane (`taskmanager.data.port`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DataPlaneLocation {
+    pub task_manager: TaskManagerId,
+    /// `host:port` the TaskManager's data plane listens on.
+    pub address: String,
+}
+
 /// Where channel `i` of a result partition goes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelTarget {
@@ -28,6 +36,11 @@ pub struct ChannelTarget {
     pub input: usize,
     /// Index of the channel in the target's gate.
     pub channel: usize,
+    /// The TaskManager running the target subtask, when it is another one than the
+    /// producer's (the channel then goes over the network); `None` in the same
+    /// process. Filled in by the JobMaster once slots are assigned.
+    #[serde(default)]
+    pub location: Option<DataPlaneLocation>,
 }
 
 /// The outgoing side of one edge in one subtask.
@@ -86,7 +99,7 @@ impl JobGraph {
                             .iter()
                             .position(|c| c.edge == e.id && c.upstream_subtask == subtask)
                             .expect("the target gate has a channel for every connected upstream subtask");
-                        ChannelTarget { vertex: e.target_vertex, subtask: d, input: e.input, channel }
+                        ChannelTarget { vertex: e.target_vertex, subtask: d, input: e.input, channel, location: None }
                     })
                     .collect();
                 ResultPartitionDescriptor { edge: e.id, targets }

@@ -9,7 +9,8 @@ mod plan;
 mod stream_graph;
 
 pub use deployment::{
-    ChannelTarget, InputChannel, InputGateDescriptor, ResultPartitionDescriptor, TaskDeploymentDescriptor,
+    ChannelTarget, DataPlaneLocation, InputChannel, InputGateDescriptor, ResultPartitionDescriptor,
+    TaskDeploymentDescriptor,
 };
 pub use job_graph::{ChainedOperatorInfo, JobEdge, JobGraph, JobVertex};
 pub use stream_graph::{ChainingStrategy, ExecutionConfig, StreamEdge, StreamGraph, StreamNode};
