@@ -23,9 +23,11 @@ pub mod job_client;
 pub mod job_status;
 pub mod jobmaster;
 pub mod minicluster;
+pub mod program;
 pub mod resource_manager;
 pub mod taskmanager;
 
 pub use job_client::{JobClient, JobExecutionResult};
 pub use job_status::JobStatus;
 pub use minicluster::{MiniCluster, MiniClusterConfig};
+pub use program::{ProgramCatalog, ProgramInfo, ProgramSpec, SharedProgramCatalog};

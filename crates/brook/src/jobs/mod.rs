@@ -41,3 +41,28 @@ pub fn find(name: &str) -> anyhow::Result<&'static BuiltinJob> {
         anyhow::anyhow!("unknown job '{name}'; built-in jobs are: {}", known.join(", "))
     })
 }
+
+/// The built-in jobs as the catalog of programs the `brook` binary carries: its
+/// TaskManagers build a submitted built-in job from its name and arguments.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuiltinPrograms;
+
+impl brook_cluster::ProgramCatalog for BuiltinPrograms {
+    fn programs(&self) -> Vec<brook_cluster::ProgramInfo> {
+        JOBS.iter()
+            .map(|j| brook_cluster::ProgramInfo { name: j.name.to_string(), description: j.description.to_string() })
+            .collect()
+    }
+
+    fn build(
+        &self,
+        spec: &brook_cluster::ProgramSpec,
+        config: &brook_types::config::Configuration,
+    ) -> brook_types::Result<brook_runtime::graph::StreamGraph> {
+        let invalid = |e: anyhow::Error| brook_types::BrookError::InvalidProgram(format!("{e:#}"));
+        let job = find(&spec.program).map_err(invalid)?;
+        let env = StreamExecutionEnvironment::with_configuration(config.clone());
+        let name = (job.build)(&env, &spec.args).map_err(invalid)?;
+        env.take_stream_graph(&name)
+    }
+}
