@@ -2,6 +2,7 @@
 
 mod bench;
 mod cancel;
+mod cluster;
 mod cluster_client;
 mod config;
 mod info;
@@ -42,6 +43,8 @@ enum Command {
     Stop(stop::StopArgs),
     /// Configuration reference (`brook config docs`).
     Config(config::ConfigArgs),
+    /// Start or stop a local standalone cluster (`brook cluster start [--taskmanagers N] [--slots S]`).
+    Cluster(cluster::ClusterArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
     Bench(bench::BenchArgs),
 }
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Stop(args) => stop::stop(args),
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Cluster(args) => cluster::cluster(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
