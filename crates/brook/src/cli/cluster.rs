@@ -136,7 +136,7 @@ fn is_ours(process: &Recorded) -> bool {
         return false;
     };
     let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    args.iter().any(|a| *a == process.role.as_bytes())
+    args.contains(&process.role.as_bytes())
         && args.first().is_some_and(|exe| String::from_utf8_lossy(exe).contains("brook"))
 }
 
