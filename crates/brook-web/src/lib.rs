@@ -8,10 +8,14 @@
 
 pub mod client;
 mod error;
+mod jars;
 pub mod operations;
+mod plan;
 mod routes;
 mod server;
 mod shapes;
+mod taskmanagers;
+mod vertices;
 
 pub use client::{RestClient, RestClientError};
 pub use server::RestServer;

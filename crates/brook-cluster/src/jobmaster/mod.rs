@@ -34,7 +34,7 @@ mod handle;
 mod savepoints;
 
 pub use execution_graph::ExecutionGraph;
-pub use handle::{JobHandle, JobSnapshot, VertexSnapshot};
+pub use handle::{JobFailure, JobHandle, JobSnapshot, MAX_FAILURES, VertexSnapshot};
 
 use crate::job_status::JobStatus;
 use crate::resource_manager::ResourceManager;
@@ -280,6 +280,7 @@ impl JobMaster {
             let slots = &group_slots[v.slot_sharing_group.as_str()];
             for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
                 self.graph.assign(v.id, subtask, slot.task_manager);
+                self.handle.set_task_location(v.id, subtask, slot.task_manager);
             }
         }
         let (updates_tx, updates) = mpsc::unbounded_channel();
