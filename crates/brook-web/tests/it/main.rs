@@ -8,4 +8,5 @@ mod errors;
 mod routes;
 mod savepoints;
 mod server;
+mod submission;
 mod support;
