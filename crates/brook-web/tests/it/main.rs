@@ -8,5 +8,7 @@ mod errors;
 mod routes;
 mod savepoints;
 mod server;
+mod shape;
+mod shapes;
 mod submission;
 mod support;
