@@ -21,6 +21,8 @@ fn jars_lists_one_entry_per_program() {
                   "entry": [{ "name": "sequence", "description": "numbers 1 to N" }] },
                 { "id": "lines", "name": "lines", "uploaded": uploaded,
                   "entry": [{ "name": "lines", "description": "count words from a socket" }] },
+                { "id": "failing", "name": "failing", "uploaded": uploaded,
+                  "entry": [{ "name": "failing", "description": "panics at 5" }] },
             ],
         })
     );
@@ -110,7 +112,7 @@ fn an_unknown_program_is_404_naming_the_known_ones() {
         (
             404,
             json!({ "errors": [
-                "Program 'wordcount' not found; this JobManager carries: sequence, lines (GET /jars lists them)."
+                "Program 'wordcount' not found; this JobManager carries: sequence, lines, failing (GET /jars lists them)."
             ] })
         )
     );

@@ -89,8 +89,9 @@ impl Served {
 }
 
 /// The programs the test JobManager carries: `sequence --to N` (bounded: the numbers
-/// 1..=N through a map into a discarding sink) and `lines --port P` (a socket source
-/// that runs until the server closes the connection, keyed count, discard).
+/// 1..=N through a map into a discarding sink), `lines --port P` (a socket source
+/// that runs until the server closes the connection, keyed count, discard) and
+/// `failing` (a map that panics at the 5th number).
 pub struct TestPrograms;
 
 impl brook_cluster::ProgramCatalog for TestPrograms {
@@ -98,6 +99,7 @@ impl brook_cluster::ProgramCatalog for TestPrograms {
         vec![
             brook_cluster::ProgramInfo { name: "sequence".into(), description: "numbers 1 to N".into() },
             brook_cluster::ProgramInfo { name: "lines".into(), description: "count words from a socket".into() },
+            brook_cluster::ProgramInfo { name: "failing".into(), description: "panics at 5".into() },
         ]
     }
 
@@ -119,6 +121,12 @@ impl brook_cluster::ProgramCatalog for TestPrograms {
         match spec.program.as_str() {
             "sequence" => {
                 env.generate_sequence(1, arg("--to")?).map(|n: i64| n * 2).name("Double").discard();
+            }
+            "failing" => {
+                env.generate_sequence(1, 10)
+                    .map(|n: i64| if n == 5 { panic!("boom at {n}") } else { n })
+                    .name("Boom")
+                    .discard();
             }
             "lines" => {
                 let port = u16::try_from(arg("--port")?).unwrap_or(0);
