@@ -25,6 +25,9 @@ use std::sync::Arc;
 pub struct AppState {
     pub cluster: MiniCluster,
     pub operations: Operations,
+    /// Checkpoints triggered through `POST /jobs/:jobid/checkpoints`; a completed one's
+    /// result is its id.
+    pub checkpoint_operations: Operations,
     /// The cluster's configuration (`/jobmanager/config`; the base of a submitted program's).
     pub config: Arc<Configuration>,
     /// Where the server listens.
@@ -46,7 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{jobid}/plan", get(job_plan))
         .route("/jobs/{jobid}/exceptions", get(job_exceptions))
         .route("/jobs/{jobid}/vertices/{vertexid}", get(job_vertex))
-        .route("/jobs/{jobid}/checkpoints", get(job_checkpoints))
+        .route("/jobs/{jobid}/checkpoints", get(job_checkpoints).post(trigger_checkpoint))
+        .route("/jobs/{jobid}/checkpoints/{triggerid}", get(checkpoint_status))
         .route("/jobs/{jobid}/savepoints", post(trigger_savepoint))
         .route("/jobs/{jobid}/savepoints/{triggerid}", get(savepoint_status))
         .route("/jobs/{jobid}/stop", post(stop_with_savepoint))
@@ -264,6 +268,51 @@ async fn stop_with_savepoint(State(state): State<AppState>, Path(id): Path<Strin
     let request: StopRequest = parse_body(&body, "StopWithSavepointRequestBody")?;
     let result = client(&state, job_id)?.stop_with_savepoint(request.drain, request.target_directory);
     accepted(state.operations.start(state.cluster.runtime(), job_id, result))
+}
+
+/// `POST /jobs/:jobid/checkpoints` body (Flink's `CheckpointTriggerRequestBody`).
+#[derive(Deserialize, Default)]
+struct CheckpointRequest {
+    #[serde(rename = "checkpointType", default)]
+    checkpoint_type: Option<String>,
+}
+
+/// `POST /jobs/:jobid/checkpoints`: 202 `{"request-id"}`; the checkpoint is triggered at once.
+async fn trigger_checkpoint(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let (job_id, _) = find_job(&state, &id)?;
+    let request: CheckpointRequest = parse_body(&body, "CheckpointTriggerRequestBody")?;
+    match request.checkpoint_type.as_deref() {
+        None | Some("CONFIGURED" | "FULL") => {}
+        Some(other) => {
+            return Err(RestError::bad_request(format!(
+                "Request did not match expected format CheckpointTriggerRequestBody: checkpointType \"{other}\" is not \
+                 supported; use CONFIGURED or FULL (Brook's checkpoints are as configured)."
+            )));
+        }
+    }
+    let result = client(&state, job_id)?.trigger_checkpoint();
+    let result = async move { result.await.map(|id| id.0.to_string()) };
+    accepted(state.checkpoint_operations.start(state.cluster.runtime(), job_id, result))
+}
+
+/// `GET /jobs/:jobid/checkpoints/:triggerid`.
+async fn checkpoint_status(State(state): State<AppState>, Path((id, trigger)): Path<(String, String)>) -> Answer {
+    let (job_id, _) = find_job(&state, &id)?;
+    let no_such =
+        || RestError::not_found(format!("There is no checkpoint operation with triggerId={trigger} for job {job_id}."));
+    let trigger_id: TriggerId = trigger.parse().map_err(|_| no_such())?;
+    let body = match state.checkpoint_operations.fetch(job_id, trigger_id).ok_or_else(no_such)? {
+        OperationState::InProgress => json!({ "status": { "id": "IN_PROGRESS" } }),
+        OperationState::Completed(checkpoint) => {
+            let checkpoint_id: u64 = checkpoint.parse().unwrap_or_default();
+            json!({ "status": { "id": "COMPLETED" }, "operation": { "checkpointId": checkpoint_id } })
+        }
+        OperationState::Failed(cause) => json!({
+            "status": { "id": "COMPLETED" },
+            "operation": { "failure-cause": { "class": "BrookError", "stack-trace": cause } },
+        }),
+    };
+    ok(body)
 }
 
 /// `GET /jobs/:jobid/savepoints/:triggerid`, for savepoints and stop-with-savepoint alike.

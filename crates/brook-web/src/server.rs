@@ -67,6 +67,7 @@ impl RestServer {
         let app = router(AppState {
             cluster: cluster.clone(),
             operations: operations.clone(),
+            checkpoint_operations: Operations::default(),
             config: std::sync::Arc::new(config.clone()),
             address,
             started_ms: crate::shapes::now_ms(),

@@ -3,6 +3,7 @@
 //! it on port 0, and `RestClient` sends the requests.
 
 mod cancel;
+mod checkpoint_trigger;
 mod details;
 mod environment;
 mod errors;
