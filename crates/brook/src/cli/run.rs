@@ -22,14 +22,23 @@ pub struct RunArgs {
     /// With -s: skip state of operators the job no longer has.
     #[arg(short = 'n', long = "allowNonRestoredState", requires = "from_savepoint")]
     pub allow_non_restored_state: bool,
+    /// Submit the job to the cluster whose REST API is at host:port (POST /jars/<job>/run)
+    /// instead of running it here; the JobManager builds and runs it.
+    #[arg(short = 'm', long = "jobmanager", value_name = "host:port", conflicts_with = "local")]
+    pub jobmanager: Option<String>,
+    /// With -m: return once the job is submitted instead of waiting for its end.
+    #[arg(short = 'd', long = "detached", requires = "jobmanager")]
+    pub detached: bool,
     #[command(flatten)]
     pub options: JobOptions,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    if let Some(jobmanager) = &args.jobmanager {
+        return super::submit::submit(&args, jobmanager);
+    }
     let opts = &args.options;
-    // Until cluster submission (-m) exists, jobs run on the embedded local cluster.
-    let _ = opts.local;
+    // Without -m, `--local` or not, the job runs on an embedded local cluster.
     let job = brook::jobs::find(opts.job("run")?)?;
     let mut config = opts.configuration()?;
     if let Some(path) = &args.from_savepoint {
@@ -44,7 +53,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     // `stop`) while the job runs, as Flink's JobManager does.
     let graph = env.take_stream_graph(&name)?;
     let config = env.configuration();
-    let cluster = MiniCluster::start(MiniClusterConfig::from_configuration(&config))?;
+    // Its JobManager carries the built-in jobs: `brook run -m` submits more to it.
+    let cluster = MiniCluster::start_with_catalog(
+        MiniClusterConfig::from_configuration(&config),
+        std::sync::Arc::new(brook::jobs::BuiltinPrograms),
+    )?;
     let server = RestServer::start_or_any_port(&cluster, &config)?;
     let client = cluster.submit(graph)?;
     eprintln!("Job has been submitted with JobID {}", client.job_id());

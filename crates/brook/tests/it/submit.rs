@@ -1,0 +1,167 @@
+//! `brook run -m host:port` against a running cluster: `brook run --local` serves the
+//! REST API in a child process (socket job, 2 slots), a second job is submitted to it
+//! through `POST /jars/:job/run`, and `brook list -a` shows both.
+
+use crate::cli::brook;
+use crate::rest::{LineServer, RunningJob, list_until_running};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+/// Splits `Job has been submitted with JobID <id>` off the first stderr line.
+fn submitted_id(stderr: &str) -> String {
+    let first = stderr.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("Job has been submitted with JobID ")
+        .unwrap_or_else(|| panic!("no JobID line in\n{stderr}"))
+        .to_string()
+}
+
+/// `brook list -a` lines without their `dd.MM.yyyy HH:mm:ss : ` prefix, once no line
+/// contains `until_none`.
+fn list_all(address: &str, until_none: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = brook(["list", "-a", "-m", address]);
+        list.assert_success();
+        if !list.stdout.contains(until_none) {
+            return list.stdout.lines().map(|l| if l.len() > 22 && l.as_bytes()[2] == b'.' { l[22..].to_string() } else { l.to_string() }).collect();
+        }
+        assert!(Instant::now() < deadline, "a job stayed {until_none}:\n{}", list.stdout);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn run_m_submits_a_job_to_the_cluster_and_waits_for_its_end() {
+    let lines = LineServer::start("to be\n");
+    let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
+    list_until_running(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "a b a\n").unwrap();
+    let input = input.to_str().unwrap();
+
+    // Attached: waits for the end and prints Flink's lines.
+    let run = brook(["run", "-m", &cluster.address, "wordcount", "--input", input]);
+    run.assert_success();
+    let id = submitted_id(&run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stderr);
+    assert_eq!(lines[1], "Program execution finished");
+    assert_eq!(lines[2], format!("Job with JobID {id} has finished."));
+    let runtime = lines[3].strip_prefix("Job Runtime: ").and_then(|r| r.strip_suffix(" ms"));
+    assert!(runtime.is_some_and(|ms| ms.parse::<u64>().is_ok()), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+
+    // Detached: returns once submitted.
+    let detached = brook(["run", "-m", &cluster.address, "-d", "-p", "1", "wordcount", "--input", input]);
+    detached.assert_success();
+    let detached_id = submitted_id(&detached.stderr);
+    assert_eq!(detached.stderr, format!("Job has been submitted with JobID {detached_id}\n"));
+
+    let listed = list_all(&cluster.address, " : WordCount (RUNNING)");
+    assert_eq!(
+        listed,
+        vec![
+            "Waiting for response...".to_string(),
+            "------------------ Running/Restarting Jobs -------------------".into(),
+            format!("{} : Socket Window WordCount (RUNNING)", cluster.job_id),
+            "--------------------------------------------------------------".into(),
+            "No scheduled jobs.".into(),
+            "---------------------- Terminated Jobs -----------------------".into(),
+            format!("{id} : WordCount (FINISHED)"),
+            format!("{detached_id} : WordCount (FINISHED)"),
+            "--------------------------------------------------------------".into(),
+        ]
+    );
+
+    // The submitted jobs ran in the cluster's process: their counts are on its stdout.
+    brook(["cancel", "-m", &cluster.address, &cluster.job_id]).assert_success();
+    let (_, stdout, _) = cluster.wait();
+    assert_eq!(stdout.matches("(a,2)\n").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("(b,1)\n").count(), 2, "{stdout}");
+}
+
+#[test]
+fn run_m_reports_a_failed_job_with_its_cause() {
+    let lines = LineServer::start("to be\n");
+    let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
+    list_until_running(&cluster);
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let run = brook([
+        "run", "-m", &cluster.address, "socket-window-wordcount", "--hostname", "127.0.0.1", "--port", &closed,
+    ]);
+    let id = submitted_id(&run.stderr);
+    let error = run.assert_error();
+    assert!(
+        error.starts_with(&format!(
+            "error: job Socket Window WordCount ({id}) failed: task 'Source: Socket Stream -> Split Words (1/1)' \
+             failed: cannot connect to 127.0.0.1:{closed} (socket source): "
+        )),
+        "{error}"
+    );
+    assert_eq!(run.stderr, format!("Job has been submitted with JobID {id}\n{error}\n"));
+}
+
+#[test]
+fn run_m_errors_are_one_line_from_the_server() {
+    let lines = LineServer::start("to be\n");
+    let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
+    list_until_running(&cluster);
+    let address = cluster.address.as_str();
+    let cases: [(&[&str], String); 4] = [
+        (
+            &["nosuch"],
+            format!(
+                "error: the REST API at {address} answered 404: Program 'nosuch' not found; this JobManager carries: \
+                 wordcount, fraud-detection, socket-window-wordcount (GET /jars lists them)."
+            ),
+        ),
+        (
+            &["-p", "2", "wordcount"],
+            format!(
+                "error: the REST API at {address} answered 500: Could not run program 'wordcount': not enough task \
+                 slots: the job needs 2 slots (slot sharing group 'default' needs 2) but the cluster has 1; lower the \
+                 parallelism (-p) or raise taskmanager.numberOfTaskSlots"
+            ),
+        ),
+        (
+            &["-D", "no.such.key=1", "wordcount"],
+            format!(
+                "error: the REST API at {address} answered 400: Request did not match expected format \
+                 JarRunRequestBody: unknown configuration key 'no.such.key' (from flinkConfiguration); see \
+                 docs/configuration.md for the keys Brook knows."
+            ),
+        ),
+        (
+            &["-D", "nonsense", "wordcount"],
+            "error: -D nonsense: expected key=value, e.g. -D parallelism.default=2".to_string(),
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["run", "-m", address];
+        all.extend_from_slice(args);
+        assert_eq!(brook(&all).assert_only_error(), expected, "{all:?}");
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let run = brook(["run", "-m", &format!("127.0.0.1:{port}"), "wordcount"]);
+    let error = run.assert_only_error();
+    assert!(error.starts_with(&format!("error: cannot reach the REST API at 127.0.0.1:{port} (")), "{error}");
+    assert!(error.contains("`brook cluster start` or `brook jobmanager` starts one"), "{error}");
+}
+
+#[test]
+fn run_m_and_local_exclude_each_other_and_d_needs_m() {
+    let run = brook(["run", "--local", "-m", "localhost:8081", "wordcount"]);
+    assert_eq!(run.code(), Some(2));
+    assert_eq!(
+        run.assert_only_error(),
+        "error: the argument '--local' cannot be used with '--jobmanager <host:port>' (see 'brook run --help')"
+    );
+    let run = brook(["run", "-d", "wordcount"]);
+    assert_eq!(run.code(), Some(2));
+    assert_eq!(
+        run.assert_only_error(),
+        "error: the following required arguments were not provided: --jobmanager <host:port> (see 'brook run --help')"
+    );
+}
