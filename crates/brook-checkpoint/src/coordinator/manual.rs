@@ -55,3 +55,4 @@ impl CheckpointCoordinator {
         self.pending.contains_key(&id)
     }
 }
+
