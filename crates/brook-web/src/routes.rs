@@ -14,10 +14,10 @@ use brook_cluster::MiniCluster;
 use brook_cluster::dispatcher::JobEntry;
 use brook_types::config::Configuration;
 use brook_types::{JobId, VertexId};
-use std::net::SocketAddr;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// What every handler reads.
@@ -150,11 +150,8 @@ async fn job_vertex(State(state): State<AppState>, Path((id, vertex)): Path<(Str
     let graph_vertex = entry.handle.job.vertices.iter().find(|v| v.id == vertex_id).ok_or_else(no_such)?;
     let snap = entry.handle.snapshot();
     let vertex_snap = snap.vertices.iter().find(|v| v.id == vertex_id).ok_or_else(no_such)?;
-    let end = if snap.status.is_globally_terminal() {
-        snap.start_time_ms + snap.duration.as_millis() as i64
-    } else {
-        -1
-    };
+    let end =
+        if snap.status.is_globally_terminal() { snap.start_time_ms + snap.duration.as_millis() as i64 } else { -1 };
     ok(crate::vertices::vertex_details(
         &entry,
         graph_vertex,

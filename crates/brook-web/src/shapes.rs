@@ -212,9 +212,7 @@ pub fn job_details(entry: &JobEntry) -> Value {
 /// A slot sharing group's id: 32 hex digits derived from its name (FNV-1a, stable
 /// across processes), as Flink shows its `SlotSharingGroupId`.
 pub fn slot_sharing_group_id(name: &str) -> String {
-    let fnv = |seed: u64| {
-        name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-    };
+    let fnv = |seed: u64| name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
     format!("{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
 }
 

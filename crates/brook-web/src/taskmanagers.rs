@@ -47,7 +47,7 @@ pub fn task_manager(tm: &TaskManagerSnapshot, assigned: &BTreeMap<(TaskManagerId
     let slots = tm.slots.len();
     let free = tm.free_slots();
     // Cores per slot, as Flink divides a TaskManager's resources over its slots.
-    let cores_of = |n: usize| if slots == 0 { 0 } else { d.cpu_cores * n / slots };
+    let cores_of = |n: usize| (d.cpu_cores * n).checked_div(slots).unwrap_or(0);
     json!({
         "id": tm.id.to_string(),
         "path": d.address.as_ref().map_or_else(|| "local".to_string(), |a| format!("grpc://{a}")),

@@ -55,4 +55,3 @@ impl CheckpointCoordinator {
         self.pending.contains_key(&id)
     }
 }
-

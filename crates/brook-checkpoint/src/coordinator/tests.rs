@@ -439,7 +439,10 @@ async fn a_checkpoint_on_request_needs_no_interval_and_respects_max_concurrent()
     let actions = f.complete(id, false, Duration::ZERO).await;
     assert!(matches!(
         actions.last(),
-        Some(CoordinatorAction::NotifyComplete { notification: NotifyCheckpointComplete { checkpoint_id: CheckpointId(1), .. }, .. })
+        Some(CoordinatorAction::NotifyComplete {
+            notification: NotifyCheckpointComplete { checkpoint_id: CheckpointId(1), .. },
+            ..
+        })
     ));
     assert!(!f.coordinator.is_pending(id));
     assert_eq!(f.coordinator.latest_completed().unwrap().checkpoint_id(), id, "retained like a periodic one");

@@ -85,7 +85,9 @@ pub enum JobControl {
     Cancel,
     /// Take a checkpoint now (REST's `POST /jobs/:jobid/checkpoints`), besides the
     /// periodic ones. The reply comes when it completed or was aborted.
-    TriggerCheckpoint { reply: CheckpointReply },
+    TriggerCheckpoint {
+        reply: CheckpointReply,
+    },
     /// Take a savepoint into `target_directory` (else `execution.checkpointing.savepoint-dir`)
     /// in the canonical format; the job keeps running. With `cancel_job`, the job is
     /// canceled once the savepoint completed (Flink's `cancel-job: true`). The reply

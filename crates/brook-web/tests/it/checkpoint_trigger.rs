@@ -76,7 +76,10 @@ fn a_checkpoint_of_a_finished_job_fails_and_unknown_triggers_are_404() {
     let (code, body) = c.rest.request(Method::GET, &format!("/jobs/{job}/checkpoints/{unknown}"), None).unwrap();
     assert_eq!(
         (code, body),
-        (404, json!({ "errors": [format!("There is no checkpoint operation with triggerId={unknown} for job {job}.")] }))
+        (
+            404,
+            json!({ "errors": [format!("There is no checkpoint operation with triggerId={unknown} for job {job}.")] })
+        )
     );
     let (code, body) = c
         .rest

@@ -97,7 +97,11 @@ fn a_vertex_that_is_not_in_the_job_is_404_and_a_malformed_one_400() {
         )
     );
     let missing = "00000000000000000000000000000000";
-    for path in [format!("/jobs/{missing}/plan"), format!("/jobs/{missing}/exceptions"), format!("/jobs/{missing}/vertices/{unknown}")] {
+    for path in [
+        format!("/jobs/{missing}/plan"),
+        format!("/jobs/{missing}/exceptions"),
+        format!("/jobs/{missing}/vertices/{unknown}"),
+    ] {
         let (status, body) = s.rest.request(Method::GET, &path, None).unwrap();
         assert_eq!((status, body), (404, json!({ "errors": [format!("Job {missing} not found")] })), "{path}");
     }

@@ -70,7 +70,11 @@ pub fn differences(expected: &Value, actual: &Value, path: &str) -> Vec<String> 
 /// Panics listing every difference in shape between Brook's answer and the sample.
 pub fn assert_same_shape(sample: &str, actual: &Value) {
     let diffs = differences(&fixture(sample), actual, "$");
-    assert!(diffs.is_empty(), "{sample}: Brook's answer differs in shape:\n{}\nBrook's answer: {actual}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{sample}: Brook's answer differs in shape:\n{}\nBrook's answer: {actual}",
+        diffs.join("\n")
+    );
 }
 
 #[test]

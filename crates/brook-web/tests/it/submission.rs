@@ -67,9 +67,10 @@ fn run_takes_program_args_as_one_string_and_a_job_id() {
     assert_eq!(handle.wait_terminal(), JobStatus::Finished);
     assert_eq!(handle.metrics.operator_totals()["Double"], (10, 10));
     // The id is taken now.
-    let (status, body) =
-        c.rest.request(Method::POST, "/jars/sequence/run", Some(&json!({ "programArgs": "--to 10", "jobId": id })))
-            .unwrap();
+    let (status, body) = c
+        .rest
+        .request(Method::POST, "/jars/sequence/run", Some(&json!({ "programArgs": "--to 10", "jobId": id })))
+        .unwrap();
     assert_eq!(
         (status, body),
         (
@@ -142,7 +143,10 @@ fn a_bad_body_is_400_naming_the_field() {
     let (status, answer) = c.rest.request(Method::POST, "/jars/sequence/run", Some(&json!({}))).unwrap();
     assert_eq!(
         (status, answer),
-        (400, json!({ "errors": ["Could not run program 'sequence': invalid job graph: sequence needs --to <number>"] }))
+        (
+            400,
+            json!({ "errors": ["Could not run program 'sequence': invalid job graph: sequence needs --to <number>"] })
+        )
     );
     assert!(c.cluster.dispatcher().jobs().is_empty(), "nothing was submitted");
 }

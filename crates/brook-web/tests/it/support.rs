@@ -113,9 +113,9 @@ impl brook_cluster::ProgramCatalog for TestPrograms {
             let value = at.and_then(|i| spec.args.get(i + 1)).ok_or_else(|| {
                 brook_types::BrookError::InvalidProgram(format!("{} needs {name} <number>", spec.program))
             })?;
-            value.parse().map_err(|_| {
-                brook_types::BrookError::InvalidProgram(format!("{name} {value}: expected a number"))
-            })
+            value
+                .parse()
+                .map_err(|_| brook_types::BrookError::InvalidProgram(format!("{name} {value}: expected a number")))
         };
         let env = StreamExecutionEnvironment::with_configuration(config.clone());
         match spec.program.as_str() {
@@ -131,9 +131,7 @@ impl brook_cluster::ProgramCatalog for TestPrograms {
             "lines" => {
                 let port = u16::try_from(arg("--port")?).unwrap_or(0);
                 env.socket_text_stream("127.0.0.1", port)
-                    .flat_map(|line: String| {
-                        line.split_whitespace().map(|w| (w.to_string(), 1i64)).collect::<Vec<_>>()
-                    })
+                    .flat_map(|line: String| line.split_whitespace().map(|w| (w.to_string(), 1i64)).collect::<Vec<_>>())
                     .name("Split")
                     .key_by_ref(|t: &(String, i64)| &t.0)
                     .reduce(|a: (String, i64), b: (String, i64)| (a.0, a.1 + b.1))

@@ -24,7 +24,11 @@ fn list_all(address: &str, until_none: &str) -> Vec<String> {
         let list = brook(["list", "-a", "-m", address]);
         list.assert_success();
         if !list.stdout.contains(until_none) {
-            return list.stdout.lines().map(|l| if l.len() > 22 && l.as_bytes()[2] == b'.' { l[22..].to_string() } else { l.to_string() }).collect();
+            return list
+                .stdout
+                .lines()
+                .map(|l| if l.len() > 22 && l.as_bytes()[2] == b'.' { l[22..].to_string() } else { l.to_string() })
+                .collect();
         }
         assert!(Instant::now() < deadline, "a job stayed {until_none}:\n{}", list.stdout);
         std::thread::sleep(Duration::from_millis(50));
@@ -88,9 +92,8 @@ fn run_m_reports_a_failed_job_with_its_cause() {
     let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
     list_until_running(&cluster);
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let run = brook([
-        "run", "-m", &cluster.address, "socket-window-wordcount", "--hostname", "127.0.0.1", "--port", &closed,
-    ]);
+    let run =
+        brook(["run", "-m", &cluster.address, "socket-window-wordcount", "--hostname", "127.0.0.1", "--port", &closed]);
     let id = submitted_id(&run.stderr);
     let error = run.assert_error();
     assert!(
