@@ -63,6 +63,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!("Job has been submitted with JobID {}", client.job_id());
     eprintln!("Rest endpoint listening at {}", server.address());
     let result = client.wait_for_result();
+    wait_for_submitted_jobs(&cluster, client.job_id());
     server.wait_for_results_fetched(RESULT_GRACE);
     server.shutdown(Duration::from_secs(5));
     let result = result?;
@@ -76,4 +77,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Jobs submitted to this cluster through its REST API (`brook run -m`) keep it alive:
+/// the process waits for them to end after its own job did, saying so once.
+fn wait_for_submitted_jobs(cluster: &MiniCluster, own: brook_types::JobId) {
+    let others: Vec<_> = cluster
+        .dispatcher()
+        .jobs()
+        .into_iter()
+        .filter(|j| j.handle.job_id != own && !j.handle.status().is_globally_terminal())
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = others.iter().map(|j| j.handle.job_id.to_string()).collect();
+    eprintln!(
+        "Waiting for the jobs submitted to this cluster to end: {} (cancel them with `brook cancel`)",
+        ids.join(", ")
+    );
+    for job in others {
+        job.handle.wait_terminal();
+    }
 }

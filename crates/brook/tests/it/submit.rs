@@ -168,3 +168,50 @@ fn run_m_and_local_exclude_each_other_and_d_needs_m() {
         "error: the following required arguments were not provided: --jobmanager <host:port> (see 'brook run --help')"
     );
 }
+
+#[test]
+fn the_cluster_process_waits_for_jobs_submitted_to_it() {
+    let lines = LineServer::start("to be\n");
+    let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
+    list_until_running(&cluster);
+    let other_lines = LineServer::start("or not\n");
+    let port = other_lines.port.to_string();
+    let submitted = brook([
+        "run",
+        "-m",
+        &cluster.address,
+        "-d",
+        "socket-window-wordcount",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &port,
+    ]);
+    submitted.assert_success();
+    let other = submitted_id(&submitted.stderr);
+    let rest = brook_web::RestClient::new(cluster.address.clone()).unwrap();
+    let state = |id: &str| rest.get(&format!("/jobs/{id}")).unwrap()["state"].as_str().unwrap().to_string();
+    let wait_state = |id: &str, want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while state(id) != want {
+            assert!(Instant::now() < deadline, "job {id} never became {want}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_state(&other, "RUNNING");
+    brook(["cancel", "-m", &cluster.address, &cluster.job_id]).assert_success();
+    wait_state(&cluster.job_id, "CANCELED");
+    // The process still serves: the submitted job runs on.
+    assert_eq!(state(&other), "RUNNING");
+    brook(["cancel", "-m", &cluster.address, &other]).assert_success();
+    let main = cluster.job_id.clone();
+    let (status, _, stderr) = cluster.wait();
+    assert!(!status.success());
+    assert_eq!(
+        stderr,
+        format!(
+            "Waiting for the jobs submitted to this cluster to end: {other} (cancel them with `brook cancel`)\n\
+             error: job Socket Window WordCount ({main}) was canceled"
+        )
+    );
+}
