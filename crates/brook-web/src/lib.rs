@@ -9,6 +9,7 @@
 pub mod client;
 mod error;
 mod jars;
+mod job_config;
 pub mod operations;
 mod plan;
 mod routes;

@@ -47,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{jobid}", get(job).patch(patch_job))
         .route("/jobs/{jobid}/status", get(job_status))
         .route("/jobs/{jobid}/plan", get(job_plan))
+        .route("/jobs/{jobid}/config", get(job_config))
+        .route("/jobs/{jobid}/accumulators", get(job_accumulators))
         .route("/jobs/{jobid}/exceptions", get(job_exceptions))
         .route("/jobs/{jobid}/vertices/{vertexid}", get(job_vertex))
         .route("/jobs/{jobid}/checkpoints", get(job_checkpoints).post(trigger_checkpoint))
@@ -132,6 +134,16 @@ async fn job_status(State(state): State<AppState>, Path(id): Path<String>) -> An
 async fn job_plan(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
     let (_, entry) = find_job(&state, &id)?;
     ok(json!({ "plan": crate::plan::plan(&entry.handle.job) }))
+}
+
+async fn job_config(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let (_, entry) = find_job(&state, &id)?;
+    ok(crate::job_config::job_config(&entry))
+}
+
+async fn job_accumulators(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let (_, entry) = find_job(&state, &id)?;
+    ok(crate::job_config::accumulators(&entry))
 }
 
 async fn job_exceptions(State(state): State<AppState>, Path(id): Path<String>) -> Answer {

@@ -188,3 +188,37 @@ fn jobmanager_config_lists_the_clusters_options() {
         ])
     );
 }
+
+#[test]
+fn job_config_shows_the_restart_strategy_parallelism_and_options() {
+    let c = Catalogued::start();
+    let job = c.run(
+        "sequence",
+        json!({ "programArgs": "--to 3", "parallelism": 2, "flinkConfiguration": {
+            "restart-strategy.type": "fixed-delay",
+            "restart-strategy.fixed-delay.attempts": "3",
+            "restart-strategy.fixed-delay.delay": "2 s",
+        } }),
+    );
+    assert_eq!(
+        c.rest.get(&format!("/jobs/{job}/config")).unwrap(),
+        json!({
+            "jid": job.to_string(),
+            "name": "test-sequence",
+            "execution-config": {
+                "restart-strategy": "Restart with fixed delay (2s). #3 restart attempts.",
+                "job-parallelism": 2,
+                "object-reuse-mode": false,
+                "user-config": {
+                    "local.number-taskmanager": "2",
+                    "parallelism.default": "2",
+                    "rest.port": "0",
+                    "restart-strategy.fixed-delay.attempts": "3",
+                    "restart-strategy.fixed-delay.delay": "2 s",
+                    "restart-strategy.type": "fixed-delay",
+                    "taskmanager.numberOfTaskSlots": "2",
+                },
+            },
+        })
+    );
+}

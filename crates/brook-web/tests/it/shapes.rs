@@ -29,6 +29,8 @@ fn job_routes_of_a_running_job_have_flinks_shape() {
     assert_same_shape("job-status.json", &s.rest.get(&format!("/jobs/{job}/status")).unwrap());
     assert_same_shape("job-plan.json", &s.rest.get(&format!("/jobs/{job}/plan")).unwrap());
     assert_same_shape("job-exceptions.json", &s.rest.get(&format!("/jobs/{job}/exceptions")).unwrap());
+    assert_same_shape("job-config.json", &s.rest.get(&format!("/jobs/{job}/config")).unwrap());
+    assert_same_shape("job-accumulators.json", &s.rest.get(&format!("/jobs/{job}/accumulators")).unwrap());
     for v in details["vertices"].as_array().unwrap() {
         let vertex = s.rest.get(&format!("/jobs/{job}/vertices/{}", v["id"].as_str().unwrap())).unwrap();
         assert_same_shape("vertex-Source__bid_.json", &vertex);

@@ -59,6 +59,14 @@ pub fn submit(args: &RunArgs, jobmanager: &str) -> anyhow::Result<()> {
             eprintln!("Program execution finished");
             eprintln!("Job with JobID {job_id} has finished.");
             eprintln!("Job Runtime: {} ms", details["duration"].as_i64().unwrap_or(0));
+            let accumulators = cluster.get(&format!("/jobs/{job_id}/accumulators"))?;
+            let user = accumulators["user-task-accumulators"].as_array().cloned().unwrap_or_default();
+            if !user.is_empty() {
+                eprintln!("Accumulator Results:");
+                for a in &user {
+                    eprintln!("- {}: {}", a["name"].as_str().unwrap_or(""), a["value"].as_str().unwrap_or(""));
+                }
+            }
             Ok(())
         }
         "CANCELED" => anyhow::bail!("job {name} ({job_id}) was canceled"),

@@ -215,3 +215,42 @@ fn the_cluster_process_waits_for_jobs_submitted_to_it() {
         )
     );
 }
+
+#[test]
+fn run_m_prints_the_jobs_accumulators_as_run_local_does() {
+    let lines = LineServer::start("to be\n");
+    let cluster = RunningJob::start(lines.port, &["-D", "taskmanager.numberOfTaskSlots=2"]);
+    list_until_running(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ledger.csv");
+    // Line 2 has a bad timestamp: skipped and counted in `malformed-lines`.
+    std::fs::write(&input, "a,1000,0.50\na,soon,700.00\na,2000,900.00\n").unwrap();
+    let output = dir.path().join("alerts.csv");
+    let run = brook([
+        "run",
+        "-m",
+        &cluster.address,
+        "fraud-detection",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    run.assert_success();
+    let id = submitted_id(&run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", run.stderr);
+    assert_eq!(lines[1..3], ["Program execution finished".to_string(), format!("Job with JobID {id} has finished.")]);
+    assert!(lines[3].starts_with("Job Runtime: "), "{}", run.stderr);
+    assert_eq!(lines[4..], ["Accumulator Results:", "- malformed-lines: 1"]);
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "a,2000,900.00\n");
+    let rest = brook_web::RestClient::new(cluster.address.clone()).unwrap();
+    assert_eq!(
+        rest.get(&format!("/jobs/{id}/accumulators")).unwrap(),
+        serde_json::json!({
+            "job-accumulators": [],
+            "user-task-accumulators": [{ "name": "malformed-lines", "type": "LongCounter", "value": "1" }],
+            "serialized-user-task-accumulators": {},
+        })
+    );
+}

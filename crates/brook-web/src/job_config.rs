@@ -1,0 +1,61 @@
+//! `GET /jobs/:jobid/config` and `/jobs/:jobid/accumulators` in Flink 2.3's shapes.
+
+use brook_checkpoint::restart::RestartStrategy;
+use brook_cluster::dispatcher::JobEntry;
+use brook_types::config::{Configuration, options};
+use serde_json::{Map, Value, json};
+
+/// Flink's description of a restart strategy (`RestartStrategy#toString`).
+fn describe_restart(config: &Configuration) -> String {
+    match RestartStrategy::from_config(config) {
+        Ok(RestartStrategy::NoRestart) => "Restart deactivated.".to_string(),
+        Ok(RestartStrategy::FixedDelay(f)) => {
+            format!("Restart with fixed delay ({:?}). #{} restart attempts.", f.delay, f.attempts)
+        }
+        Ok(RestartStrategy::FailureRate(f)) => format!(
+            "Failure rate restart with maximum of {} failures within interval {:?} and fixed delay {:?}.",
+            f.max_failures_per_interval, f.interval, f.delay
+        ),
+        Ok(RestartStrategy::ExponentialDelay(e)) => format!(
+            "Restart with exponential delay: starting at {:?}, increasing by {}, with maximum {:?}. Delay resets \
+             after {:?} with jitter {}",
+            e.initial_backoff, e.multiplier, e.max_backoff, e.reset_threshold, e.jitter
+        ),
+        Err(e) => format!("invalid: {e}"),
+    }
+}
+
+/// `GET /jobs/:jobid/config`: `execution-config` with the job's restart strategy,
+/// parallelism and, as `user-config`, every option set on the job (sensitive values hidden).
+pub fn job_config(entry: &JobEntry) -> Value {
+    let job = &entry.handle.job;
+    let config = &job.configuration;
+    let user: Map<String, Value> = config.entries().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    json!({
+        "jid": job.job_id.to_string(),
+        "name": job.job_name,
+        "execution-config": {
+            "restart-strategy": describe_restart(config),
+            "job-parallelism": config.get_i64(&options::PARALLELISM_DEFAULT),
+            "object-reuse-mode": false,
+            "user-config": user,
+        },
+    })
+}
+
+/// `GET /jobs/:jobid/accumulators`: the job's user accumulators (Brook's are 64-bit
+/// counters, Flink's `LongCounter`), summed over subtasks.
+pub fn accumulators(entry: &JobEntry) -> Value {
+    let user: Vec<Value> = entry
+        .handle
+        .metrics
+        .accumulator_values()
+        .into_iter()
+        .map(|(name, value)| json!({ "name": name, "type": "LongCounter", "value": value.to_string() }))
+        .collect();
+    json!({
+        "job-accumulators": [],
+        "user-task-accumulators": user,
+        "serialized-user-task-accumulators": {},
+    })
+}
