@@ -59,3 +59,39 @@ pub fn accumulators(entry: &JobEntry) -> Value {
         "serialized-user-task-accumulators": {},
     })
 }
+
+/// `GET /jobs/:jobid/checkpoints/config` (Flink's `CheckpointConfigInfo`), or `None`
+/// when the job does not checkpoint periodically (Flink answers 404 then).
+pub fn checkpoint_config(entry: &JobEntry) -> Result<Option<Value>, String> {
+    use brook_checkpoint::config::{CheckpointingConfig, CheckpointingMode};
+    use brook_checkpoint::retention::ExternalizedCheckpointRetention as Retention;
+    let job = &entry.handle.job;
+    let config = &job.configuration;
+    let c = CheckpointingConfig::from_config(config).map_err(|e| e.to_string())?;
+    let Some(interval) = c.interval.filter(|_| !job.batch) else { return Ok(None) };
+    let ms = |d: std::time::Duration| d.as_millis() as u64;
+    let backend = match config.get_raw(&options::STATE_BACKEND_TYPE).to_ascii_lowercase().as_str() {
+        "rocksdb" => "EmbeddedRocksDBStateBackend",
+        _ => "HashMapStateBackend",
+    };
+    Ok(Some(json!({
+        "mode": if c.mode == CheckpointingMode::ExactlyOnce { "exactly_once" } else { "at_least_once" },
+        "interval": ms(interval),
+        "timeout": ms(c.timeout),
+        "min_pause": ms(c.min_pause),
+        "max_concurrent": c.max_concurrent,
+        "externalization": {
+            "enabled": c.retention != Retention::NoExternalizedCheckpoints,
+            "delete_on_cancellation": c.retention != Retention::RetainOnCancellation,
+        },
+        "state_backend": backend,
+        "checkpoint_storage": "FileSystemCheckpointStorage",
+        "unaligned_checkpoints": c.unaligned,
+        "tolerable_failed_checkpoints": c.tolerable_failures,
+        "aligned_checkpoint_timeout": ms(c.aligned_checkpoint_timeout),
+        "checkpoints_after_tasks_finish": true,
+        "state_changelog_enabled": false,
+        "changelog_periodic_materialization_interval": 0,
+        "changelog_storage": "none",
+    })))
+}

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{jobid}/exceptions", get(job_exceptions))
         .route("/jobs/{jobid}/vertices/{vertexid}", get(job_vertex))
         .route("/jobs/{jobid}/checkpoints", get(job_checkpoints).post(trigger_checkpoint))
+        .route("/jobs/{jobid}/checkpoints/config", get(checkpoint_config))
         .route("/jobs/{jobid}/checkpoints/{triggerid}", get(checkpoint_status))
         .route("/jobs/{jobid}/savepoints", post(trigger_savepoint))
         .route("/jobs/{jobid}/savepoints/{triggerid}", get(savepoint_status))
@@ -139,6 +140,18 @@ async fn job_plan(State(state): State<AppState>, Path(id): Path<String>) -> Answ
 async fn job_config(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
     let (_, entry) = find_job(&state, &id)?;
     ok(crate::job_config::job_config(&entry))
+}
+
+async fn checkpoint_config(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    let (job_id, entry) = find_job(&state, &id)?;
+    match crate::job_config::checkpoint_config(&entry) {
+        Ok(Some(body)) => ok(body),
+        Ok(None) => Err(RestError::not_found(format!("Checkpointing is not enabled for this job ({job_id})."))),
+        Err(e) => Err(RestError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: format!("The checkpointing configuration of job {job_id} is invalid: {e}"),
+        }),
+    }
 }
 
 async fn job_accumulators(State(state): State<AppState>, Path(id): Path<String>) -> Answer {

@@ -96,3 +96,30 @@ fn a_checkpoint_of_a_finished_job_fails_and_unknown_triggers_are_404() {
         )
     );
 }
+
+#[test]
+fn checkpoint_config_shows_the_jobs_settings_and_is_404_without_checkpointing() {
+    let c = Catalogued::start();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = LineServer::start();
+    let job = c.run(
+        "lines",
+        json!({ "programArgsList": ["--port", lines.port.to_string()], "flinkConfiguration": {
+            "execution.checkpointing.interval": "1 h",
+            "execution.checkpointing.dir": format!("file://{}", dir.path().display()),
+            "execution.checkpointing.tolerable-failed-checkpoints": "3",
+        } }),
+    );
+    let config = c.rest.get(&format!("/jobs/{job}/checkpoints/config")).unwrap();
+    crate::shape::assert_same_shape("job-checkpoints-config.json", &config);
+    assert_eq!(config["mode"], json!("exactly_once"));
+    assert_eq!(config["interval"], json!(3_600_000));
+    assert_eq!(config["tolerable_failed_checkpoints"], json!(3));
+    assert_eq!(config["state_backend"], json!("HashMapStateBackend"));
+    let plain = c.run("sequence", json!({ "programArgs": "--to 3" }));
+    let (code, body) = c.rest.request(Method::GET, &format!("/jobs/{plain}/checkpoints/config"), None).unwrap();
+    assert_eq!(
+        (code, body),
+        (404, json!({ "errors": [format!("Checkpointing is not enabled for this job ({plain}).")] }))
+    );
+}
