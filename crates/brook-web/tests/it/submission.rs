@@ -181,3 +181,45 @@ fn a_job_needing_more_slots_than_are_free_is_refused_naming_both_numbers() {
     assert!(body["errors"][0].as_str().unwrap().contains("the job needs 2 slots"), "{body}");
     assert!(body["errors"][0].as_str().unwrap().contains("but the cluster has 1;"), "{body}");
 }
+
+#[test]
+fn run_restores_from_the_savepoint_path_it_is_given() {
+    let c = Catalogued::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", dir.path().display());
+    let lines = LineServer::start();
+    let port = lines.port.to_string();
+    let first = c.run(
+        "lines",
+        json!({ "programArgsList": ["--port", port], "flinkConfiguration": { "execution.checkpointing.dir": url } }),
+    );
+    c.wait_tasks(first, "RUNNING");
+    let client = c.cluster.dispatcher().client(first, std::sync::Arc::new(())).unwrap();
+    let savepoint = c.cluster.runtime().block_on(client.trigger_savepoint(Some(url.clone()), true)).unwrap();
+    assert_eq!(c.cluster.dispatcher().job(first).unwrap().handle.wait_terminal(), JobStatus::Canceled);
+    drop(lines);
+
+    // The same program restores from it.
+    let lines = LineServer::start();
+    let restored = c.run(
+        "lines",
+        json!({ "programArgsList": ["--port", lines.port.to_string()], "savepointPath": savepoint,
+                "flinkConfiguration": { "execution.checkpointing.dir": url } }),
+    );
+    c.wait_tasks(restored, "RUNNING");
+    let handle = c.cluster.dispatcher().job(restored).unwrap().handle.clone();
+    assert_eq!(handle.failure_cause(), None);
+    drop(lines);
+    assert_eq!(handle.wait_terminal(), JobStatus::Finished, "{:?}", handle.failure_cause());
+    // A path that holds no savepoint fails the job, naming it.
+    let missing = format!("{}/no-such-savepoint", dir.path().display());
+    let failed = c.run("sequence", json!({ "programArgs": "--to 5", "savepointPath": missing }));
+    let handle = c.cluster.dispatcher().job(failed).unwrap().handle.clone();
+    assert_eq!(handle.wait_terminal(), JobStatus::Failed);
+    let cause = handle.failure_cause().unwrap();
+    assert!(cause.starts_with(&format!("cannot restore the job from '{missing}'")), "{cause}");
+    // The cluster's configuration does not carry one job's savepoint to the next.
+    let plain = c.run("sequence", json!({ "programArgs": "--to 5" }));
+    let config = c.rest.get(&format!("/jobs/{plain}/config")).unwrap();
+    assert!(config["execution-config"]["user-config"].get("execution.state-recovery.path").is_none(), "{config}");
+}
