@@ -101,6 +101,10 @@ fn a_vertex_that_is_not_in_the_job_is_404_and_a_malformed_one_400() {
         format!("/jobs/{missing}/plan"),
         format!("/jobs/{missing}/exceptions"),
         format!("/jobs/{missing}/vertices/{unknown}"),
+        format!("/jobs/{missing}/config"),
+        format!("/jobs/{missing}/accumulators"),
+        format!("/jobs/{missing}/checkpoints/config"),
+        format!("/jobs/{missing}/checkpoints/{unknown}"),
     ] {
         let (status, body) = s.rest.request(Method::GET, &path, None).unwrap();
         assert_eq!((status, body), (404, json!({ "errors": [format!("Job {missing} not found")] })), "{path}");

@@ -90,3 +90,50 @@ fn wait_for_end(cluster: &Cluster, job_id: &str) -> anyhow::Result<Value> {
         std::thread::sleep(POLL_INTERVAL);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn body(args: &[&str]) -> Value {
+        let cli = Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied())).unwrap();
+        request_body(&cli.run).unwrap()
+    }
+
+    #[test]
+    fn the_command_line_becomes_flinks_jar_run_body() {
+        assert_eq!(body(&["-m", "h:1", "wordcount"]), json!({ "programArgsList": [] }));
+        assert_eq!(
+            body(&[
+                "-m",
+                "h:1",
+                "-p",
+                "3",
+                "-s",
+                "/sp",
+                "-n",
+                "-D",
+                "a.b=1",
+                "-D",
+                "c = x y",
+                "wordcount",
+                "--input",
+                "-p",
+            ]),
+            json!({
+                "programArgsList": ["--input", "-p"],
+                "parallelism": 3,
+                "savepointPath": "/sp",
+                "allowNonRestoredState": true,
+                "flinkConfiguration": { "a.b": "1", "c": "x y" },
+            })
+        );
+    }
+}
