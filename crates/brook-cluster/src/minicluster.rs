@@ -4,7 +4,8 @@
 
 use crate::dispatcher::Dispatcher;
 use crate::job_client::JobClient;
-use crate::resource_manager::ResourceManager;
+use crate::program::SharedProgramCatalog;
+use crate::resource_manager::{ResourceManager, TaskManagerSnapshot};
 use crate::taskmanager::TaskManager;
 use brook_runtime::graph::StreamGraph;
 use brook_runtime::task::LocalShuffle;
@@ -97,6 +98,19 @@ impl MiniCluster {
 
     pub fn num_task_managers(&self) -> usize {
         self.inner.resource_manager.num_task_managers()
+    }
+
+    /// Starts a cluster whose JobManager runs the programs of `catalog` by name
+    /// (`POST /jars/:program/run`).
+    pub fn start_with_catalog(config: MiniClusterConfig, catalog: SharedProgramCatalog) -> Result<Self> {
+        let cluster = Self::start(config)?;
+        cluster.inner.dispatcher.set_catalog(catalog);
+        Ok(cluster)
+    }
+
+    /// Every TaskManager and its slots, as the ResourceManager sees them.
+    pub fn task_managers(&self) -> Vec<TaskManagerSnapshot> {
+        self.inner.resource_manager.task_manager_snapshots()
     }
 
     pub fn dispatcher(&self) -> &Dispatcher {

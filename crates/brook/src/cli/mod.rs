@@ -11,6 +11,7 @@ mod options;
 mod run;
 mod savepoint;
 mod stop;
+mod submit;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,7 +30,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a job: `brook run --local [-p N] <job> [job args]`.
+    /// Run a job: `brook run --local [-p N] <job> [job args]`, or submit it to a
+    /// cluster: `brook run -m host:port [-d] [-p N] <job> [job args]`.
     Run(run::RunArgs),
     /// Print a job's execution plan as JSON without running it.
     Info(info::InfoArgs),
