@@ -8,7 +8,7 @@
 //! for ever); the rows are the same. Insert-only.
 
 use super::csv::{CsvLine, CsvRow};
-use super::streams::{auctions, bids};
+use super::streams::{OneInput, auction_id, auctions_and_bids};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, ListState, ListStateDescriptor, RuntimeContext,
     ValueState, ValueStateDescriptor,
@@ -90,9 +90,5 @@ impl KeyedCoProcessFunction<i64, Auction, Bid, Q20Row> for ExpandBid {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Q20Row> {
-    auctions(events.clone())
-        .connect(bids(events))
-        .key_by(|a: &Auction| a.id, |b: &Bid| b.auction)
-        .process(ExpandBid::default())
-        .name("q20: Join Auction")
+    auctions_and_bids(events).key_by(auction_id).process(OneInput(ExpandBid::default())).name("q20: Join Auction")
 }

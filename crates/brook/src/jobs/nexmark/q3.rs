@@ -7,12 +7,12 @@
 //! auctions that arrive first wait for their seller. Rows are insert-only.
 
 use super::csv::{CsvLine, CsvRow};
-use super::streams::{auctions, persons};
+use super::streams::{Either, OneInput, view};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, ListState, ListStateDescriptor, RuntimeContext,
     ValueState, ValueStateDescriptor,
 };
-use brook_connectors::nexmark::{Auction, Event, Person};
+use brook_connectors::nexmark::{Auction, Event};
 use serde::{Deserialize, Serialize};
 
 /// `(name, city, state, id)`: the seller and the auction id.
@@ -71,20 +71,17 @@ impl KeyedCoProcessFunction<i64, Auction, Seller, Q3Row> for LocalItemJoin {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Q3Row> {
-    let category_10 = auctions(events.clone()).filter(|a: &Auction| a.category == 10).name("q3: Category 10");
-    let local_sellers = persons(events)
-        .flat_map(|p: Person| {
-            matches!(p.state.as_str(), "OR" | "ID" | "CA").then_some(Seller {
-                id: p.id,
-                name: p.name,
-                city: p.city,
-                state: p.state,
-            })
-        })
-        .name("q3: OR, ID, CA");
-    category_10
-        .connect(local_sellers)
-        .key_by(|a: &Auction| a.seller, |s: &Seller| s.id)
-        .process(LocalItemJoin::default())
-        .name("q3: Join Seller")
+    view(events, "q3: Category 10 Auctions, Sellers in OR, ID, CA", |e: Event| match e {
+        Event::Auction(a) if a.category == 10 => Some(Either::Left(a)),
+        Event::Person(p) if matches!(p.state.as_str(), "OR" | "ID" | "CA") => {
+            Some(Either::Right(Seller { id: p.id, name: p.name, city: p.city, state: p.state }))
+        }
+        _ => None,
+    })
+    .key_by(|x: &Either<Auction, Seller>| match x {
+        Either::Left(a) => a.seller,
+        Either::Right(s) => s.id,
+    })
+    .process(OneInput(LocalItemJoin::default()))
+    .name("q3: Join Seller")
 }

@@ -12,7 +12,7 @@
 
 use super::auction_bids::in_lifetime;
 use super::csv::{Change, CsvLine, CsvRow, emit_update};
-use super::streams::{auctions, bids};
+use super::streams::{OneInput, auction_id, auctions_and_bids};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, KeyedProcessFunction, ListState, ListStateDescriptor,
     RuntimeContext, ValueState, ValueStateDescriptor,
@@ -116,10 +116,9 @@ impl KeyedProcessFunction<i64, MaxChange, Change<Q4Row>> for AveragePerCategory 
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Change<Q4Row>> {
-    auctions(events.clone())
-        .connect(bids(events))
-        .key_by(|a: &Auction| a.id, |b: &Bid| b.auction)
-        .process(MaxPerAuction::default())
+    auctions_and_bids(events)
+        .key_by(auction_id)
+        .process(OneInput(MaxPerAuction::default()))
         .name("q4: Max Price per Auction")
         .key_by(|c: &MaxChange| c.category)
         .process(AveragePerCategory::default())

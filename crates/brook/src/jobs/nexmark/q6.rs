@@ -10,7 +10,7 @@
 
 use super::auction_bids::in_lifetime;
 use super::csv::{CsvLine, CsvRow};
-use super::streams::{auctions, bids};
+use super::streams::{OneInput, auction_id, auctions_and_bids};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, KeyedProcessFunction, ListState, ListStateDescriptor,
     MapState, MapStateDescriptor, RuntimeContext, ValueState, ValueStateDescriptor,
@@ -139,10 +139,9 @@ impl KeyedProcessFunction<i64, Closed, Q6Row> for AveragePerSeller {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Q6Row> {
-    auctions(events.clone())
-        .connect(bids(events))
-        .key_by(|a: &Auction| a.id, |b: &Bid| b.auction)
-        .process(CloseAuction::default())
+    auctions_and_bids(events)
+        .key_by(auction_id)
+        .process(OneInput(CloseAuction::default()))
         .name("q6: Close Auctions")
         .key_by(|c: &Closed| c.seller)
         .process(AveragePerSeller::default())

@@ -9,7 +9,7 @@
 //! Flink's window aggregations. Insert-only.
 
 use super::csv::{CsvLine, CsvRow};
-use super::streams::{auctions, persons};
+use super::streams::{Either, OneInput, view};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, MapState, MapStateDescriptor, RuntimeContext,
 };
@@ -89,9 +89,15 @@ impl KeyedCoProcessFunction<i64, Person, Auction, Q8Row> for NewUsers {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Q8Row> {
-    persons(events.clone())
-        .connect(auctions(events))
-        .key_by(|p: &Person| p.id, |a: &Auction| a.seller)
-        .process(NewUsers::default())
-        .name("q8: Join Persons and Sellers per Window")
+    view(events, "Persons and Auctions", |e: Event| match e {
+        Event::Person(p) => Some(Either::Left(p)),
+        Event::Auction(a) => Some(Either::Right(a)),
+        Event::Bid(_) => None,
+    })
+    .key_by(|x: &Either<Person, Auction>| match x {
+        Either::Left(p) => p.id,
+        Either::Right(a) => a.seller,
+    })
+    .process(OneInput(NewUsers::default()))
+    .name("q8: Join Persons and Sellers per Window")
 }

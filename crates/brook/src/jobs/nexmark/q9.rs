@@ -9,7 +9,7 @@
 
 use super::auction_bids::{beats, best_valid, in_lifetime};
 use super::csv::{Change, CsvLine, CsvRow};
-use super::streams::{auctions, bids};
+use super::streams::{OneInput, auction_id, auctions_and_bids};
 use brook_api::{
     Collector, DataStream, KeyedCoProcessFunction, KeyedContext, ListState, ListStateDescriptor, RuntimeContext,
     ValueState, ValueStateDescriptor,
@@ -91,9 +91,5 @@ impl KeyedCoProcessFunction<i64, Auction, Bid, Change<Q9Row>> for WinningBid {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Change<Q9Row>> {
-    auctions(events.clone())
-        .connect(bids(events))
-        .key_by(|a: &Auction| a.id, |b: &Bid| b.auction)
-        .process(WinningBid::default())
-        .name("q9: Winning Bid")
+    auctions_and_bids(events).key_by(auction_id).process(OneInput(WinningBid::default())).name("q9: Winning Bid")
 }
