@@ -16,7 +16,7 @@
 //! swapped in Flink's DDL, SPEC §2.11-2). Insert-only.
 
 use super::csv::{CsvLine, CsvRow};
-use super::streams::bids;
+use super::streams::view;
 use brook_api::{
     Collector, DataStream, KeyedContext, KeyedProcessFunction, RuntimeContext, ValueState, ValueStateDescriptor,
 };
@@ -120,14 +120,14 @@ pub fn windows_of(t: i64) -> (i64, Option<i64>) {
 }
 
 pub fn query(events: DataStream<Event>) -> DataStream<Q7Row> {
-    bids(events)
-        .flat_map(|bid: Bid| {
-            let (own, boundary) = windows_of(bid.date_time);
-            let on_end = boundary.map(|end| WindowBid { window_end: end, counts: false, bid: bid.clone() });
-            std::iter::once(WindowBid { window_end: own, counts: true, bid }).chain(on_end)
-        })
-        .name("q7: Assign Windows")
-        .key_by(|wb: &WindowBid| wb.window_end)
-        .process(HighestBid::default())
-        .name("q7: Highest Bid")
+    // Chained to the source: each window's bids then arrive in source order.
+    view(events, "q7: Assign Windows", |e: Event| {
+        let Event::Bid(bid) = e else { return None.into_iter().chain(None) };
+        let (own, boundary) = windows_of(bid.date_time);
+        let on_end = boundary.map(|end| WindowBid { window_end: end, counts: false, bid: bid.clone() });
+        Some(WindowBid { window_end: own, counts: true, bid }).into_iter().chain(on_end)
+    })
+    .key_by(|wb: &WindowBid| wb.window_end)
+    .process(HighestBid::default())
+    .name("q7: Highest Bid")
 }

@@ -126,10 +126,11 @@ pub enum Either<A, B> {
     Right(B),
 }
 
-/// The records `f` picks from the events, chained to the source like [`bids`].
-pub fn view<T: brook_types::Data, F>(events: DataStream<Event>, name: &str, f: F) -> DataStream<T>
+/// The records `f` makes of each event, chained to the source like [`bids`].
+pub fn view<T: brook_types::Data, R, F>(events: DataStream<Event>, name: &str, f: F) -> DataStream<T>
 where
-    F: FnMut(Event) -> Option<T> + Clone + Send + Sync + 'static,
+    R: IntoIterator<Item = T>,
+    F: FnMut(Event) -> R + Clone + Send + Sync + 'static,
 {
     let p = events.parallelism();
     like_input(p, events.flat_map(f).name(name))
