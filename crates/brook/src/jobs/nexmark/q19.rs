@@ -85,3 +85,41 @@ impl KeyedProcessFunction<i64, Bid, Change<Q19Row>> for TopBids {
 pub fn query(events: DataStream<Event>) -> DataStream<Change<Q19Row>> {
     bids(events).key_by(|b: &Bid| b.auction).process(TopBids::default()).name("q19: Top 10 Bids per Auction")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bid(price: i64) -> Bid {
+        Bid {
+            auction: 1,
+            bidder: price,
+            price,
+            channel: String::new(),
+            url: String::new(),
+            date_time: 0,
+            extra: String::new(),
+        }
+    }
+
+    fn changes(out: Collector<Change<Q19Row>>) -> Vec<(&'static str, i64, i64)> {
+        out.into_values().into_iter().map(|c| (c.kind.short(), c.row.bid.price, c.row.rank_number)).collect()
+    }
+
+    /// Top 2 of [100, 90]: 95 takes rank 2 and 90 leaves without a `-D` (Flink
+    /// replaces it by the `+U` at its rank); 10 is below the top and changes nothing.
+    #[test]
+    fn a_bid_entering_a_full_top_n_pushes_the_last_one_out() {
+        let mut top = vec![bid(100), bid(90)];
+        let mut out = Collector::new();
+        insert_ranked(&mut top, bid(95), 2, &mut out);
+        assert_eq!(changes(out), vec![("-U", 90, 2), ("+U", 95, 2)]);
+        assert_eq!(top.iter().map(|b| b.price).collect::<Vec<_>>(), vec![100, 95]);
+        let mut out = Collector::new();
+        insert_ranked(&mut top, bid(10), 2, &mut out);
+        assert_eq!(changes(out), vec![]);
+        let mut out = Collector::new();
+        insert_ranked(&mut top, bid(200), 2, &mut out);
+        assert_eq!(changes(out), vec![("-U", 100, 1), ("+U", 200, 1), ("-U", 95, 2), ("+U", 100, 2)]);
+    }
+}

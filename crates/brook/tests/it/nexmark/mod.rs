@@ -8,6 +8,7 @@
 //! once materialized.
 
 mod aggregations;
+mod cli;
 mod joins;
 mod stateless;
 mod windows;
