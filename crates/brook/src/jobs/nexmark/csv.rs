@@ -135,10 +135,7 @@ impl<R: CsvRow> CsvRow for Change<R> {
 
 /// Emits the change from `old` to `new` the way Flink's group aggregation does:
 /// `+I` for the first value, `-U`/`+U` when it changes, nothing when it does not.
-pub fn emit_update<R: PartialEq>(old: Option<R>, new: R, out: &mut brook_api::Collector<Change<R>>)
-where
-    R: brook_types::Data,
-{
+pub fn emit_update<R: PartialEq>(old: Option<R>, new: R, out: &mut brook_api::Collector<Change<R>>) {
     match old {
         None => out.collect(Change::insert(new)),
         Some(old) if old == new => {}
