@@ -3,9 +3,12 @@
 //! generated per split).
 
 use super::config::NexmarkConfig;
+use super::error::NexmarkError;
+use super::exported::ExportedSource;
 use super::model::Event;
 use super::source::NexmarkSource;
 use brook_api::{DataStream, StreamExecutionEnvironment, WatermarkStrategy};
+use std::path::Path;
 use std::time::Duration;
 
 /// The bounded out-of-orderness of the Nexmark DDL (`dateTime - INTERVAL '4' SECOND`).
@@ -29,4 +32,12 @@ pub fn watermark_strategy() -> WatermarkStrategy<Event> {
 /// ```
 pub fn source(env: &StreamExecutionEnvironment, config: &NexmarkConfig) -> DataStream<Event> {
     env.from_source_with_watermarks(NexmarkSource::new(config.clone()), watermark_strategy(), "Nexmark Source")
+}
+
+/// Events exported by `brook nexmark gen` (`person`, `auction`, `bid` files in
+/// `dir`, CSV or JSON), with the same timestamps and watermarks as [`source`].
+/// Fails at once if `dir` holds no export.
+pub fn read_exported(env: &StreamExecutionEnvironment, dir: impl AsRef<Path>) -> Result<DataStream<Event>, NexmarkError> {
+    let source = ExportedSource::new(dir.as_ref())?;
+    Ok(env.from_source_with_watermarks(source, watermark_strategy(), "Nexmark Export Source"))
 }
