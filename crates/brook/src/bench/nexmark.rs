@@ -7,6 +7,7 @@
 use super::report::RunReport;
 use super::rusage::ResourceUsage;
 use super::scenarios::environment_with;
+use crate::jobs::nexmark::{QuerySink, build_query};
 use anyhow::Context as _;
 use brook_api::{DataStream, RuntimeMode, StreamExecutionEnvironment};
 use brook_connectors::nexmark::{self, Event, ExportedSource, NexmarkConfig};
@@ -105,22 +106,11 @@ fn add_query(
     events: DataStream<Event>,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let _ = env;
-    // q0 written in place until the query jobs (crates/brook/src/jobs/nexmark) are merged.
-    anyhow::ensure!(query == "q0", "unknown Nexmark query '{query}'; this build has q0");
-    let rows = events.flat_map(|e: Event| match e {
-        Event::Bid(b) => Some(format!("{},{},{},{},{}", b.auction, b.bidder, b.price, b.date_time, b.extra)),
-        _ => None,
-    });
-    match output {
-        Some(path) => {
-            rows.write_as_text(path).set_parallelism(1);
-        }
-        None => {
-            rows.discard();
-        }
-    }
-    Ok(())
+    let sink = match output {
+        Some(path) => QuerySink::File(path.to_path_buf()),
+        None => QuerySink::Blackhole,
+    };
+    build_query(env, query, events, sink)
 }
 
 #[cfg(test)]

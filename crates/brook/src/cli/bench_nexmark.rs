@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 #[command(after_help = "Generated events use first-event.rate = 10,000,000 (Flink's V1 runner) unless -D sets it.\n\
     With --input DIR the events are read from files written by `brook nexmark gen --out DIR`.")]
 pub struct NexmarkBenchArgs {
-    /// Queries to run, comma-separated.
-    #[arg(long, value_name = "qN,…", value_delimiter = ',', default_value = "q0")]
+    /// Queries to run, comma-separated [default: q0 … q22].
+    #[arg(long, value_name = "qN,…", value_delimiter = ',')]
     queries: Vec<String>,
     /// Events to generate per run (ignored with --input).
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
@@ -59,7 +59,7 @@ impl NexmarkBenchArgs {
     }
 }
 
-pub fn bench_nexmark(args: NexmarkBenchArgs) -> anyhow::Result<()> {
+pub fn bench_nexmark(mut args: NexmarkBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.parallelism.iter().all(|&p| p >= 1), "-p must be at least 1");
     anyhow::ensure!(args.events >= 1 || args.input.is_some(), "--events must be at least 1");
     if let Some(dir) = &args.input {
@@ -67,6 +67,9 @@ pub fn bench_nexmark(args: NexmarkBenchArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    if args.queries.is_empty() {
+        args.queries = brook::jobs::nexmark::QUERIES.iter().map(|q| q.to_string()).collect();
     }
     if args.child {
         let ([query], [p]) = (&args.queries[..], &args.parallelism[..]) else {
