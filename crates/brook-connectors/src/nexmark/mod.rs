@@ -13,15 +13,19 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod export;
+pub mod exported;
 pub mod generator;
 pub mod model;
 mod rng;
 pub mod source;
 mod strings;
 
-pub use api::{WATERMARK_DELAY, source, watermark_strategy};
+pub use api::{WATERMARK_DELAY, read_exported, source, watermark_strategy};
 pub use config::NexmarkConfig;
 pub use error::NexmarkError;
+pub use export::{ExportFormat, ExportSummary, export, merged_events};
+pub use exported::{ExportSplit, ExportedSource};
 pub use generator::{EventKind, SubGenerator};
 pub use model::{Auction, Bid, Event, Person};
 pub use source::{NexmarkReader, NexmarkSource, NexmarkSplit};

@@ -1,11 +1,13 @@
 //! The `brook` command line, mirroring Flink's `bin/flink` verbs and options.
 
 mod bench;
+mod bench_nexmark;
 mod cancel;
 mod cluster_client;
 mod config;
 mod info;
 mod list;
+mod nexmark;
 mod options;
 mod run;
 mod savepoint;
@@ -44,6 +46,8 @@ enum Command {
     Config(config::ConfigArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
     Bench(bench::BenchArgs),
+    /// Nexmark benchmark tools: `brook nexmark gen --events N --out DIR`.
+    Nexmark(nexmark::NexmarkArgs),
 }
 
 /// Parses the command line, runs the command and turns every error into one line
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Stop(args) => stop::stop(args),
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Nexmark(args) => nexmark::nexmark(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

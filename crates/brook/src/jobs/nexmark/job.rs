@@ -44,11 +44,7 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
         env.set_parallelism(p);
     }
     let events = match &args.input {
-        Some(dir) => anyhow::bail!(
-            "nexmark --input {}: reading exported Nexmark events is not available in this build; \
-             run without --input to generate the events",
-            dir.display()
-        ),
+        Some(dir) => nexmark::read_exported(env, dir)?,
         None => {
             // A fixed number of splits makes the events independent of -p.
             let config =
