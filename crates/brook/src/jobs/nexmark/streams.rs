@@ -25,44 +25,26 @@ fn like_input<T: brook_types::Data>(input: Option<usize>, view: DataStream<T>) -
 
 /// The bids of the event stream (timestamps kept).
 pub fn bids(events: DataStream<Event>) -> DataStream<Bid> {
-    let p = events.parallelism();
-    like_input(
-        p,
-        events
-            .flat_map(|e: Event| match e {
-                Event::Bid(b) => Some(b),
-                _ => None,
-            })
-            .name("Bids"),
-    )
+    view(events, "Bids", |e: Event| match e {
+        Event::Bid(b) => Some(b),
+        _ => None,
+    })
 }
 
 /// The auctions of the event stream.
 pub fn auctions(events: DataStream<Event>) -> DataStream<Auction> {
-    let p = events.parallelism();
-    like_input(
-        p,
-        events
-            .flat_map(|e: Event| match e {
-                Event::Auction(a) => Some(a),
-                _ => None,
-            })
-            .name("Auctions"),
-    )
+    view(events, "Auctions", |e: Event| match e {
+        Event::Auction(a) => Some(a),
+        _ => None,
+    })
 }
 
 /// The persons of the event stream.
 pub fn persons(events: DataStream<Event>) -> DataStream<Person> {
-    let p = events.parallelism();
-    like_input(
-        p,
-        events
-            .flat_map(|e: Event| match e {
-                Event::Person(p) => Some(p),
-                _ => None,
-            })
-            .name("Persons"),
-    )
+    view(events, "Persons", |e: Event| match e {
+        Event::Person(p) => Some(p),
+        _ => None,
+    })
 }
 
 /// Flink SQL's watermark for `dateTime - INTERVAL '4' SECOND`: the highest
@@ -126,7 +108,7 @@ pub enum Either<A, B> {
     Right(B),
 }
 
-/// The records `f` makes of each event, chained to the source like [`bids`].
+/// The records `f` makes of each event, chained to the source (see [`like_input`]).
 pub fn view<T: brook_types::Data, R, F>(events: DataStream<Event>, name: &str, f: F) -> DataStream<T>
 where
     R: IntoIterator<Item = T>,
