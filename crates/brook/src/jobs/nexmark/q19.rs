@@ -73,10 +73,12 @@ impl KeyedProcessFunction<i64, Bid, Change<Q19Row>> for TopBids {
     }
 
     fn process_element(&mut self, bid: Bid, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<Change<Q19Row>>) {
-        let mut top = ctx.state(&self.top).value().cloned().unwrap_or_default();
-        if top.len() >= TOP_N && top[TOP_N - 1].price >= bid.price {
+        let below_top =
+            ctx.state(&self.top).value().is_some_and(|top| top.len() >= TOP_N && top[TOP_N - 1].price >= bid.price);
+        if below_top {
             return;
         }
+        let mut top = ctx.state(&self.top).value().cloned().unwrap_or_default();
         insert_ranked(&mut top, bid, TOP_N, out);
         ctx.state(&self.top).update(top);
     }

@@ -78,21 +78,26 @@ impl KeyedProcessFunction<i64, WindowBid, Q7Row> for HighestBid {
 
     fn process_element(&mut self, wb: WindowBid, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<Q7Row>) {
         let wm = ctx.timer_service().current_watermark();
-        let mut w = ctx.state(&self.window).value().cloned().unwrap_or_default();
-        if w.fired {
-            if w.max == Some(wb.bid.price) {
+        let on_time = wb.counts && wb.window_end - 1 > wm;
+        let price = wb.bid.price;
+        // Most bids neither raise the maximum nor equal it: decide on a borrow.
+        let (fired, max) = ctx.state(&self.window).value().map_or((false, None), |w| (w.fired, w.max));
+        if fired {
+            if max == Some(price) {
                 out.collect(wb.bid.into());
             }
             return;
         }
-        let on_time = wb.counts && wb.window_end - 1 > wm;
-        if on_time && w.max.is_none_or(|m| wb.bid.price > m) {
-            let max = wb.bid.price;
-            w.max = Some(max);
-            w.candidates.retain(|b| b.price >= max);
+        if max.is_some_and(|m| price < m) {
+            return;
+        }
+        let mut w = ctx.state(&self.window).value().cloned().unwrap_or_default();
+        if on_time && max.is_none_or(|m| price > m) {
+            w.max = Some(price);
+            w.candidates.retain(|b| b.price >= price);
             ctx.timer_service().register_event_time_timer(wb.window_end - 1);
         }
-        if w.max.is_none_or(|m| wb.bid.price >= m) {
+        if w.max.is_none_or(|m| price >= m) {
             w.candidates.push(wb.bid);
         }
         ctx.state(&self.window).update(w);

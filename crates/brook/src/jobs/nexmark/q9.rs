@@ -71,20 +71,25 @@ impl KeyedCoProcessFunction<i64, Auction, Bid, Change<Q9Row>> for WinningBid {
     }
 
     fn process_element2(&mut self, bid: Bid, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<Change<Q9Row>>) {
-        let Some(a) = ctx.state(&self.auction).value().cloned() else {
+        // Decide on borrows; clone the auction and the old winner only to emit.
+        let Some(valid) = ctx.state(&self.auction).value().map(|a| in_lifetime(a, &bid)) else {
             ctx.list_state(&self.waiting_bids).add(bid);
             return;
         };
-        if !in_lifetime(&a, &bid) {
+        if !valid {
             return;
         }
+        let wins = ctx.state(&self.winner).value().map(|old| beats(&bid, old));
+        if wins == Some(false) {
+            return;
+        }
+        let a = ctx.state(&self.auction).value().cloned().expect("checked above");
         match ctx.state(&self.winner).value().cloned() {
             None => out.collect(Change::insert(Q9Row { auction: a, bid: bid.clone() })),
-            Some(old) if beats(&bid, &old) => {
+            Some(old) => {
                 out.collect(Change::update_before(Q9Row { auction: a.clone(), bid: old }));
                 out.collect(Change::update_after(Q9Row { auction: a, bid: bid.clone() }));
             }
-            Some(_) => return,
         }
         ctx.state(&self.winner).update(bid);
     }
