@@ -1,7 +1,7 @@
 //! q9 — winning bids: for every auction, its highest valid bid (earliest on
-//! ties), as an updating result: `+I` for the first valid bid, then `-U` of the
-//! old winner and `+U` of the new one each time a bid beats it (Flink's Top-1
-//! with retractions).
+//! ties), as an updating result emitted like Flink's append-only Top-N without
+//! row numbers: `+I` for the first valid bid, then `-D` of the old winner and
+//! `+I` of the new one each time a bid beats it (an equal bid does not).
 //!
 //! Deviation in emission only: bids that arrive before their auction are joined
 //! in one step when it arrives and only their winner is emitted; Flink emits
@@ -87,8 +87,8 @@ impl KeyedCoProcessFunction<i64, Auction, Bid, Change<Q9Row>> for WinningBid {
         match ctx.state(&self.winner).value().cloned() {
             None => out.collect(Change::insert(Q9Row { auction: a, bid: bid.clone() })),
             Some(old) => {
-                out.collect(Change::update_before(Q9Row { auction: a.clone(), bid: old }));
-                out.collect(Change::update_after(Q9Row { auction: a, bid: bid.clone() }));
+                out.collect(Change::delete(Q9Row { auction: a.clone(), bid: old }));
+                out.collect(Change::insert(Q9Row { auction: a, bid: bid.clone() }));
             }
         }
         ctx.state(&self.winner).update(bid);

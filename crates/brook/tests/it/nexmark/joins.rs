@@ -83,6 +83,8 @@ fn q4_averages_the_final_prices_per_category() {
 /// it; on arrival the better one, 101, is the first winner. 102 bids the same
 /// 60 earlier (@1400) and wins the tie; 103 (60 @1400, the same) does not;
 /// 104 (80 @6000) is after expiry; 105 (75 @5000) wins. Auction 2 gets no bids.
+/// A new winner is `-D` of the old one and `+I` of the new (Flink's Top-1
+/// without row number).
 #[test]
 fn q9_keeps_the_winning_bid_of_every_auction() {
     let events = vec![
@@ -101,10 +103,10 @@ fn q9_keeps_the_winning_bid_of_every_auction() {
         &events,
         &[
             format!("+I,{a1},1,101,60,1600,e"),
-            format!("-U,{a1},1,101,60,1600,e"),
-            format!("+U,{a1},1,102,60,1400,e"),
-            format!("-U,{a1},1,102,60,1400,e"),
-            format!("+U,{a1},1,105,75,5000,e"),
+            format!("-D,{a1},1,101,60,1600,e"),
+            format!("+I,{a1},1,102,60,1400,e"),
+            format!("-D,{a1},1,102,60,1400,e"),
+            format!("+I,{a1},1,105,75,5000,e"),
         ],
         AtFour::SameLines,
     );
