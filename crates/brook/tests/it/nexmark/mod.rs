@@ -9,6 +9,7 @@
 
 mod aggregations;
 mod cli;
+mod generated;
 mod joins;
 mod stateless;
 mod windows;
