@@ -8,9 +8,20 @@
 //! How each query is built, and where it deviates from Flink's plan, is in
 //! `docs/design/nexmark-queries.md`.
 //!
-//! Results of updating queries (q4, q6's source joins aside, q9, q15–q19) are
-//! changelogs: each line starts with Flink's row kind (`+I`, `-U`, `+U`, `-D`)
-//! in the order Flink's retracting operators would emit them; see [`csv`].
+//! Results of updating queries (q4, q9, q15–q19) are changelogs: each line
+//! starts with Flink's row kind (`+I`, `-U`, `+U`, `-D`), in the order Flink's
+//! operators emit them for a retracting sink; see [`csv`].
+//!
+//! ```no_run
+//! use brook::api::StreamExecutionEnvironment;
+//! use brook::jobs::nexmark::{QuerySink, build_query};
+//! use brook_connectors::nexmark::{self, NexmarkConfig};
+//!
+//! let env = StreamExecutionEnvironment::get_execution_environment();
+//! let events = nexmark::source(&env, &NexmarkConfig { events_num: 1_000_000, ..NexmarkConfig::default() });
+//! build_query(&env, "q5", events, QuerySink::File("q5.csv".into())).unwrap();
+//! env.execute("Nexmark q5").unwrap();
+//! ```
 
 pub mod auction_bids;
 pub mod bid_row;
@@ -81,6 +92,8 @@ pub fn build_query(
     events: DataStream<Event>,
     sink: QuerySink,
 ) -> anyhow::Result<()> {
+    // The operators are added to `events`' environment; `env` is part of the
+    // signature the benchmark calls and names where the job is built.
     let _ = env;
     match query {
         "q0" => emit(q0::query(events), &sink),

@@ -68,14 +68,17 @@ impl KeyedProcessFunction<i64, Bid, WindowCount> for CountPerWindow {
         if last_window_end - 1 <= wm {
             return; // every window of the slice has fired
         }
+        let n = ctx.map_state(&self.slices).get(&slice).copied();
+        ctx.map_state(&self.slices).put(slice, n.unwrap_or(0) + 1);
+        if n.is_some() {
+            return; // the slice's timer chain is already running
+        }
         // The first window of the slice that has not fired yet.
         let mut first = slice;
         while first - 1 <= wm {
             first += SLIDE_MS;
         }
         ctx.timer_service().register_event_time_timer(first - 1);
-        let n = ctx.map_state(&self.slices).get(&slice).copied().unwrap_or(0);
-        ctx.map_state(&self.slices).put(slice, n + 1);
     }
 
     fn on_timer(&mut self, timestamp: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Collector<WindowCount>) {
