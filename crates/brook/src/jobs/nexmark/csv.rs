@@ -166,3 +166,33 @@ pub fn materialize(lines: &[String]) -> Vec<String> {
     rows.sort();
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_needed_and_null_is_empty() {
+        let mut out = String::new();
+        CsvLine::new(&mut out)
+            .int(-7)
+            .str("plain text")
+            .str("a,b")
+            .str("say \"hi\"")
+            .str("two\nlines")
+            .opt_str(None)
+            .milli(1_000_000_376)
+            .milli(-5);
+        assert_eq!(out, "-7,plain text,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",,1000000.376,-0.005");
+    }
+
+    #[test]
+    fn a_changelog_materializes_into_the_rows_it_leaves() {
+        let lines: Vec<String> =
+            ["+I,a,1", "+I,b,1", "-U,a,1", "+U,a,2", "-D,b,1", "+I,c,1", "+I,c,1", "-U,c,1", "+U,c,3"]
+                .iter()
+                .map(|l| l.to_string())
+                .collect();
+        assert_eq!(materialize(&lines), vec!["a,2", "c,1", "c,3"]);
+    }
+}
