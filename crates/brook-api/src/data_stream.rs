@@ -70,6 +70,15 @@ impl<T: Data> DataStream<T> {
         self.configure("name", |n| n.name = name.to_string())
     }
 
+    /// The parallelism set on the operator that produced this stream; `None` when
+    /// it runs at the default parallelism or the stream is a union.
+    pub fn parallelism(&self) -> Option<usize> {
+        match self.ports.as_slice() {
+            [p] => self.env.builder.lock().nodes.get(&p.node).and_then(|n| n.parallelism),
+            _ => None,
+        }
+    }
+
     /// A stable id for the operator, to map its state across program changes.
     pub fn uid(self, uid: &str) -> Self {
         self.configure("uid", |n| n.uid = Some(uid.to_string()))

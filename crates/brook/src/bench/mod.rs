@@ -18,6 +18,8 @@
 //!   with `bench/flink/gen_text.py` so Apache Flink counts the same file.
 //! - [`rusage`]: CPU time and peak RSS of the process.
 //! - [`report`]: the Markdown table and the JSON document.
+//! - [`nexmark`]: `brook bench nexmark`, the Nexmark queries over generated or
+//!   exported events.
 //! - [`checkpoints`]: `brook bench checkpoints`, checkpoint duration and size of
 //!   ~1 GB of keyed state per state backend (full and incremental).
 //!
@@ -25,6 +27,7 @@
 //! no test asserts a speed.
 
 pub mod checkpoints;
+pub mod nexmark;
 pub mod recovery;
 pub mod report;
 pub mod rusage;

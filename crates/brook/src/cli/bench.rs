@@ -85,6 +85,8 @@ enum BenchCommand {
     /// Checkpoint duration and size of ~1 GB of keyed state: hashmap full, RocksDB full,
     /// RocksDB incremental (first, and after a fraction of the keys changed).
     Checkpoints(CheckpointsArgs),
+    /// The Nexmark queries over generated or exported events (see `brook bench nexmark --help`).
+    Nexmark(super::bench_nexmark::NexmarkBenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -150,7 +152,10 @@ impl ScenarioChoice {
     }
 }
 
-pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+pub fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchCommand::Nexmark(nexmark)) = args.command.take() {
+        return super::bench_nexmark::bench_nexmark(nexmark);
+    }
     if let Some(BenchCommand::GenText(gen_args)) = &args.command {
         let stats = text::generate_file(&gen_args.out, gen_args.mb, gen_args.seed)?;
         println!("{stats}");

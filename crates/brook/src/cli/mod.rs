@@ -1,12 +1,14 @@
 //! The `brook` command line, mirroring Flink's `bin/flink` verbs and options.
 
 mod bench;
+mod bench_nexmark;
 mod cancel;
 mod cluster;
 mod cluster_client;
 mod config;
 mod info;
 mod list;
+mod nexmark;
 mod options;
 mod run;
 mod savepoint;
@@ -49,6 +51,8 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
     Bench(bench::BenchArgs),
+    /// Nexmark benchmark tools: `brook nexmark gen --events N --out DIR`.
+    Nexmark(nexmark::NexmarkArgs),
 }
 
 /// Parses the command line, runs the command and turns every error into one line
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
         Command::Cluster(args) => cluster::cluster(args),
+        Command::Nexmark(args) => nexmark::nexmark(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

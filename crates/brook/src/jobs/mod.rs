@@ -2,6 +2,7 @@
 //! (`brook run --local wordcount …`).
 
 pub mod fraud_detection;
+pub mod nexmark;
 pub mod socket_window_wordcount;
 pub mod wordcount;
 
@@ -31,6 +32,11 @@ pub const JOBS: &[BuiltinJob] = &[
         name: "socket-window-wordcount",
         description: "count words from a socket in 5-second windows (Flink's SocketWindowWordCount)",
         build: socket_window_wordcount::build,
+    },
+    BuiltinJob {
+        name: "nexmark",
+        description: "one Nexmark benchmark query, q0 … q22, over generated bids, auctions and persons",
+        build: nexmark::job::build,
     },
 ];
 

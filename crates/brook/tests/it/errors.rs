@@ -27,7 +27,7 @@ fn unknown_job_lists_the_known_jobs() {
     let error = run.assert_only_error();
     assert_eq!(
         error,
-        "error: unknown job 'wordcuont'; built-in jobs are: wordcount, fraud-detection, socket-window-wordcount"
+        "error: unknown job 'wordcuont'; built-in jobs are: wordcount, fraud-detection, socket-window-wordcount, nexmark"
     );
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod errors;
 mod fraud_detection;
+mod nexmark;
 mod plan;
 mod rest;
 mod socket_window_wordcount;

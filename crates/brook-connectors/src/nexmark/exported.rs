@@ -1,0 +1,491 @@
+//! Reading an export back (`read_exported`): a split-based file source over
+//! `person`, `auction` and `bid` files written by [`export`](super::export).
+//!
+//! Splits: each of the three files is cut into `parallelism` byte ranges and the
+//! splits are listed person ranges first, then auction, then bid, so that subtask i
+//! gets range i of every file — the same slice of event time, as the files are
+//! sorted by `dateTime`. A line belongs to the range where it starts (as in the text
+//! file source). A reader reads its splits in event-time lockstep (a batch from the
+//! split that is furthest behind), and watermarks are per split, 4 s behind, as for
+//! the generator: no event is late.
+
+use super::error::NexmarkError;
+use super::export::{ExportFormat, KINDS, export_path};
+use super::model::{Auction, Bid, Event, Person};
+use brook_runtime::source::{
+    Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
+};
+use brook_types::{Result, StreamRecord};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::task::{Context, Poll};
+
+/// The exported files in `dir` and their format: CSV if `person.csv` is there, else JSON.
+pub fn find_export(dir: &Path) -> Result<(ExportFormat, [PathBuf; 3]), NexmarkError> {
+    for format in [ExportFormat::Csv, ExportFormat::Json] {
+        let paths = KINDS.map(|kind| export_path(dir, kind, format));
+        if paths.iter().all(|p| p.is_file()) {
+            return Ok((format, paths));
+        }
+    }
+    Err(NexmarkError::MissingExport { dir: dir.to_path_buf(), format: "csv" })
+}
+
+/// The exported events of a directory as a source.
+#[derive(Clone, Debug)]
+pub struct ExportedSource {
+    dir: PathBuf,
+}
+
+impl ExportedSource {
+    /// Checks that `dir` holds an export.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self, NexmarkError> {
+        let dir = dir.into();
+        find_export(&dir)?;
+        Ok(Self { dir })
+    }
+
+    /// The splits for `parallelism` readers.
+    pub fn splits(&self, parallelism: usize) -> Result<Vec<ExportSplit>, NexmarkError> {
+        let (format, paths) = find_export(&self.dir)?;
+        let n = parallelism.max(1) as u64;
+        let mut splits = Vec::new();
+        for (kind, path) in paths.into_iter().enumerate() {
+            let size = std::fs::metadata(&path).map_err(|e| NexmarkError::io("cannot read", &path, e))?.len();
+            for i in 0..n {
+                let (start, end) = (size * i / n, size * (i + 1) / n);
+                splits.push(ExportSplit {
+                    kind: kind as u8,
+                    json: format == ExportFormat::Json,
+                    path: path.clone(),
+                    start,
+                    end,
+                    offset: start,
+                    at_line_start: start == 0,
+                });
+            }
+        }
+        Ok(splits)
+    }
+}
+
+/// Bytes `[start, end)` of an exported file; the next line to read starts at `offset`
+/// (or at the first line start after `offset − 1` while `at_line_start` is false).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportSplit {
+    /// `event_type`: 0 person, 1 auction, 2 bid.
+    pub kind: u8,
+    pub json: bool,
+    pub path: PathBuf,
+    pub start: u64,
+    pub end: u64,
+    pub offset: u64,
+    pub at_line_start: bool,
+}
+
+impl SourceSplit for ExportSplit {
+    fn split_id(&self) -> String {
+        format!("{}:{}-{}", self.path.display(), self.start, self.end)
+    }
+}
+
+impl Source<Event> for ExportedSource {
+    type Split = ExportSplit;
+
+    fn boundedness(&self) -> Boundedness {
+        Boundedness::Bounded
+    }
+
+    fn create_enumerator(&self, parallelism: usize) -> Result<Box<dyn SplitEnumerator<ExportSplit>>> {
+        Ok(Box::new(ExportEnumerator { splits: Some(self.splits(parallelism)?) }))
+    }
+
+    fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<Event, ExportSplit>>> {
+        Ok(Box::new(ExportReader { batch_size: ctx.batch_size.max(1), splits: Vec::new(), last: None, finished: Vec::new() }))
+    }
+}
+
+struct ExportEnumerator {
+    splits: Option<Vec<ExportSplit>>,
+}
+
+impl SplitEnumerator<ExportSplit> for ExportEnumerator {
+    fn discover_splits(&mut self) -> Result<Vec<ExportSplit>> {
+        Ok(self.splits.take().unwrap_or_default())
+    }
+}
+
+struct OpenSplit {
+    split: ExportSplit,
+    reader: Option<BufReader<File>>,
+    /// Event time of the last record read (`i64::MIN` before the first).
+    last_time: i64,
+    line: Vec<u8>,
+}
+
+/// Reads the splits of one subtask.
+pub struct ExportReader {
+    batch_size: usize,
+    splits: Vec<OpenSplit>,
+    last: Option<String>,
+    finished: Vec<String>,
+}
+
+impl ExportReader {
+    fn read_batch(&mut self, out: &mut Vec<StreamRecord<Event>>) -> Result<(), NexmarkError> {
+        let Some(pos) = (0..self.splits.len()).min_by_key(|&i| self.splits[i].last_time) else {
+            return Ok(());
+        };
+        let open = &mut self.splits[pos];
+        let done = read_lines(open, self.batch_size, out)?;
+        self.last = Some(open.split.split_id());
+        if done {
+            let closed = self.splits.remove(pos);
+            self.finished.push(closed.split.split_id());
+        }
+        Ok(())
+    }
+}
+
+/// Reads up to `max` records of `open`; true when the split is done.
+fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event>>) -> Result<bool, NexmarkError> {
+    let split = &mut open.split;
+    if open.reader.is_none() {
+        let file = File::open(&split.path).map_err(|e| NexmarkError::io("cannot open", &split.path, e))?;
+        let mut reader = BufReader::with_capacity(256 << 10, file);
+        if !split.at_line_start {
+            // The line at `offset` belongs to this split only if the byte before it ends a line.
+            reader
+                .seek(SeekFrom::Start(split.offset - 1))
+                .map_err(|e| NexmarkError::io("cannot seek in", &split.path, e))?;
+            let mut skipped = Vec::new();
+            let n = reader.read_until(b'\n', &mut skipped).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+            split.offset = split.offset - 1 + n as u64;
+            split.at_line_start = true;
+        } else {
+            reader
+                .seek(SeekFrom::Start(split.offset))
+                .map_err(|e| NexmarkError::io("cannot seek in", &split.path, e))?;
+        }
+        open.reader = Some(reader);
+    }
+    let reader = open.reader.as_mut().expect("opened above");
+    for _ in 0..max {
+        if split.offset >= split.end {
+            return Ok(true);
+        }
+        open.line.clear();
+        let n = reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+        if n == 0 {
+            return Ok(true);
+        }
+        let line_start = split.offset;
+        split.offset += n as u64;
+        let mut text = open.line.as_slice();
+        if let [rest @ .., b'\n'] = text {
+            text = rest;
+        }
+        if let [rest @ .., b'\r'] = text {
+            text = rest;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        let parsed = if split.json { parse_json(split.kind, text) } else { parse_csv(split.kind, text) };
+        match parsed {
+            Ok(event) => {
+                let ts = event.date_time();
+                open.last_time = ts;
+                out.push(StreamRecord::with_timestamp(event, ts));
+            }
+            Err(reason) => {
+                return Err(NexmarkError::Malformed {
+                    path: split.path.clone(),
+                    line: line_number(&split.path, line_start),
+                    kind: KINDS[split.kind as usize],
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(split.offset >= split.end)
+}
+
+/// The 1-based number of the line starting at byte `offset` (counted only when a
+/// line is malformed).
+fn line_number(path: &Path, offset: u64) -> u64 {
+    let Ok(file) = File::open(path) else { return 0 };
+    let mut reader = BufReader::new(file.take(offset));
+    let mut buf = [0u8; 64 << 10];
+    let mut lines = 1;
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
+    lines
+}
+
+impl SourceReader<Event, ExportSplit> for ExportReader {
+    fn add_splits(&mut self, splits: Vec<ExportSplit>) {
+        self.splits.extend(splits.into_iter().map(|split| OpenSplit {
+            split,
+            reader: None,
+            last_time: i64::MIN,
+            line: Vec::with_capacity(1024),
+        }));
+    }
+
+    fn no_more_splits(&mut self) {}
+
+    fn poll_next(&mut self, _cx: &mut Context<'_>, out: &mut Vec<StreamRecord<Event>>) -> Poll<Result<ReaderStatus>> {
+        if self.splits.is_empty() {
+            return Poll::Ready(Ok(ReaderStatus::EndOfInput));
+        }
+        match self.read_batch(out) {
+            Ok(()) => Poll::Ready(Ok(ReaderStatus::MoreAvailable)),
+            Err(e) => Poll::Ready(Err(e.into())),
+        }
+    }
+
+    fn snapshot_splits(&self) -> Vec<ExportSplit> {
+        self.splits.iter().map(|s| s.split.clone()).collect()
+    }
+
+    fn last_split(&self) -> Option<String> {
+        self.last.clone()
+    }
+
+    fn take_finished_splits(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.finished)
+    }
+}
+
+/// Parses one CSV line of `kind` (format in [`export`](super::export)).
+pub fn parse_csv(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
+    let mut fields = CsvFields { rest: Some(line), index: 0 };
+    let event = match kind {
+        0 => Event::Person(Person {
+            id: fields.int("id")?,
+            name: fields.text("name")?,
+            email_address: fields.text("emailAddress")?,
+            credit_card: fields.text("creditCard")?,
+            city: fields.text("city")?,
+            state: fields.text("state")?,
+            date_time: fields.int("dateTime")?,
+            extra: fields.text("extra")?,
+        }),
+        1 => Event::Auction(Auction {
+            id: fields.int("id")?,
+            item_name: fields.text("itemName")?,
+            description: fields.text("description")?,
+            initial_bid: fields.int("initialBid")?,
+            reserve: fields.int("reserve")?,
+            date_time: fields.int("dateTime")?,
+            expires: fields.int("expires")?,
+            seller: fields.int("seller")?,
+            category: fields.int("category")?,
+            extra: fields.text("extra")?,
+        }),
+        _ => Event::Bid(Bid {
+            auction: fields.int("auction")?,
+            bidder: fields.int("bidder")?,
+            price: fields.int("price")?,
+            channel: fields.text("channel")?,
+            url: fields.text("url")?,
+            date_time: fields.int("dateTime")?,
+            extra: fields.text("extra")?,
+        }),
+    };
+    if fields.rest.is_some() {
+        return Err(format!("more than the {} columns of a {}", fields.index, KINDS[kind as usize]));
+    }
+    Ok(event)
+}
+
+struct CsvFields<'a> {
+    /// What follows the last field taken; `None` after the last field of the line.
+    rest: Option<&'a [u8]>,
+    index: usize,
+}
+
+impl<'a> CsvFields<'a> {
+    fn next(&mut self, column: &str) -> std::result::Result<std::borrow::Cow<'a, [u8]>, String> {
+        let Some(rest) = self.rest else {
+            return Err(format!("column {} ({column}) is missing", self.index + 1));
+        };
+        self.index += 1;
+        if let [b'"', quoted @ ..] = rest {
+            let mut value = Vec::new();
+            let mut i = 0;
+            loop {
+                match quoted.get(i) {
+                    None => return Err(format!("column {} ({column}) has an unterminated quote", self.index)),
+                    Some(b'"') if quoted.get(i + 1) == Some(&b'"') => {
+                        value.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&b) => {
+                        value.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            self.rest = match quoted.get(i) {
+                None => None,
+                Some(b',') => Some(&quoted[i + 1..]),
+                Some(_) => return Err(format!("column {} ({column}) has text after its closing quote", self.index)),
+            };
+            return Ok(std::borrow::Cow::Owned(value));
+        }
+        match memchr::memchr(b',', rest) {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]);
+                Ok(std::borrow::Cow::Borrowed(&rest[..at]))
+            }
+            None => {
+                self.rest = None;
+                Ok(std::borrow::Cow::Borrowed(rest))
+            }
+        }
+    }
+
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
+        let field = self.next(column)?;
+        std::str::from_utf8(&field).ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            format!("column {} ({column}) is not an integer: '{}'", self.index, String::from_utf8_lossy(&field))
+        })
+    }
+
+    fn text(&mut self, column: &str) -> std::result::Result<String, String> {
+        let field = self.next(column)?;
+        match field {
+            std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b).map(str::to_owned).ok(),
+            std::borrow::Cow::Owned(v) => String::from_utf8(v).ok(),
+        }
+        .ok_or_else(|| format!("column {} ({column}) is not valid UTF-8", self.index))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PersonJson {
+    id: i64,
+    name: String,
+    email_address: String,
+    credit_card: String,
+    city: String,
+    state: String,
+    date_time: i64,
+    extra: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AuctionJson {
+    id: i64,
+    item_name: String,
+    description: String,
+    initial_bid: i64,
+    reserve: i64,
+    date_time: i64,
+    expires: i64,
+    seller: i64,
+    category: i64,
+    extra: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BidJson {
+    auction: i64,
+    bidder: i64,
+    price: i64,
+    channel: String,
+    url: String,
+    date_time: i64,
+    extra: String,
+}
+
+/// Parses one JSON line of `kind`.
+pub fn parse_json(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
+    let err = |e: serde_json::Error| e.to_string();
+    Ok(match kind {
+        0 => {
+            let p: PersonJson = serde_json::from_slice(line).map_err(err)?;
+            Event::Person(Person {
+                id: p.id,
+                name: p.name,
+                email_address: p.email_address,
+                credit_card: p.credit_card,
+                city: p.city,
+                state: p.state,
+                date_time: p.date_time,
+                extra: p.extra,
+            })
+        }
+        1 => {
+            let a: AuctionJson = serde_json::from_slice(line).map_err(err)?;
+            Event::Auction(Auction {
+                id: a.id,
+                item_name: a.item_name,
+                description: a.description,
+                initial_bid: a.initial_bid,
+                reserve: a.reserve,
+                date_time: a.date_time,
+                expires: a.expires,
+                seller: a.seller,
+                category: a.category,
+                extra: a.extra,
+            })
+        }
+        _ => {
+            let b: BidJson = serde_json::from_slice(line).map_err(err)?;
+            Event::Bid(Bid {
+                auction: b.auction,
+                bidder: b.bidder,
+                price: b.price,
+                channel: b.channel,
+                url: b.url,
+                date_time: b.date_time,
+                extra: b.extra,
+            })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nexmark::export::write_event;
+
+    #[test]
+    fn csv_quotes_round_trip_and_errors_name_the_column() {
+        let bid = Event::Bid(Bid {
+            auction: 1,
+            bidder: 2,
+            price: 3,
+            channel: "a,\"b\"".into(),
+            url: "u".into(),
+            date_time: 4,
+            extra: "".into(),
+        });
+        let mut line = Vec::new();
+        write_event(ExportFormat::Csv, &bid, &mut line);
+        assert_eq!(line, b"1,2,3,\"a,\"\"b\"\"\",u,4,\n");
+        assert_eq!(parse_csv(2, &line[..line.len() - 1]).unwrap(), bid);
+        line.clear();
+        write_event(ExportFormat::Json, &bid, &mut line);
+        assert_eq!(parse_json(2, &line[..line.len() - 1]).unwrap(), bid);
+        assert_eq!(parse_csv(2, b"1,x,3,c,u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
+        assert_eq!(parse_csv(2, b"1,2,3,c,u,4").unwrap_err(), "column 7 (extra) is missing");
+        assert_eq!(parse_csv(2, b"1,2,3,c,u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
+    }
+}

@@ -1,0 +1,29 @@
+//! `brook run nexmark`: the built-in job over the generator.
+
+use crate::cli::brook;
+
+/// Every block of 50 consecutive event ids holds 46 bids, so 5,000 generated
+/// events are 4,600 bids: q0 writes one line each, at any parallelism.
+#[test]
+fn brook_run_nexmark_q0_writes_one_line_per_generated_bid() {
+    for p in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("q0.csv");
+        let out = output.to_str().unwrap();
+        brook(["run", "--local", "-p", p, "nexmark", "--query", "q0", "--events", "5000", "--output", out])
+            .assert_success();
+        let lines = std::fs::read_to_string(&output).unwrap();
+        assert_eq!(lines.lines().count(), 4600, "p={p}");
+        assert!(lines.lines().all(|l| l.split(',').count() >= 5), "p={p}");
+    }
+}
+
+#[test]
+fn brook_run_nexmark_rejects_an_unknown_query_listing_the_known_ones() {
+    let out = brook(["run", "--local", "nexmark", "--query", "q23"]);
+    assert_eq!(
+        out.assert_only_error(),
+        "error: unknown Nexmark query 'q23'; known queries are: q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, \
+         q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22"
+    );
+}
