@@ -17,6 +17,8 @@
 mod gate;
 mod local;
 mod network;
+#[cfg(test)]
+mod network_tests;
 
 pub use gate::{GateHandle, InputGate, RemoteCredits};
 pub use local::LocalChannelWriter;
