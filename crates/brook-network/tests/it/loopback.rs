@@ -245,3 +245,69 @@ async fn both_dialing_at_once_ends_with_one_connection() {
         drop((ga, gb));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_receiver_stops_the_sender_with_bounded_bytes_in_between() {
+    const BUFFER: usize = 32 << 10;
+    const BUFFERS: usize = 200;
+    let (exclusive, floating) = (2u32, 4u32);
+    let (a, b) = (env().await, env().await);
+    let sink = Arc::new(Collect::default());
+    let gate = b.register_input_gate(vec![id(1, 0), id(1, 1)], exclusive, floating, sink.clone()).unwrap();
+    let outs: Vec<OutputChannel> = (0..2).map(|c| a.open_output(b.address(), id(1, c)).unwrap()).collect();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sender = {
+        let sent = sent.clone();
+        tokio::spawn(async move {
+            // Channel 0 has a backlog (it wants all its buffers out); channel 1 sends one.
+            for i in 0..BUFFERS {
+                let (out, backlog) = if i == 0 { (&outs[1], 0) } else { (&outs[0], (BUFFERS - i - 1) as u32) };
+                poll_fn(|cx| out.poll_credit(cx, backlog + 1)).await.unwrap();
+                let mut payload = vec![(i % 251) as u8; BUFFER];
+                payload[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                out.send_buffer(Bytes::from(payload), backlog).unwrap();
+                sent.fetch_add(BUFFER, std::sync::atomic::Ordering::SeqCst);
+            }
+            outs
+        })
+    };
+    // Every credit the gate has: 2 channels × 2 exclusive + 4 floating.
+    let credits = 2 * exclusive as usize + floating as usize;
+    let bound = credits * BUFFER;
+    let stalled = || async {
+        // Stalled: nothing more is sent for 30 checks in a row.
+        let mut last = usize::MAX;
+        let mut same = 0;
+        while same < 30 {
+            let now = sent.load(std::sync::atomic::Ordering::SeqCst);
+            same = if now == last { same + 1 } else { 0 };
+            last = now;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        last
+    };
+    let mut consumed = 0usize;
+    let mut order = Vec::new();
+    // The receiver takes nothing: the sender stops once the gate's credits are used.
+    let sent_while_stalled = stalled().await;
+    // Channel 1 used one of its exclusive credits; channel 0 its two and every floating one.
+    assert_eq!(sent_while_stalled, (1 + 2 + floating as usize) * BUFFER, "the credits channel 0 could get");
+    assert!(a.queued_bytes() + (sent_while_stalled - consumed) <= bound + credits * 128);
+    assert_eq!(gate.buffers_in_use() as usize, 1 + 2 + floating as usize);
+    // A slow receiver: frees one buffer at a time; the sender follows, never further
+    // ahead than the credits allow.
+    while consumed < BUFFERS * BUFFER {
+        sink.wait_for(|s| !s.got.lock().is_empty()).await;
+        let (channel, _, payload) = sink.got.lock().remove(0);
+        order.push((channel, u64::from_be_bytes(payload[..8].try_into().unwrap())));
+        consumed += payload.len();
+        gate.release(channel);
+        let in_between = sent.load(std::sync::atomic::Ordering::SeqCst) - consumed;
+        assert!(in_between <= bound, "{in_between} payload bytes between sender and receiver, bound {bound}");
+    }
+    let _outs = sender.await.unwrap();
+    let mut expected: Vec<(usize, u64)> = (1..BUFFERS as u64).map(|i| (0, i)).collect();
+    expected.insert(order.iter().position(|&(c, _)| c == 1).unwrap(), (1, 0));
+    assert_eq!(order, expected, "every buffer once, in order per channel");
+    assert_eq!(a.queued_bytes(), 0);
+}
