@@ -12,7 +12,8 @@ use std::sync::Arc;
 /// Deploys every subtask of `graph` as the MiniCluster does, with subtask `i` of every
 /// vertex on TaskManager `i % 2`; channels between the two go over the network.
 /// Returns each task's outcome.
-fn run_on_two_task_managers(graph: StreamGraph) -> Vec<(String, TaskOutcome)> {
+fn run_on_two_task_managers(mut graph: StreamGraph) -> Vec<(String, TaskOutcome)> {
+    graph.resolve().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async move {
         let mut networks = Vec::new();
@@ -63,6 +64,8 @@ fn run_on_two_task_managers(graph: StreamGraph) -> Vec<(String, TaskOutcome)> {
         for r in running {
             outcomes.push(tokio::time::timeout(support::JOB_DEADLINE, r).await.expect("the job ends").unwrap());
         }
+        let connections: Vec<usize> = networks.iter().map(|n| n.num_connections()).collect();
+        assert_eq!(connections, vec![1, 1], "the rebalance crossed between the TaskManagers on one connection");
         outcomes
     })
 }
@@ -86,8 +89,8 @@ fn a_job_split_over_two_task_managers_gives_the_output_of_one_process() {
         vec![
             "Map -> Sink: Collect (1/2): Finished",
             "Map -> Sink: Collect (2/2): Finished",
-            "Source: Sequence (1/2): Finished",
-            "Source: Sequence (2/2): Finished",
+            "Source: Sequence Source (1/2): Finished",
+            "Source: Sequence Source (2/2): Finished",
         ]
     );
     let over_network = support::sorted(handle.take());
