@@ -26,6 +26,7 @@
 //! Figures are measured by the command and written down in `docs/benchmarks.md`;
 //! no test asserts a speed.
 
+#[cfg(feature = "rocksdb")]
 pub mod checkpoints;
 pub mod network;
 pub mod recovery;

@@ -154,9 +154,8 @@ async fn send(address: &str, record_size: usize, records: u64) -> anyhow::Result
     let mut timestamp = 0;
     while left > 0 {
         let n = left.min(BATCH as u64) as usize;
-        let batch: Vec<StreamRecord<String>> = (0..n)
-            .map(|i| StreamRecord::with_timestamp(value.clone(), timestamp + i as i64))
-            .collect();
+        let batch: Vec<StreamRecord<String>> =
+            (0..n).map(|i| StreamRecord::with_timestamp(value.clone(), timestamp + i as i64)).collect();
         timestamp += n as i64;
         left -= n as u64;
         // The backlog is the truth: every buffer still to send waits behind this one

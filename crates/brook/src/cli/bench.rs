@@ -175,6 +175,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(BenchCommand::Network(n)) = &args.command {
         return bench_network(n);
     }
+    #[cfg(not(feature = "rocksdb"))]
+    if let Some(BenchCommand::Checkpoints(_)) = &args.command {
+        anyhow::bail!("this brook was built without the rocksdb feature, which `brook bench checkpoints` needs");
+    }
+    #[cfg(feature = "rocksdb")]
     if let Some(BenchCommand::Checkpoints(c)) = &args.command {
         anyhow::ensure!(c.value_bytes >= 8, "--value-bytes must be at least 8");
         let workload = brook::bench::checkpoints::CheckpointWorkload {
