@@ -65,7 +65,10 @@ pub fn source(env: &StreamExecutionEnvironment, config: &NexmarkConfig) -> DataS
 /// Events exported by `brook nexmark gen` (`person`, `auction`, `bid` files in
 /// `dir`, CSV or JSON), with the same timestamps and watermarks as [`source`].
 /// Fails at once if `dir` holds no export.
-pub fn read_exported(env: &StreamExecutionEnvironment, dir: impl AsRef<Path>) -> Result<DataStream<Event>, NexmarkError> {
+pub fn read_exported(
+    env: &StreamExecutionEnvironment,
+    dir: impl AsRef<Path>,
+) -> Result<DataStream<Event>, NexmarkError> {
     let source = ExportedSource::new(dir.as_ref())?;
     Ok(env.from_source_with_watermarks(source, watermark_strategy(), "Nexmark Export Source"))
 }

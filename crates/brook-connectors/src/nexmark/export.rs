@@ -115,7 +115,9 @@ pub fn export(
         let mut chunk = Vec::with_capacity(8192);
         for event in merged_events(&config, generators) {
             chunk.push(event);
-            if chunk.len() == chunk.capacity() && tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(8192))).is_err() {
+            if chunk.len() == chunk.capacity()
+                && tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(8192))).is_err()
+            {
                 return;
             }
         }

@@ -62,8 +62,8 @@ pub fn config_from(pairs: &[String]) -> anyhow::Result<NexmarkConfig> {
 }
 
 fn generate(args: GenArgs) -> anyhow::Result<()> {
-    let format = ExportFormat::parse(&args.format)
-        .with_context(|| format!("--format {}: expected csv or json", args.format))?;
+    let format =
+        ExportFormat::parse(&args.format).with_context(|| format!("--format {}: expected csv or json", args.format))?;
     anyhow::ensure!(args.events > 0, "--events must be at least 1");
     anyhow::ensure!(args.parallelism > 0, "-p must be at least 1");
     let mut config = config_from(&args.options)?;
