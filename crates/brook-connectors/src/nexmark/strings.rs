@@ -54,7 +54,8 @@ pub(crate) fn rand_string(rng: &mut EventRng, max: u32, special: u8) -> String {
 /// `price()`: `round(10^(6u) × 100)`, log-uniform from 100 to 100,000,000 cents.
 #[inline]
 pub(crate) fn price(rng: &mut EventRng) -> i64 {
-    (10f64.powf(rng.next_double() * 6.0) * 100.0).round() as i64
+    // 10^(6u) as e^(6u·ln 10): `exp` is cheaper than `powf`.
+    ((rng.next_double() * 6.0 * std::f64::consts::LN_10).exp() * 100.0).round() as i64
 }
 
 /// `extraString(current, target)`: padding of about `target − current` characters
