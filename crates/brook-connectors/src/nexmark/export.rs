@@ -225,8 +225,7 @@ impl CsvRow<'_> {
     fn text(&mut self, s: &str) {
         self.sep();
         let bytes = s.as_bytes();
-        let needs_quotes =
-            memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some();
+        let needs_quotes = bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
         if !needs_quotes {
             self.out.extend_from_slice(bytes);
             return;

@@ -352,7 +352,8 @@ impl<'a> CsvFields<'a> {
             };
             return Ok(std::borrow::Cow::Owned(value));
         }
-        match memchr::memchr(b',', rest) {
+        // Fields are short: a plain scan beats a call into a SIMD search.
+        match rest.iter().position(|&b| b == b',') {
             Some(at) => {
                 self.rest = Some(&rest[at + 1..]);
                 Ok(std::borrow::Cow::Borrowed(&rest[..at]))
