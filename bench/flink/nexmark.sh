@@ -12,7 +12,7 @@
 #    and WATERMARK dateTime - 4 s, blackhole sinks, mini-batch 2 s / 50,000 rows and
 #    split distinct aggregation as in the Nexmark repo; CPU = TaskManager process CPU.
 # 4. Both engines run the queries in $COMPARE again with file sinks (Flink with
-#    checkpoints every 1 s so its file sink commits) and the sorted rows are compared.
+#    checkpoints every 2 s into $WORK so its file sink commits) and the sorted rows are compared.
 # Prints one table: events/CPU-s of each engine and their ratio (Brook / Flink).
 #
 # Env: BROOK (brook binary; default target/release/brook, falling back to
@@ -152,7 +152,10 @@ write_sql() { # QUERY FILE [OUTDIR]: blackhole sink, or a CSV file sink into OUT
     {
         ddl "$DATA"
         if [ -n "$out" ]; then
-            echo "SET 'execution.checkpointing.interval' = '1s';"
+            echo "SET 'execution.checkpointing.interval' = '2s';"
+            echo "SET 'execution.checkpointing.storage' = 'filesystem';"
+            echo "SET 'execution.checkpointing.dir' = 'file://$WORK/flink-checkpoints';"
+            echo "SET 'execution.checkpointing.tolerable-failed-checkpoints' = '100';"
             echo "CREATE TABLE nexmark_$q ($(sink_columns "$q")) WITH ('connector' = 'filesystem', 'path' = '$out', 'format' = 'csv');"
         else
             echo "CREATE TABLE nexmark_$q ($(sink_columns "$q")) WITH ('connector' = 'blackhole');"

@@ -65,7 +65,36 @@ pub fn source(env: &StreamExecutionEnvironment, config: &NexmarkConfig) -> DataS
 /// Events exported by `brook nexmark gen` (`person`, `auction`, `bid` files in
 /// `dir`, CSV or JSON), with the same timestamps and watermarks as [`source`].
 /// Fails at once if `dir` holds no export.
-pub fn read_exported(env: &StreamExecutionEnvironment, dir: impl AsRef<Path>) -> Result<DataStream<Event>, NexmarkError> {
+pub fn read_exported(
+    env: &StreamExecutionEnvironment,
+    dir: impl AsRef<Path>,
+) -> Result<DataStream<Event>, NexmarkError> {
     let source = ExportedSource::new(dir.as_ref())?;
     Ok(env.from_source_with_watermarks(source, watermark_strategy(), "Nexmark Export Source"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watermark_is_the_largest_time_minus_exactly_four_seconds() {
+        let mut generator = SqlBoundedDelay { max_seen: i64::MIN, emitted: i64::MIN };
+        let mut out = WatermarkOutput::new();
+        let event = Event::Bid(crate::nexmark::Bid {
+            auction: 1,
+            bidder: 1,
+            price: 1,
+            channel: String::new(),
+            url: String::new(),
+            date_time: 0,
+            extra: String::new(),
+        });
+        generator.on_periodic_emit(&mut out);
+        assert_eq!(out.current_watermark(), Watermark::MIN, "nothing seen, nothing emitted");
+        generator.on_event(&event, 10_000, &mut out);
+        generator.on_event(&event, 9_000, &mut out);
+        generator.on_periodic_emit(&mut out);
+        assert_eq!(out.current_watermark(), Watermark(6_000));
+    }
 }

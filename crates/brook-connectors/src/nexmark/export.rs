@@ -115,7 +115,9 @@ pub fn export(
         let mut chunk = Vec::with_capacity(8192);
         for event in merged_events(&config, generators) {
             chunk.push(event);
-            if chunk.len() == chunk.capacity() && tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(8192))).is_err() {
+            if chunk.len() == chunk.capacity()
+                && tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(8192))).is_err()
+            {
                 return;
             }
         }
@@ -223,8 +225,7 @@ impl CsvRow<'_> {
     fn text(&mut self, s: &str) {
         self.sep();
         let bytes = s.as_bytes();
-        let needs_quotes =
-            memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some();
+        let needs_quotes = bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
         if !needs_quotes {
             self.out.extend_from_slice(bytes);
             return;

@@ -103,7 +103,12 @@ impl Source<Event> for ExportedSource {
     }
 
     fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<Event, ExportSplit>>> {
-        Ok(Box::new(ExportReader { batch_size: ctx.batch_size.max(1), splits: Vec::new(), last: None, finished: Vec::new() }))
+        Ok(Box::new(ExportReader {
+            batch_size: ctx.batch_size.max(1),
+            splits: Vec::new(),
+            last: None,
+            finished: Vec::new(),
+        }))
     }
 }
 
@@ -161,7 +166,8 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
                 .seek(SeekFrom::Start(split.offset - 1))
                 .map_err(|e| NexmarkError::io("cannot seek in", &split.path, e))?;
             let mut skipped = Vec::new();
-            let n = reader.read_until(b'\n', &mut skipped).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+            let n =
+                reader.read_until(b'\n', &mut skipped).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
             split.offset = split.offset - 1 + n as u64;
             split.at_line_start = true;
         } else {
@@ -177,7 +183,8 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
             return Ok(true);
         }
         open.line.clear();
-        let n = reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+        let n =
+            reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
         if n == 0 {
             return Ok(true);
         }
@@ -345,7 +352,8 @@ impl<'a> CsvFields<'a> {
             };
             return Ok(std::borrow::Cow::Owned(value));
         }
-        match memchr::memchr(b',', rest) {
+        // Fields are short: a plain scan beats a call into a SIMD search.
+        match rest.iter().position(|&b| b == b',') {
             Some(at) => {
                 self.rest = Some(&rest[at + 1..]);
                 Ok(std::borrow::Cow::Borrowed(&rest[..at]))

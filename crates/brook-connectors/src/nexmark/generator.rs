@@ -15,7 +15,9 @@
 use super::config::NexmarkConfig;
 use super::model::{Auction, Bid, Event, Person};
 use super::rng::EventRng;
-use super::strings::{CHANNELS_NUMBER, HOT_CHANNELS, channels, credit_card, extra, price, push_rand_string, rand_string};
+use super::strings::{
+    CHANNELS_NUMBER, HOT_CHANNELS, channels, credit_card, extra, price, push_rand_string, rand_string,
+};
 
 pub const FIRST_PERSON_ID: i64 = 1000;
 pub const FIRST_AUCTION_ID: i64 = 1000;

@@ -135,7 +135,8 @@ impl NexmarkReader {
         if let Some(due_offset) = limit_to_due {
             // Only events whose event-time offset from the base time has passed.
             let base = generator.timestamp(0);
-            count = (0..count).take_while(|i| generator.timestamp(split.next + 1 + i) - base <= due_offset).count() as u64;
+            count =
+                (0..count).take_while(|i| generator.timestamp(split.next + 1 + i) - base <= due_offset).count() as u64;
         }
         out.reserve(count as usize);
         for k in split.next..split.next + count {

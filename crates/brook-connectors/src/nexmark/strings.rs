@@ -54,7 +54,8 @@ pub(crate) fn rand_string(rng: &mut EventRng, max: u32, special: u8) -> String {
 /// `price()`: `round(10^(6u) × 100)`, log-uniform from 100 to 100,000,000 cents.
 #[inline]
 pub(crate) fn price(rng: &mut EventRng) -> i64 {
-    (10f64.powf(rng.next_double() * 6.0) * 100.0).round() as i64
+    // 10^(6u) as e^(6u·ln 10): `exp` is cheaper than `powf`.
+    ((rng.next_double() * 6.0 * std::f64::consts::LN_10).exp() * 100.0).round() as i64
 }
 
 /// `extraString(current, target)`: padding of about `target − current` characters
@@ -79,7 +80,7 @@ fn pool(flink_chars: bool) -> &'static str {
     static LETTERS: OnceLock<String> = OnceLock::new();
     let cell = if flink_chars { &FLINK } else { &LETTERS };
     cell.get_or_init(|| {
-        let mut rng = EventRng::for_event(0x6e65_786d_6172_6b, -1);
+        let mut rng = EventRng::for_event(0x006e_6578_6d61_726b, -1);
         let mut bytes = Vec::with_capacity(POOL_LEN);
         while bytes.len() < POOL_LEN {
             let mut r = rng.next_u64() as u32 as i32;
@@ -178,7 +179,13 @@ mod tests {
         for _ in 0..30_000 {
             let p = price(&mut rng);
             assert!((100..=100_000_000).contains(&p), "{p}");
-            buckets[if p < 10_000 { 0 } else if p < 1_000_000 { 1 } else { 2 }] += 1;
+            buckets[if p < 10_000 {
+                0
+            } else if p < 1_000_000 {
+                1
+            } else {
+                2
+            }] += 1;
         }
         assert!(buckets.iter().all(|&n| (9_500..=10_500).contains(&n)), "{buckets:?}");
     }
@@ -201,7 +208,9 @@ mod tests {
         let c = channels();
         assert_eq!(c.cold.len(), 10_000);
         assert_eq!(c.cold[7].0, "channel-7");
-        assert!(c.hot_urls.iter().all(|u| u.starts_with("https://www.nexmark.com/") && u.ends_with("item.htm?query=1")));
+        assert!(
+            c.hot_urls.iter().all(|u| u.starts_with("https://www.nexmark.com/") && u.ends_with("item.htm?query=1"))
+        );
         let with_id = c.cold.iter().filter(|(_, u)| u.contains("&channel_id=")).count();
         assert!((8_800..=9_200).contains(&with_id), "{with_id}");
         let one = &c.cold[1].1;

@@ -15,10 +15,19 @@ fn export_then_read_back_gives_the_generated_events() {
         assert_eq!((summary.persons, summary.auctions, summary.bids), (246, 740, 11_359));
         let expected: Vec<Event> = nexmark::merged_events(&config(), 3).collect();
         // Each file is in event-time order.
-        for kind in ["person", "auction", "bid"] {
-            let path = dir.path().join(format!("{kind}.{}", format.extension()));
-            let lines = std::fs::read_to_string(path).unwrap().lines().count() as u64;
-            assert!(lines > 0);
+        for (kind, name) in ["person", "auction", "bid"].into_iter().enumerate() {
+            let path = dir.path().join(format!("{name}.{}", format.extension()));
+            let times: Vec<i64> = std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(|line| match format {
+                    ExportFormat::Csv => nexmark::exported::parse_csv(kind as u8, line.as_bytes()),
+                    ExportFormat::Json => nexmark::exported::parse_json(kind as u8, line.as_bytes()),
+                })
+                .map(|e| e.unwrap().date_time())
+                .collect();
+            assert!(!times.is_empty());
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{name} is sorted by dateTime");
         }
         let env = env(p);
         let stream = nexmark::read_exported(&env, dir.path()).unwrap();

@@ -64,16 +64,18 @@ fn each_split_gives_the_same_events_whoever_reads_it() {
 fn a_restored_split_continues_exactly() {
     let config = config(5_000, 2);
     let splits = NexmarkSource::new(config.clone()).splits(2);
-    let uninterrupted: Vec<Event> = drain(&mut reader(&config, splits.clone(), 128), usize::MAX)
-        .into_iter()
-        .map(|r| r.value)
-        .collect();
+    let uninterrupted: Vec<Event> =
+        drain(&mut reader(&config, splits.clone(), 128), usize::MAX).into_iter().map(|r| r.value).collect();
     for cut in [1, 700, 2_047, 4_999] {
         let mut first = reader(&config, splits.clone(), 128);
         let mut before: Vec<Event> = drain(&mut first, cut).into_iter().map(|r| r.value).collect();
         let snapshot = first.snapshot_splits();
         // The positions account for every event emitted.
-        assert_eq!(snapshot.iter().map(|s| s.next).sum::<u64>() as usize + (5_000 - snapshot.iter().map(|s| s.end).sum::<u64>() as usize), before.len());
+        assert_eq!(
+            snapshot.iter().map(|s| s.next).sum::<u64>() as usize
+                + (5_000 - snapshot.iter().map(|s| s.end).sum::<u64>() as usize),
+            before.len()
+        );
         let snapshot: Vec<_> = serde_json::from_str(&serde_json::to_string(&snapshot).unwrap()).unwrap();
         let after = drain(&mut reader(&config, snapshot, 128), usize::MAX);
         before.extend(after.into_iter().map(|r| r.value));

@@ -61,7 +61,11 @@ pub fn drain(
 }
 
 /// A reader of the given splits with batches of `batch`.
-pub fn reader(config: &brook_connectors::nexmark::NexmarkConfig, splits: Vec<NexmarkSplit>, batch: usize) -> NexmarkReader {
+pub fn reader(
+    config: &brook_connectors::nexmark::NexmarkConfig,
+    splits: Vec<NexmarkSplit>,
+    batch: usize,
+) -> NexmarkReader {
     use brook_runtime::source::SourceReader;
     let mut r = NexmarkReader::new(config.clone(), batch);
     r.add_splits(splits);

@@ -246,7 +246,7 @@ impl<T: Send + 'static, S: SourceSplit> TaskInput for SourceTaskInput<T, S> {
                         // subtask as a whole when the reader does not say).
                         let split = self.reader.last_split().unwrap_or_default();
                         let (name, splits) = (&self.name, &mut w.splits);
-                        attribute_panic(name, || batch.iter_mut().for_each(|r| splits.on_record(&split, r)));
+                        attribute_panic(name, || splits.on_batch(&split, &mut batch));
                     }
                     self.head.collect(batch);
                 }

@@ -51,6 +51,28 @@ impl<T: 'static> SplitWatermarks<T> {
         self.combine();
     }
 
+    /// [`on_record`](Self::on_record) for a batch read from one split: the split is
+    /// looked up and the splits combined once per batch, not per record (the
+    /// combined watermark after the batch is the same).
+    pub fn on_batch(&mut self, split: &str, records: &mut [StreamRecord<T>]) {
+        if records.is_empty() {
+            return;
+        }
+        self.register_split(split);
+        let state = self.splits.get_mut(split).expect("registered above");
+        if state.output.is_idle() {
+            state.output.mark_active();
+        }
+        let assign = self.strategy.timestamp_assigner();
+        for record in records.iter_mut() {
+            if let Some(assign) = assign {
+                record.timestamp = assign(&record.value, record.timestamp);
+            }
+            state.generator.on_event(&record.value, record.timestamp, &mut state.output);
+        }
+        self.combine();
+    }
+
     /// The periodic emission of every split's generator.
     pub fn on_periodic_emit(&mut self) {
         for state in self.splits.values_mut() {
@@ -139,5 +161,28 @@ mod tests {
         assert_eq!(seen, vec![10, 20]);
         w.split_finished("b");
         assert_eq!(watermarks(w.take_signals()), vec![3000], "a finished split no longer holds back");
+    }
+
+    #[test]
+    fn a_batch_gives_the_watermark_its_records_give_one_by_one() {
+        let mut one_by_one = SplitWatermarks::new(punctuated(), Arc::new(|| 0));
+        let mut batched = SplitWatermarks::new(punctuated(), Arc::new(|| 0));
+        for w in [&mut one_by_one, &mut batched] {
+            w.register_split("a");
+            w.register_split("b");
+        }
+        let mut last = Vec::new();
+        for (split, batch) in [("a", vec![5, 7, 6]), ("b", vec![3, 4]), ("a", vec![9]), ("b", vec![8, 12])] {
+            let mut records: Vec<StreamRecord<i64>> = batch.into_iter().map(StreamRecord::new).collect();
+            for r in records.iter_mut() {
+                one_by_one.on_record(split, r);
+            }
+            batched.on_batch(split, &mut records);
+            let expected = watermarks(one_by_one.take_signals()).last().copied();
+            let got = watermarks(batched.take_signals()).last().copied();
+            assert_eq!(got, expected, "after a batch of {split}");
+            last.push(got);
+        }
+        assert_eq!(last, vec![None, Some(4), None, Some(9)]);
     }
 }
