@@ -117,7 +117,7 @@ fn run_m_errors_are_one_line_from_the_server() {
             &["nosuch"],
             format!(
                 "error: the REST API at {address} answered 404: Program 'nosuch' not found; this JobManager carries: \
-                 wordcount, fraud-detection, socket-window-wordcount (GET /jars lists them)."
+                 wordcount, fraud-detection, socket-window-wordcount, nexmark (GET /jars lists them)."
             ),
         ),
         (
