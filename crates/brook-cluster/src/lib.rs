@@ -26,6 +26,8 @@ pub mod minicluster;
 pub mod program;
 pub mod resource_manager;
 pub mod taskmanager;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 
 pub use job_client::{JobClient, JobExecutionResult};
 pub use job_status::JobStatus;
