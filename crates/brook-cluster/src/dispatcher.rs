@@ -1,13 +1,16 @@
 //! The Dispatcher: accepts jobs and starts one JobMaster per job.
 
+use crate::gateway::SubmittedProgram;
 use crate::job_client::JobClient;
 use crate::jobmaster::{JobControl, JobHandle, JobMaster};
+use crate::program::{ProgramSpec, SharedProgramCatalog};
 use crate::resource_manager::ResourceManager;
 use crate::taskmanager::TaskManager;
 use brook_runtime::graph::{JobGraph, StreamGraph};
 use brook_runtime::metrics::MetricRegistry;
-use brook_types::{JobId, Result, TaskManagerId};
-use parking_lot::Mutex;
+use brook_types::config::Configuration;
+use brook_types::{BrookError, JobId, Result, TaskManagerId};
+use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -21,9 +24,12 @@ pub struct JobEntry {
 /// Accepts jobs.
 pub struct Dispatcher {
     resource_manager: Arc<ResourceManager>,
+    /// The TaskManagers of this process, which are handed a job's StreamGraph.
     task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
     runtime: tokio::runtime::Handle,
     jobs: Mutex<BTreeMap<JobId, Arc<JobEntry>>>,
+    /// The programs this JobManager can run by name.
+    catalog: RwLock<Option<SharedProgramCatalog>>,
 }
 
 impl Dispatcher {
@@ -32,16 +38,66 @@ impl Dispatcher {
         task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        Self { resource_manager, task_managers, runtime, jobs: Mutex::default() }
+        Self { resource_manager, task_managers, runtime, jobs: Mutex::default(), catalog: RwLock::new(None) }
+    }
+
+    /// Sets the programs [`submit_program`](Self::submit_program) can run.
+    pub fn set_catalog(&self, catalog: SharedProgramCatalog) {
+        *self.catalog.write() = Some(catalog);
+    }
+
+    /// The programs this JobManager carries, if it was given a catalog.
+    pub fn catalog(&self) -> Option<SharedProgramCatalog> {
+        self.catalog.read().clone()
+    }
+
+    /// Runs a program of the catalog by name: builds its StreamGraph under `config`
+    /// (the job's configuration) with this JobManager's catalog and submits it; the
+    /// TaskManagers build the same graph from the spec with theirs. `job_id` fixes
+    /// the job's id (else a new one).
+    pub fn submit_program(&self, spec: ProgramSpec, config: Configuration, job_id: Option<JobId>) -> Result<JobId> {
+        let catalog = self.catalog().ok_or_else(|| {
+            BrookError::Cluster(format!(
+                "this JobManager carries no programs, so it cannot run '{}'; submit the job from its own binary",
+                spec.program
+            ))
+        })?;
+        if !catalog.carries(&spec.program) {
+            let known: Vec<String> = catalog.programs().into_iter().map(|p| p.name).collect();
+            return Err(BrookError::InvalidProgram(format!(
+                "unknown program '{}'; this JobManager carries: {}",
+                spec.program,
+                known.join(", ")
+            )));
+        }
+        if let Some(id) = job_id
+            && self.jobs.lock().contains_key(&id)
+        {
+            return Err(BrookError::InvalidArgument(format!(
+                "job {id} already exists on this cluster; leave the job id out to get a new one"
+            )));
+        }
+        let graph = catalog.build(&spec, &config)?;
+        let program = Arc::new(SubmittedProgram { spec, configuration: config });
+        Ok(self.submit_with(graph, job_id, Some(program))?.0)
     }
 
     /// Submits a program: resolves and chains its graph, hands the program to the
     /// TaskManagers, and starts its JobMaster.
-    pub fn submit(&self, mut graph: StreamGraph) -> Result<(JobId, Arc<JobEntry>)> {
+    pub fn submit(&self, graph: StreamGraph) -> Result<(JobId, Arc<JobEntry>)> {
+        self.submit_with(graph, None, None)
+    }
+
+    fn submit_with(
+        &self,
+        mut graph: StreamGraph,
+        job_id: Option<JobId>,
+        program: Option<Arc<SubmittedProgram>>,
+    ) -> Result<(JobId, Arc<JobEntry>)> {
         graph.resolve()?;
         // Refuse a state backend this build lacks now, not in a restart loop.
         brook_runtime::state_backend::StateBackendSettings::from_config(&graph.config.configuration)?;
-        let job_id = JobId::generate();
+        let job_id = job_id.unwrap_or_else(JobId::generate);
         let job = Arc::new(JobGraph::from_stream_graph(&graph, job_id));
         let graph = Arc::new(graph);
         let metrics = MetricRegistry::default();
@@ -52,7 +108,7 @@ impl Dispatcher {
         let (tx, rx) = mpsc::unbounded_channel();
         let entry = Arc::new(JobEntry { handle: handle.clone(), control: tx });
         self.jobs.lock().insert(job_id, entry.clone());
-        let master = JobMaster::new(job, self.resource_manager.clone(), self.task_managers.clone(), handle);
+        let master = JobMaster::new(job, program, self.resource_manager.clone(), handle);
         self.runtime.spawn(master.run(rx));
         Ok((job_id, entry))
     }

@@ -19,15 +19,16 @@
 //! (docs/design/checkpointing.md).
 
 pub mod dispatcher;
+pub mod gateway;
 pub mod job_client;
 pub mod job_status;
 pub mod jobmaster;
 pub mod minicluster;
 pub mod program;
 pub mod resource_manager;
-pub mod taskmanager;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod taskmanager;
 
 pub use job_client::{JobClient, JobExecutionResult};
 pub use job_status::JobStatus;

@@ -3,8 +3,10 @@
 //! program's own `execute()` use it.
 
 use crate::dispatcher::Dispatcher;
+use crate::gateway::LocalTaskExecutor;
 use crate::job_client::JobClient;
-use crate::resource_manager::ResourceManager;
+use crate::program::SharedProgramCatalog;
+use crate::resource_manager::{ResourceManager, TaskManagerRegistration};
 use crate::taskmanager::TaskManager;
 use brook_runtime::graph::StreamGraph;
 use brook_runtime::task::LocalShuffle;
@@ -74,7 +76,13 @@ impl MiniCluster {
                 shuffle.clone(),
                 runtime.handle().clone(),
             ));
-            resource_manager.register_task_manager(id, config.slots_per_task_manager);
+            resource_manager.register_task_manager(TaskManagerRegistration {
+                id,
+                num_slots: config.slots_per_task_manager,
+                gateway: Arc::new(LocalTaskExecutor(tm.clone())),
+                programs: None,
+                description: format!("TaskManager {id} (in process)"),
+            });
             task_managers.insert(id, tm);
         }
         let dispatcher = Dispatcher::new(resource_manager.clone(), task_managers, runtime.handle().clone());
@@ -97,6 +105,20 @@ impl MiniCluster {
 
     pub fn num_task_managers(&self) -> usize {
         self.inner.resource_manager.num_task_managers()
+    }
+
+    /// Starts a cluster whose JobManager runs the programs of `catalog` by name
+    /// (`Dispatcher::submit_program`). With zero TaskManagers in `config` it is the
+    /// JobManager of a standalone cluster, whose TaskManagers register over RPC.
+    pub fn start_with_catalog(config: MiniClusterConfig, catalog: SharedProgramCatalog) -> Result<Self> {
+        let cluster = Self::start(config)?;
+        cluster.inner.dispatcher.set_catalog(catalog);
+        Ok(cluster)
+    }
+
+    /// The ResourceManager, where remote TaskManagers register.
+    pub fn resource_manager(&self) -> &Arc<ResourceManager> {
+        &self.inner.resource_manager
     }
 
     pub fn dispatcher(&self) -> &Dispatcher {

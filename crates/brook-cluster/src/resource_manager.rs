@@ -1,8 +1,16 @@
-//! The ResourceManager: which TaskManagers exist and which of their slots are free.
+//! The ResourceManager: which TaskManagers exist, which programs they carry, which
+//! of their slots are free, and how to reach them. TaskManagers join with
+//! [`ResourceManager::register_task_manager`] and leave with
+//! [`ResourceManager::lose_task_manager`]; both are announced as [`ClusterEvent`]s,
+//! which JobMasters follow to fail over (a lost TaskManager) and to resume a
+//! restart that waits for slots (a new one).
 
+use crate::gateway::TaskExecutorGateway;
 use brook_types::{BrookError, JobId, Result, TaskManagerId};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::broadcast;
 
 /// One slot of one TaskManager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -11,29 +19,125 @@ pub struct SlotId {
     pub index: usize,
 }
 
+/// A change of the cluster's TaskManagers.
+#[derive(Clone, Debug)]
+pub enum ClusterEvent {
+    Registered(TaskManagerId),
+    /// The TaskManager left: its slots are gone and its tasks are lost.
+    Lost {
+        task_manager: TaskManagerId,
+        cause: String,
+    },
+}
+
+/// What a TaskManager offers.
+pub struct TaskManagerRegistration {
+    pub id: TaskManagerId,
+    pub num_slots: usize,
+    pub gateway: Arc<dyn TaskExecutorGateway>,
+    /// The programs it carries; `None`: every program (an in-process TaskManager,
+    /// which runs the StreamGraph it is given).
+    pub programs: Option<Vec<String>>,
+    /// How messages name it, e.g. `TaskManager 3f2a… at 127.0.0.1:6124`.
+    pub description: String,
+}
+
+struct TaskManagerEntry {
+    /// Per slot, the job holding it.
+    slots: Vec<Option<JobId>>,
+    gateway: Arc<dyn TaskExecutorGateway>,
+    programs: Option<Vec<String>>,
+    description: String,
+}
+
+impl TaskManagerEntry {
+    fn carries(&self, program: Option<&str>) -> bool {
+        match (&self.programs, program) {
+            (None, _) => true,
+            // A job submitted as a StreamGraph runs only in process.
+            (Some(_), None) => false,
+            (Some(programs), Some(p)) => programs.iter().any(|q| q == p),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Slots {
-    /// TaskManager → per slot, the job holding it.
-    task_managers: BTreeMap<TaskManagerId, Vec<Option<JobId>>>,
+    task_managers: BTreeMap<TaskManagerId, TaskManagerEntry>,
 }
 
 /// The slot table of the cluster.
-#[derive(Default)]
 pub struct ResourceManager {
     slots: Mutex<Slots>,
+    events: broadcast::Sender<ClusterEvent>,
+}
+
+impl Default for ResourceManager {
+    fn default() -> Self {
+        Self { slots: Mutex::default(), events: broadcast::channel(1024).0 }
+    }
 }
 
 impl ResourceManager {
-    pub fn register_task_manager(&self, id: TaskManagerId, num_slots: usize) {
-        self.slots.lock().task_managers.insert(id, vec![None; num_slots]);
+    /// Adds a TaskManager and its free slots (replacing one registered under the
+    /// same id, whose slots are lost).
+    pub fn register_task_manager(&self, registration: TaskManagerRegistration) {
+        let id = registration.id;
+        let previous = self.slots.lock().task_managers.insert(
+            id,
+            TaskManagerEntry {
+                slots: vec![None; registration.num_slots],
+                gateway: registration.gateway,
+                programs: registration.programs,
+                description: registration.description,
+            },
+        );
+        if previous.is_some() {
+            let _ = self.events.send(ClusterEvent::Lost {
+                task_manager: id,
+                cause: "it registered again (it restarted or lost its connection)".into(),
+            });
+        }
+        let _ = self.events.send(ClusterEvent::Registered(id));
+    }
+
+    /// Removes a TaskManager that is gone (`cause`: why it is considered lost) and
+    /// announces it; false if it was not registered.
+    pub fn lose_task_manager(&self, id: TaskManagerId, cause: &str) -> bool {
+        let removed = self.slots.lock().task_managers.remove(&id);
+        let Some(entry) = removed else { return false };
+        let cause = format!("{} is lost: {cause}", entry.description);
+        tracing::warn!(task_manager = %id, "{cause}");
+        let _ = self.events.send(ClusterEvent::Lost { task_manager: id, cause });
+        true
+    }
+
+    /// Follows TaskManagers joining and leaving from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ClusterEvent> {
+        self.events.subscribe()
+    }
+
+    /// How to reach a registered TaskManager.
+    pub fn gateway(&self, id: TaskManagerId) -> Option<Arc<dyn TaskExecutorGateway>> {
+        self.slots.lock().task_managers.get(&id).map(|e| e.gateway.clone())
+    }
+
+    /// Every registered TaskManager's gateway.
+    pub fn gateways(&self) -> Vec<Arc<dyn TaskExecutorGateway>> {
+        self.slots.lock().task_managers.values().map(|e| e.gateway.clone()).collect()
+    }
+
+    /// Whether `id` is registered.
+    pub fn is_registered(&self, id: TaskManagerId) -> bool {
+        self.slots.lock().task_managers.contains_key(&id)
     }
 
     pub fn total_slots(&self) -> usize {
-        self.slots.lock().task_managers.values().map(Vec::len).sum()
+        self.slots.lock().task_managers.values().map(|e| e.slots.len()).sum()
     }
 
     pub fn free_slots(&self) -> usize {
-        self.slots.lock().task_managers.values().flatten().filter(|s| s.is_none()).count()
+        self.slots.lock().task_managers.values().flat_map(|e| &e.slots).filter(|s| s.is_none()).count()
     }
 
     pub fn num_task_managers(&self) -> usize {
@@ -41,33 +145,42 @@ impl ResourceManager {
     }
 
     /// Allocates `count` slots for `job`, filling one TaskManager before the next,
-    /// or fails naming both numbers.
-    pub fn allocate(&self, job: JobId, count: usize, detail: &str) -> Result<Vec<SlotId>> {
+    /// or fails naming both numbers. With `program`, only TaskManagers that carry
+    /// it are offered (those that do not are named in the error).
+    pub fn allocate(&self, job: JobId, count: usize, detail: &str, program: Option<&str>) -> Result<Vec<SlotId>> {
         let mut slots = self.slots.lock();
         let free: Vec<SlotId> = slots
             .task_managers
             .iter()
-            .flat_map(|(tm, s)| {
-                s.iter().enumerate().filter(|(_, j)| j.is_none()).map(|(i, _)| SlotId { task_manager: *tm, index: i })
+            .filter(|(_, e)| e.carries(program))
+            .flat_map(|(tm, e)| {
+                e.slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, j)| j.is_none())
+                    .map(|(i, _)| SlotId { task_manager: *tm, index: i })
             })
             .collect();
         if free.len() < count {
-            return Err(BrookError::NotEnoughSlots {
-                required: count,
-                available: free.len(),
-                detail: detail.to_string(),
-            });
+            let excluded: Vec<&str> =
+                slots.task_managers.values().filter(|e| !e.carries(program)).map(|e| e.description.as_str()).collect();
+            let mut detail = detail.to_string();
+            if !excluded.is_empty() {
+                let what = program.map_or("jobs submitted as a StreamGraph".to_string(), |p| format!("program '{p}'"));
+                detail = format!("{detail}; not offered: {} (they do not carry {what})", excluded.join(", "));
+            }
+            return Err(BrookError::NotEnoughSlots { required: count, available: free.len(), detail });
         }
         let chosen: Vec<SlotId> = free.into_iter().take(count).collect();
         for s in &chosen {
-            slots.task_managers.get_mut(&s.task_manager).expect("chosen from the table")[s.index] = Some(job);
+            slots.task_managers.get_mut(&s.task_manager).expect("chosen from the table").slots[s.index] = Some(job);
         }
         Ok(chosen)
     }
 
     /// Frees every slot `job` holds.
     pub fn release(&self, job: JobId) {
-        for s in self.slots.lock().task_managers.values_mut().flatten() {
+        for s in self.slots.lock().task_managers.values_mut().flat_map(|e| &mut e.slots) {
             if *s == Some(job) {
                 *s = None;
             }
@@ -78,21 +191,106 @@ impl ResourceManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::{JobReports, SubmittedProgram};
+    use brook_checkpoint::coordinator::{NotifyCheckpointComplete, TaskRef};
+    use brook_checkpoint::{CompletedCheckpoint, LocationReference};
+    use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
+    use brook_types::{CheckpointBarrier, VertexId};
+
+    /// The slot table never calls a gateway.
+    struct NoGateway(TaskManagerId);
+
+    impl TaskExecutorGateway for NoGateway {
+        fn id(&self) -> TaskManagerId {
+            self.0
+        }
+        fn submit_task(
+            &self,
+            _: &Arc<JobGraph>,
+            _: Option<&Arc<SubmittedProgram>>,
+            _: TaskDeploymentDescriptor,
+            _: &JobReports,
+            _: Option<Arc<CompletedCheckpoint>>,
+        ) {
+        }
+        fn cancel_task(&self, _: JobId, _: VertexId, _: usize, _: u32) {}
+        fn trigger_checkpoint(&self, _: JobId, _: TaskRef, _: u32, _: CheckpointBarrier) {}
+        fn notify_checkpoint_complete(&self, _: JobId, _: TaskRef, _: u32, _: NotifyCheckpointComplete) {}
+        fn register_savepoint_location(&self, _: LocationReference) {}
+        fn prepare_stop(&self, _: JobId, _: TaskRef, _: u32) {}
+        fn stop_with_savepoint(&self, _: JobId, _: TaskRef, _: u32, _: CheckpointBarrier, _: bool) {}
+        fn resume_after_failed_stop(&self, _: JobId, _: TaskRef, _: u32) {}
+        fn reset_job_gates(&self, _: JobId) {}
+        fn unregister_job(&self, _: JobId) {}
+    }
+
+    fn register(rm: &ResourceManager, id: u128, slots: usize, programs: Option<&[&str]>) {
+        rm.register_task_manager(TaskManagerRegistration {
+            id: TaskManagerId(id),
+            num_slots: slots,
+            gateway: Arc::new(NoGateway(TaskManagerId(id))),
+            programs: programs.map(|p| p.iter().map(|s| s.to_string()).collect()),
+            description: format!("TaskManager {id}"),
+        });
+    }
 
     #[test]
     fn allocation_fails_fast_naming_both_numbers() {
         let rm = ResourceManager::default();
-        rm.register_task_manager(TaskManagerId(1), 2);
-        let err = rm.allocate(JobId(1), 3, "slot sharing group 'default' needs 3").unwrap_err().to_string();
+        register(&rm, 1, 2, None);
+        let err = rm.allocate(JobId(1), 3, "slot sharing group 'default' needs 3", None).unwrap_err().to_string();
         assert_eq!(
             err,
             "not enough task slots: the job needs 3 slots (slot sharing group 'default' needs 3) but the cluster has 2; \
              lower the parallelism (-p) or raise taskmanager.numberOfTaskSlots"
         );
-        let slots = rm.allocate(JobId(1), 2, "").unwrap();
+        let slots = rm.allocate(JobId(1), 2, "", None).unwrap();
         assert_eq!(slots.len(), 2);
         assert_eq!(rm.free_slots(), 0);
         rm.release(JobId(1));
         assert_eq!(rm.free_slots(), 2);
+    }
+
+    #[test]
+    fn a_job_is_offered_only_slots_of_task_managers_carrying_its_program() {
+        let rm = ResourceManager::default();
+        register(&rm, 1, 2, Some(&["wordcount"]));
+        register(&rm, 2, 2, Some(&["other"]));
+        let err = rm.allocate(JobId(1), 3, "slot sharing group 'default' needs 3", Some("wordcount")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not enough task slots: the job needs 3 slots (slot sharing group 'default' needs 3; not offered: \
+             TaskManager 2 (they do not carry program 'wordcount')) but the cluster has 2; lower the parallelism (-p) \
+             or raise taskmanager.numberOfTaskSlots"
+        );
+        let slots = rm.allocate(JobId(1), 2, "", Some("wordcount")).unwrap();
+        assert_eq!(slots.iter().map(|s| s.task_manager).collect::<Vec<_>>(), vec![TaskManagerId(1); 2]);
+    }
+
+    #[test]
+    fn a_lost_task_manager_takes_its_slots_and_is_announced() {
+        let rm = ResourceManager::default();
+        let mut events = rm.subscribe();
+        register(&rm, 1, 2, None);
+        register(&rm, 2, 2, None);
+        rm.allocate(JobId(1), 3, "", None).unwrap();
+        assert!(rm.lose_task_manager(TaskManagerId(2), "no heartbeat for 3000 ms"));
+        assert!(!rm.lose_task_manager(TaskManagerId(2), "again"));
+        assert_eq!((rm.total_slots(), rm.free_slots(), rm.num_task_managers()), (2, 0, 1));
+        let mut seen = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            seen.push(match e {
+                ClusterEvent::Registered(id) => format!("registered {}", id.0),
+                ClusterEvent::Lost { task_manager, cause } => format!("lost {}: {cause}", task_manager.0),
+            });
+        }
+        assert_eq!(
+            seen,
+            vec![
+                "registered 1".to_string(),
+                "registered 2".to_string(),
+                "lost 2: TaskManager 2 is lost: no heartbeat for 3000 ms".to_string()
+            ]
+        );
     }
 }
