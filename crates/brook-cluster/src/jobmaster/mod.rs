@@ -444,7 +444,7 @@ impl JobMaster {
                     ),
                     e => format!("waiting for TaskManagers to restart the job: {e}"),
                 };
-                tracing::info!(job_id = %self.job.job_id, "{waiting}");
+                tracing::warn!(job_id = %self.job.job_id, "{waiting}");
                 self.handle.set_last_failure(waiting);
                 self.waiting_for_slots = true;
                 return;

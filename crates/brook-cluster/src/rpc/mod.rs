@@ -111,3 +111,29 @@ fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result
 fn parse_id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
     s.parse().map_err(|_| format!("malformed {what} '{s}' in a control-plane message"))
 }
+
+/// Submits program `spec` with `config` to the JobManager whose RPC endpoint is at
+/// `address` (`host:port`); answers the job id.
+pub async fn submit_program(
+    address: &str,
+    spec: &crate::program::ProgramSpec,
+    config: &brook_types::config::Configuration,
+) -> brook_types::Result<brook_types::JobId> {
+    use brook_types::BrookError;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .map_err(|e| BrookError::InvalidArgument(format!("'{address}' is not a JobManager address (host:port): {e}")))?
+        .connect()
+        .await
+        .map_err(|e| BrookError::Cluster(format!("cannot reach the JobManager at {address}: {e}")))?;
+    let mut client = proto::job_manager_gateway_client::JobManagerGatewayClient::new(channel);
+    let request = proto::SubmitProgramRequest {
+        program: spec.program.clone(),
+        args: spec.args.clone(),
+        configuration: config.entries().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
+    let response = client
+        .submit_program(request)
+        .await
+        .map_err(|e| BrookError::Cluster(format!("the JobManager at {address} refused the job: {}", e.message())))?;
+    parse_id(&response.into_inner().job_id, "job id").map_err(BrookError::Cluster)
+}

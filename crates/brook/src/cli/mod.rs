@@ -3,13 +3,16 @@
 mod bench;
 mod cancel;
 mod cluster_client;
+mod cluster_options;
 mod config;
 mod info;
+mod jobmanager;
 mod list;
 mod options;
 mod run;
 mod savepoint;
 mod stop;
+mod taskmanager;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,6 +45,10 @@ enum Command {
     Stop(stop::StopArgs),
     /// Configuration reference (`brook config docs`).
     Config(config::ConfigArgs),
+    /// Start the JobManager of a standalone cluster (RPC on jobmanager.rpc.port, REST on rest.port).
+    Jobmanager(jobmanager::JobManagerArgs),
+    /// Start a TaskManager that registers at the JobManager (jobmanager.rpc.address:port).
+    Taskmanager(taskmanager::TaskManagerArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
     Bench(bench::BenchArgs),
 }
@@ -64,6 +71,8 @@ pub fn main() -> ExitCode {
         Command::Stop(args) => stop::stop(args),
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Jobmanager(args) => jobmanager::jobmanager(args),
+        Command::Taskmanager(args) => taskmanager::taskmanager(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,5 +14,6 @@ mod fraud_detection;
 mod plan;
 mod rest;
 mod socket_window_wordcount;
+mod standalone;
 mod text;
 mod wordcount;

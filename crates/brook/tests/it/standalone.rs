@@ -1,0 +1,333 @@
+//! A standalone cluster of real processes on 127.0.0.1: `brook jobmanager` and
+//! `brook taskmanager`s started from the built binary (killed by PID on drop),
+//! jobs submitted over the control plane, observed over REST.
+
+use crate::cli::brook;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A `brook` process; its stderr lines arrive on `lines`. Killed on drop.
+struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Process {
+    fn start(role: &str, args: &[String]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+            .arg(role)
+            .args(args)
+            .env_remove("BROOK_CONF_DIR")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the brook binary cargo built for this test can be started");
+        let (tx, lines) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines, seen: Vec::new() }
+    }
+
+    /// The first stderr line (from the start) containing `needle`.
+    fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        while let Ok(line) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no line with '{needle}' within {timeout:?}; stderr so far:\n{}", self.seen.join("\n"));
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A JobManager with its RPC and REST addresses.
+struct JobManager {
+    process: Process,
+    rpc: String,
+    rest: String,
+}
+
+impl JobManager {
+    fn start() -> Self {
+        let args: Vec<String> = ["-D", "jobmanager.rpc.port=0", "-D", "rest.port=0"].map(String::from).to_vec();
+        let mut process = Process::start("jobmanager", &args);
+        let rpc = after(&process.wait_for_line("RPC endpoint listening at ", STARTUP), "listening at ");
+        let rest = after(&process.wait_for_line("Rest endpoint listening at http://", STARTUP), "http://");
+        Self { process, rpc, rest }
+    }
+
+    fn start_task_manager(&self, slots: usize) -> Process {
+        let port = self.rpc.rsplit(':').next().unwrap();
+        let args = vec![
+            "-D".to_string(),
+            format!("jobmanager.rpc.port={port}"),
+            "-D".to_string(),
+            format!("taskmanager.numberOfTaskSlots={slots}"),
+        ];
+        Process::start("taskmanager", &args)
+    }
+
+    fn get(&self, path: &str) -> String {
+        http_get(&self.rest, path)
+    }
+
+    /// Waits until the REST overview lists `n` TaskManagers.
+    fn wait_for_task_managers(&self, n: usize) {
+        let registered = || {
+            let value: serde_json::Value = serde_json::from_str(&self.get("/overview")).unwrap_or_default();
+            value["taskmanagers"].as_u64()
+        };
+        wait_until(STARTUP, || registered() == Some(n as u64), || self.get("/overview"));
+    }
+
+    fn job_state(&self, job: &str) -> String {
+        let body = self.get(&format!("/jobs/{job}/status"));
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        value["status"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn wait_for_state(&self, job: &str, state: &str, timeout: Duration) -> Instant {
+        wait_until(timeout, || self.job_state(job) == state, || format!("job {job} is {}", self.job_state(job)));
+        Instant::now()
+    }
+
+    fn submit(&self, program_args: &[String], config: &[(&str, &str)]) -> String {
+        let mut configuration = brook_types::config::Configuration::new();
+        for (k, v) in config {
+            configuration.set(k, v, "test").unwrap();
+        }
+        let spec = brook_cluster::ProgramSpec { program: "wordcount".into(), args: program_args.to_vec() };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(brook_cluster::rpc::submit_program(&self.rpc, &spec, &configuration)).unwrap().to_string()
+    }
+}
+
+const STARTUP: Duration = Duration::from_secs(30);
+
+fn after(line: &str, marker: &str) -> String {
+    line.split(marker).nth(1).unwrap().trim().to_string()
+}
+
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool, describe: impl Fn() -> String) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?}: {}", describe());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A GET over HTTP/1.1 with `Connection: close`; the body ("" if unreachable).
+fn http_get(address: &str, path: &str) -> String {
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+/// Two input files of `lines` lines each, over a vocabulary of 40 words.
+fn write_input(dir: &Path, lines: usize) -> PathBuf {
+    let input = dir.join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    for f in 0..2 {
+        let text: String = (0..lines)
+            .map(|i| {
+                let n = f * lines + i;
+                format!("w{} w{} W{}, w{}\n", n % 40, (n * 7) % 40, (n * 13) % 40, (n / 3) % 40)
+            })
+            .collect();
+        std::fs::write(input.join(format!("part-{f}.txt")), text).unwrap();
+    }
+    input
+}
+
+/// The committed lines of an output directory (files not starting with '.'), counted.
+fn committed(dir: &Path) -> BTreeMap<String, usize> {
+    let mut lines = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        for line in std::fs::read_to_string(entry.path()).unwrap().lines() {
+            *lines.entry(line.to_string()).or_insert(0) += 1;
+        }
+    }
+    lines
+}
+
+/// The same job in local mode: what the cluster must commit.
+fn local_output(input: &Path, output: &Path) -> BTreeMap<String, usize> {
+    brook([
+        "run",
+        "--local",
+        "-p",
+        "2",
+        "wordcount",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ])
+    .assert_success();
+    committed(output)
+}
+
+fn wordcount_args(input: &Path, output: &Path, lines_per_second: u64) -> Vec<String> {
+    vec![
+        "--input".into(),
+        input.to_str().unwrap().into(),
+        "--output".into(),
+        output.to_str().unwrap().into(),
+        "--lines-per-second".into(),
+        lines_per_second.to_string(),
+    ]
+}
+
+#[test]
+fn a_keyed_job_on_a_task_manager_process_commits_what_local_mode_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 500);
+    let expected = local_output(&input, &dir.path().join("local"));
+    assert_eq!(expected.values().sum::<usize>(), 4000, "every word of both files is counted once");
+
+    let jm = JobManager::start();
+    let _tm = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    let output = dir.path().join("cluster");
+    let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
+    let job = jm.submit(
+        &wordcount_args(&input, &output, 100_000),
+        &[
+            ("parallelism.default", "2"),
+            ("execution.checkpointing.interval", "1 s"),
+            ("execution.checkpointing.dir", &checkpoints),
+        ],
+    );
+    jm.wait_for_state(&job, "FINISHED", Duration::from_secs(60));
+    assert_eq!(committed(&output), expected);
+}
+
+#[test]
+fn a_job_needing_more_slots_than_registered_is_refused_with_both_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 10);
+    let jm = JobManager::start();
+    let _tm = jm.start_task_manager(1);
+    jm.wait_for_task_managers(1);
+    let job = jm.submit(&wordcount_args(&input, &dir.path().join("out"), 1000), &[("parallelism.default", "3")]);
+    jm.wait_for_state(&job, "FAILED", Duration::from_secs(30));
+    let details = jm.get(&format!("/jobs/{job}"));
+    assert!(details.contains("\"state\":\"FAILED\""), "{details}");
+}
+
+#[test]
+fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let args: Vec<String> = [
+        "-D".to_string(),
+        format!("jobmanager.rpc.port={port}"),
+        "-D".to_string(),
+        "taskmanager.registration.timeout=1 s".to_string(),
+    ]
+    .to_vec();
+    let mut tm = Process::start("taskmanager", &args);
+    let line = tm.wait_for_line("error:", Duration::from_secs(30));
+    let status = tm.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let expected_start = "error: cluster error: TaskManager ";
+    assert!(line.starts_with(expected_start), "{line}");
+    assert!(
+        line.contains(&format!(
+            "could not register at the JobManager at 127.0.0.1:{port} for 1 s (cannot reach the JobManager at \
+             127.0.0.1:{port}: transport error"
+        )),
+        "{line}"
+    );
+    assert!(line.ends_with("taskmanager.registration.timeout bounds the wait)"), "{line}");
+}
+
+#[test]
+fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 1500);
+    let expected = local_output(&input, &dir.path().join("local"));
+
+    let mut jm = JobManager::start();
+    let mut tm1 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    let output = dir.path().join("cluster");
+    let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
+    let job = jm.submit(
+        &wordcount_args(&input, &output, 250),
+        &[
+            ("parallelism.default", "2"),
+            ("execution.checkpointing.interval", "1 s"),
+            ("execution.checkpointing.dir", &checkpoints),
+            ("restart-strategy.type", "fixed-delay"),
+            ("restart-strategy.fixed-delay.attempts", "5"),
+            ("restart-strategy.fixed-delay.delay", "100 ms"),
+        ],
+    );
+    jm.wait_for_state(&job, "RUNNING", Duration::from_secs(30));
+    wait_until(
+        Duration::from_secs(30),
+        || jm.get(&format!("/jobs/{job}/checkpoints")).contains("\"className\":\"completed\""),
+        || jm.get(&format!("/jobs/{job}/checkpoints")),
+    );
+    let killed = Instant::now();
+    tm1.kill();
+    let restarting = jm.wait_for_state(&job, "RESTARTING", Duration::from_secs(30));
+    let lost = jm.process.wait_for_line("is lost: ", Duration::from_secs(10));
+    assert!(lost.contains("TaskManager ") && lost.contains(" at 127.0.0.1:"), "{lost}");
+    let waiting = jm.process.wait_for_line("waiting for 2 slots, 0 available", Duration::from_secs(10));
+    assert!(waiting.contains("the job restarts once enough TaskManagers registered"), "{waiting}");
+    // Nothing restarts without slots.
+    assert_eq!(jm.job_state(&job), "RESTARTING");
+
+    let started = Instant::now();
+    let _tm2 = jm.start_task_manager(2);
+    let running = jm.wait_for_state(&job, "RUNNING", Duration::from_secs(30));
+    eprintln!(
+        "failure detection: {} ms (kill -9 to RESTARTING); recovery: {} ms (new TaskManager started to RUNNING)",
+        restarting.duration_since(killed).as_millis(),
+        running.duration_since(started).as_millis()
+    );
+    jm.wait_for_state(&job, "FINISHED", Duration::from_secs(120));
+    assert_eq!(committed(&output), expected);
+}
