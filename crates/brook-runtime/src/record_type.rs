@@ -6,7 +6,9 @@
 //! made where the type was known (`record_type::<T>()`); erased values are
 //! downcast back once, at deployment, never per record.
 
-use crate::channel::{ChannelWriter, Credits, GateHandle, InputGate, LocalChannelWriter};
+use crate::channel::{
+    ChannelWriter, Credits, GateHandle, InputGate, LocalChannelWriter, NetworkChannelWriter, register_remote_channels,
+};
 use crate::checkpoint::ElementCodec;
 use crate::metrics::Counter;
 use crate::output::{AnyOutput, CountingOutput, FanOut, NoOutput, Output, erase_output, unerase_output};
@@ -14,6 +16,7 @@ use crate::partitioner::{PartitionerContext, PartitionerSpec};
 use crate::side_output::{ErasedSideOutput, SideOutput};
 use crate::task::{OneInputTaskInput, TaskInput};
 use crate::writer::{PendingSends, RecordWriter};
+use brook_network::{ChannelId, NetworkEnvironment, NetworkError};
 use brook_types::Data;
 use std::any::Any;
 use std::marker::PhantomData;
@@ -31,6 +34,21 @@ pub trait RecordType: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn create_gate(&self, num_channels: usize, credits: Credits) -> (AnyGate, AnyGateHandle);
     fn local_writer(&self, gate: &AnyGateHandle, channel: usize) -> AnyChannelWriter;
+    /// A writer of channel `id` to a task on the TaskManager at `address`.
+    fn network_writer(
+        &self,
+        network: &NetworkEnvironment,
+        address: &str,
+        id: ChannelId,
+    ) -> Result<AnyChannelWriter, NetworkError>;
+    /// Makes the channels of `gate` reachable over the network (channel `i` is `ids[i]`).
+    fn register_remote(
+        &self,
+        gate: &AnyGateHandle,
+        network: &NetworkEnvironment,
+        ids: Vec<ChannelId>,
+        credits: Credits,
+    ) -> Result<(), NetworkError>;
     fn record_writer(
         &self,
         spec: &PartitionerSpec,
@@ -71,6 +89,29 @@ impl<T: Data> RecordType for TypeOf<T> {
         let handle = gate.downcast_ref::<GateHandle<T>>().expect("gate handles are registered with the edge's type");
         let writer: Box<dyn ChannelWriter<T>> = Box::new(LocalChannelWriter::new(handle, channel));
         Box::new(writer)
+    }
+
+    fn network_writer(
+        &self,
+        network: &NetworkEnvironment,
+        address: &str,
+        id: ChannelId,
+    ) -> Result<AnyChannelWriter, NetworkError> {
+        let writer: Box<dyn ChannelWriter<T>> = Box::new(NetworkChannelWriter::<T>::open(network, address, id)?);
+        Ok(Box::new(writer))
+    }
+
+    fn register_remote(
+        &self,
+        gate: &AnyGateHandle,
+        network: &NetworkEnvironment,
+        ids: Vec<ChannelId>,
+        credits: Credits,
+    ) -> Result<(), NetworkError> {
+        let handle = gate.downcast_ref::<GateHandle<T>>().expect("gate handles are created with the edge's type");
+        let exclusive = u32::try_from(credits.exclusive_per_channel).unwrap_or(u32::MAX);
+        let floating = u32::try_from(credits.floating_per_gate).unwrap_or(u32::MAX);
+        register_remote_channels(handle, network, ids, exclusive, floating)
     }
 
     fn record_writer(

@@ -177,6 +177,7 @@ impl<T> WriterState<T> {
         for (channel, queue) in self.channels.iter_mut().zip(self.pending.iter_mut()) {
             while let Some(front) = queue.front() {
                 if matches!(front, StreamElement::Records(_)) {
+                    channel.set_backlog(queue.len());
                     match channel.poll_ready(cx) {
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),

@@ -66,6 +66,10 @@ pub enum BrookError {
     /// The cluster stopped or a component went away.
     #[error("cluster error: {0}")]
     Cluster(String),
+
+    /// A data-plane channel between TaskManagers failed; the message names the peer.
+    #[error("{0}")]
+    Network(String),
 }
 
 impl BrookError {

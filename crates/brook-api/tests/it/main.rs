@@ -46,6 +46,7 @@ mod job_client;
 mod joins;
 mod keyed;
 mod keyed_state;
+mod network;
 mod operator_state;
 mod partitioners;
 mod plan;

@@ -32,6 +32,7 @@ use brook_runtime::checkpoint::TaskCheckpointSettings;
 use brook_runtime::graph::{JobGraph, StreamGraph, TaskDeploymentDescriptor};
 use brook_runtime::metrics::MetricRegistry;
 use brook_runtime::task::{DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause};
+use brook_network::NetworkEnvironment;
 use brook_types::CheckpointBarrier;
 use brook_types::{CheckpointId, JobId, TaskManagerId, VertexId};
 use futures::FutureExt;
@@ -58,6 +59,9 @@ pub struct TaskManager {
     programs: Mutex<HashMap<JobId, (Arc<StreamGraph>, MetricRegistry)>>,
     tasks: Mutex<HashMap<TaskKey, mpsc::UnboundedSender<TaskMessage>>>,
     savepoint_locations: SavepointLocations,
+    /// The data plane, for channels to and from other TaskManagers (none in a
+    /// MiniCluster, whose TaskManagers share one process).
+    network: Option<Arc<NetworkEnvironment>>,
 }
 
 impl TaskManager {
@@ -75,7 +79,21 @@ impl TaskManager {
             programs: Mutex::default(),
             tasks: Mutex::default(),
             savepoint_locations: SavepointLocations::default(),
+            network: None,
         }
+    }
+
+    /// Gives this TaskManager a data plane: its tasks' input channels are reachable
+    /// over it, and outputs to subtasks on other TaskManagers (targets with a location)
+    /// go over it.
+    pub fn with_network(mut self, network: Arc<NetworkEnvironment>) -> Self {
+        self.network = Some(network);
+        self
+    }
+
+    /// The data plane, if this TaskManager has one.
+    pub fn network(&self) -> Option<&Arc<NetworkEnvironment>> {
+        self.network.as_ref()
     }
 
     /// Makes a program runnable here (in a cluster, the TaskManager builds it itself).
@@ -85,6 +103,9 @@ impl TaskManager {
 
     pub fn unregister_job(&self, job: JobId) {
         self.shuffle.unregister_job(job);
+        if let Some(network) = &self.network {
+            network.unregister_job(job);
+        }
         self.programs.lock().remove(&job);
         self.tasks.lock().retain(|k, _| k.0 != job);
         self.savepoint_locations.lock().retain(|k, _| k.0 != job);
@@ -121,6 +142,7 @@ impl TaskManager {
         let (tx, mut mailbox) = mpsc::unbounded_channel();
         self.tasks.lock().insert(key, tx);
         let shuffle = self.shuffle.clone();
+        let network = self.network.clone();
         let savepoint_locations = self.savepoint_locations.clone();
         let this = self.clone();
         self.runtime.spawn(async move {
@@ -177,7 +199,7 @@ impl TaskManager {
                     },
                     None => settings,
                 };
-                let deployed = DeployedTask::deploy(graph, job_graph, descriptor, &shuffle, metrics)
+                let deployed = DeployedTask::deploy_with_network(graph, job_graph, descriptor, &shuffle, network, metrics)
                     .map_err(|e| e.to_string())?
                     .with_checkpointing(settings, restore_state);
                 send(ExecutionState::Initializing, None);

@@ -13,6 +13,9 @@
 //!   or end of input only — and remembers how many data elements it overtook
 //!   (`overtaken`), which the task records as input channel state after it. Channels
 //!   whose front is such a barrier are listed in `priority` (FLIP-76).
+//! - a record buffer that came over the network holds a `Remote` credit: the network
+//!   layer accounts for it (`RemoteCredits`), and popping it hands the credit back
+//!   there, outside the gate's lock. Local channels never see this path.
 
 use super::{ChannelClosed, Credits};
 use crate::checkpoint::{is_channel_data, is_unaligned, stops_overtaking};
@@ -35,6 +38,17 @@ enum Credit {
     None,
     Exclusive,
     Floating,
+    /// Granted by the receiving side of the data plane.
+    Remote,
+}
+
+/// The network side of a gate's remote channels: takes back the credits of buffers
+/// the task consumed, and learns when the gate goes away.
+pub trait RemoteCredits: Send + Sync {
+    /// A record buffer of `channel` that arrived over the network was taken.
+    fn release(&self, channel: usize);
+    /// The gate was dropped (its task ended).
+    fn closed(&self);
 }
 
 struct ChannelQueue<T> {
@@ -59,11 +73,18 @@ struct GateState<T> {
     priority_waker: Option<Waker>,
     waiting_senders: Vec<Waker>,
     receiver_dropped: bool,
+    /// Record buffers queued from remote channels.
+    remote_used: usize,
+    remote: Option<Arc<dyn RemoteCredits>>,
+    /// A remote channel failed: the task fails with this cause once its queues are empty.
+    failure: Option<String>,
 }
 
 /// State shared by the gate and the writers of its channels.
 pub(crate) struct GateShared<T> {
     state: Mutex<GateState<T>>,
+    /// `state.failure` is set: checked without the lock when the gate is empty.
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// Handle by which writers are connected to a gate's channels.
@@ -104,8 +125,11 @@ impl<T> InputGate<T> {
             priority_waker: None,
             waiting_senders: Vec::new(),
             receiver_dropped: false,
+            remote_used: 0,
+            remote: None,
+            failure: None,
         };
-        let shared = Arc::new(GateShared { state: Mutex::new(state) });
+        let shared = Arc::new(GateShared { state: Mutex::new(state), failed: Default::default() });
         (Self { shared: shared.clone() }, GateHandle { shared })
     }
 
@@ -131,7 +155,25 @@ impl<T> InputGate<T> {
         } else {
             state.in_available[channel] = false;
         }
+        if queued.credit == Credit::Remote {
+            let remote = state.remote.clone();
+            let element = state.release(channel, queued);
+            drop(state);
+            if let Some(remote) = remote {
+                remote.release(channel);
+            }
+            return Poll::Ready((channel, element));
+        }
         Poll::Ready((channel, state.release(channel, queued)))
+    }
+
+    /// Why a remote channel of this gate failed, once no channel has data left to take.
+    pub fn failure(&self) -> Option<String> {
+        if !self.shared.failed.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let state = self.shared.state.lock();
+        if state.available.is_empty() { state.failure.clone() } else { None }
     }
 
     /// The next priority barrier (an unaligned barrier at the front of an unblocked
@@ -191,7 +233,7 @@ impl<T> InputGate<T> {
     /// Record buffers queued over all channels (for backpressure metrics and tests).
     pub fn queued_buffers(&self) -> usize {
         let state = self.shared.state.lock();
-        state.channels.iter().map(|c| c.exclusive_used).sum::<usize>() + state.floating_used
+        state.channels.iter().map(|c| c.exclusive_used).sum::<usize>() + state.floating_used + state.remote_used
     }
 }
 
@@ -205,6 +247,11 @@ impl<T> Drop for InputGate<T> {
         for w in state.waiting_senders.drain(..) {
             w.wake();
         }
+        let remote = state.remote.take();
+        drop(state);
+        if let Some(remote) = remote {
+            remote.closed();
+        }
     }
 }
 
@@ -215,8 +262,9 @@ impl<T> GateState<T> {
             Credit::None => {}
             Credit::Exclusive => self.channels[channel].exclusive_used -= 1,
             Credit::Floating => self.floating_used -= 1,
+            Credit::Remote => self.remote_used -= 1,
         }
-        if queued.credit != Credit::None {
+        if matches!(queued.credit, Credit::Exclusive | Credit::Floating) {
             for w in self.waiting_senders.drain(..) {
                 w.wake();
             }
@@ -240,7 +288,7 @@ impl<T> GateShared<T> {
     pub(crate) fn poll_credit(&self, channel: usize, cx: &mut Context<'_>) -> Poll<Result<(), ChannelClosed>> {
         let mut state = self.state.lock();
         if state.receiver_dropped {
-            return Poll::Ready(Err(ChannelClosed));
+            return Poll::Ready(Err(ChannelClosed::RECEIVER_GONE));
         }
         if has_credit(&state, channel) {
             Poll::Ready(Ok(()))
@@ -253,11 +301,44 @@ impl<T> GateShared<T> {
     }
 
     pub(crate) fn push(&self, channel: usize, element: StreamElement<T>) -> Result<(), ChannelClosed> {
+        self.push_as(channel, element, false)
+    }
+
+    /// Queues an element that arrived over the network: a record buffer holds a
+    /// credit of the network layer, not of this gate.
+    pub(crate) fn push_remote(&self, channel: usize, element: StreamElement<T>) -> Result<(), ChannelClosed> {
+        self.push_as(channel, element, true)
+    }
+
+    pub(crate) fn set_remote(&self, remote: Arc<dyn RemoteCredits>) {
+        self.state.lock().remote = Some(remote);
+    }
+
+    /// A remote channel failed: the task fails with `cause` (after the data queued).
+    pub(crate) fn fail(&self, cause: String) {
+        let mut state = self.state.lock();
+        if state.failure.is_none() {
+            state.failure = Some(cause);
+            self.failed.store(true, std::sync::atomic::Ordering::Release);
+        }
+        if let Some(w) = state.receiver_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = state.priority_waker.take() {
+            w.wake();
+        }
+    }
+
+    #[inline]
+    fn push_as(&self, channel: usize, element: StreamElement<T>, remote: bool) -> Result<(), ChannelClosed> {
         let mut state = self.state.lock();
         if state.receiver_dropped {
-            return Err(ChannelClosed);
+            return Err(ChannelClosed::RECEIVER_GONE);
         }
-        let credit = if matches!(element, StreamElement::Records(_)) {
+        let credit = if remote && matches!(element, StreamElement::Records(_)) {
+            state.remote_used += 1;
+            Credit::Remote
+        } else if matches!(element, StreamElement::Records(_)) {
             if state.channels[channel].exclusive_used < state.credits.exclusive_per_channel {
                 state.channels[channel].exclusive_used += 1;
                 Credit::Exclusive
@@ -486,6 +567,6 @@ mod tests {
         let (gate, handle) = InputGate::<i32>::new(1, Credits::default());
         let mut w = LocalChannelWriter::new(&handle, 0);
         drop(gate);
-        assert_eq!(w.send(records(&[1])), Err(ChannelClosed));
+        assert_eq!(w.send(records(&[1])), Err(ChannelClosed::RECEIVER_GONE));
     }
 }

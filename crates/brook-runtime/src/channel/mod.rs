@@ -16,17 +16,40 @@
 
 mod gate;
 mod local;
+mod network;
+#[cfg(test)]
+mod network_tests;
 
-pub use gate::{GateHandle, InputGate};
+pub use gate::{GateHandle, InputGate, RemoteCredits};
 pub use local::LocalChannelWriter;
+pub use network::{NetworkChannelWriter, RemoteGateSink, register_remote_channels};
 
 use brook_types::StreamElement;
 use std::task::{Context, Poll};
 
-/// The receiving end went away (the downstream task was canceled or failed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the receiving task of this channel is gone")]
-pub struct ChannelClosed;
+/// The channel cannot take elements any more: the receiving task went away (it was
+/// canceled, failed or finished), or — over the network — the connection failed,
+/// with its cause.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .cause.as_deref().unwrap_or("the receiving task of this channel is gone"))]
+pub struct ChannelClosed {
+    cause: Option<std::sync::Arc<str>>,
+}
+
+impl ChannelClosed {
+    /// The receiving task is gone: the sending task ends as CANCELED.
+    pub const RECEIVER_GONE: ChannelClosed = ChannelClosed { cause: None };
+
+    /// The channel failed (a data-plane connection broke): the sending task FAILS with `cause`.
+    pub fn failed(cause: impl Into<std::sync::Arc<str>>) -> Self {
+        Self { cause: Some(cause.into()) }
+    }
+
+    /// Why the channel failed; `None` when the receiver just went away.
+    pub fn failure(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+}
 
 /// The sending end of one channel.
 pub trait ChannelWriter<T>: Send {
@@ -36,6 +59,12 @@ pub trait ChannelWriter<T>: Send {
     /// Sends an element. Record buffers may only be sent after `poll_ready`
     /// returned ready; control elements can always be sent.
     fn send(&mut self, element: StreamElement<T>) -> Result<(), ChannelClosed>;
+
+    /// Tells the channel how many elements wait behind the next record buffer at the
+    /// sender (its backlog). Network channels report it so that the receiver lends
+    /// them floating credits; in memory it means nothing.
+    #[inline]
+    fn set_backlog(&mut self, _backlog: usize) {}
 }
 
 /// Credits of an input gate.

@@ -15,6 +15,7 @@ use crate::record_type::{AnyGate, AnyGateHandle};
 use crate::side_output::SideOutputs;
 use crate::state_backend::StateBackendSettings;
 use crate::writer::PendingSends;
+use brook_network::{ChannelId, NetworkEnvironment};
 use brook_types::{BrookError, NodeId, Result, VertexId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct DeployedTask {
     pub checkpointing: TaskCheckpointSettings,
     /// The state to restore, when the job restarts from a checkpoint.
     pub restore: Option<TaskStateRestore>,
+    /// The TaskManager's data plane, for channels to and from other TaskManagers.
+    network: Option<Arc<NetworkEnvironment>>,
 }
 
 impl DeployedTask {
@@ -40,6 +43,20 @@ impl DeployedTask {
         job: Arc<JobGraph>,
         descriptor: TaskDeploymentDescriptor,
         shuffle: &LocalShuffle,
+        metrics: MetricRegistry,
+    ) -> Result<Self> {
+        Self::deploy_with_network(graph, job, descriptor, shuffle, None, metrics)
+    }
+
+    /// Like [`deploy`](Self::deploy), on a TaskManager with a data plane: the gates'
+    /// channels are also registered with `network`, so that upstream subtasks on other
+    /// TaskManagers reach them, and outputs to targets with a location go over it.
+    pub fn deploy_with_network(
+        graph: Arc<StreamGraph>,
+        job: Arc<JobGraph>,
+        descriptor: TaskDeploymentDescriptor,
+        shuffle: &LocalShuffle,
+        network: Option<Arc<NetworkEnvironment>>,
         metrics: MetricRegistry,
     ) -> Result<Self> {
         let credits = Credits {
@@ -56,6 +73,21 @@ impl DeployedTask {
             })?;
             let record_type = stream_edge(&graph, &job, first.edge).record_type.clone();
             let (g, handle) = record_type.create_gate(gate.channels.len(), credits);
+            if let Some(network) = &network {
+                let ids = (0..gate.channels.len())
+                    .map(|channel| ChannelId {
+                        job: descriptor.job_id,
+                        vertex: descriptor.vertex,
+                        subtask: descriptor.subtask_index as u32,
+                        input: gate.input as u32,
+                        channel: channel as u32,
+                        attempt: descriptor.attempt,
+                    })
+                    .collect();
+                record_type
+                    .register_remote(&handle, network, ids, credits)
+                    .map_err(|e| BrookError::Network(e.to_string()))?;
+            }
             shuffle.register((descriptor.job_id, descriptor.vertex, descriptor.subtask_index, gate.input), handle);
             gates.push(g);
         }
@@ -67,6 +99,7 @@ impl DeployedTask {
             gates,
             checkpointing: TaskCheckpointSettings::default(),
             restore: None,
+            network,
         })
     }
 
@@ -82,7 +115,7 @@ impl DeployedTask {
         let gates: Vec<Option<AnyGate>> = std::mem::take(&mut self.gates).into_iter().map(Some).collect();
         let mut handles = HashMap::new();
         for out in &self.descriptor.outputs {
-            for t in &out.targets {
+            for t in out.targets.iter().filter(|t| t.location.is_none()) {
                 let key: GateKey = (self.descriptor.job_id, t.vertex, t.subtask, t.input);
                 if let std::collections::hash_map::Entry::Vacant(e) = handles.entry(key) {
                     e.insert(shuffle.lookup(key).await);
@@ -241,10 +274,30 @@ impl ChainBuilder<'_> {
             .targets
             .iter()
             .map(|target| {
-                let handle = &self.handles[&(t.descriptor.job_id, target.vertex, target.subtask, target.input)];
-                edge.record_type.local_writer(handle, target.channel)
+                let Some(location) = &target.location else {
+                    let handle = &self.handles[&(t.descriptor.job_id, target.vertex, target.subtask, target.input)];
+                    return Ok(edge.record_type.local_writer(handle, target.channel));
+                };
+                let network = t.network.as_ref().ok_or_else(|| {
+                    BrookError::Network(format!(
+                        "subtask {} of vertex {} runs on TaskManager {} at {}, but this TaskManager has no data \
+                         plane to reach it; start it with one (TaskManager::with_network)",
+                        target.subtask, target.vertex, location.task_manager, location.address
+                    ))
+                })?;
+                let id = ChannelId {
+                    job: t.descriptor.job_id,
+                    vertex: target.vertex,
+                    subtask: target.subtask as u32,
+                    input: target.input as u32,
+                    channel: target.channel as u32,
+                    attempt: t.descriptor.attempt,
+                };
+                edge.record_type
+                    .network_writer(network, &location.address, id)
+                    .map_err(|e| BrookError::Network(e.to_string()))
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let ctx = PartitionerContext {
             num_channels: partition.targets.len(),
             max_parallelism: t.graph.nodes[&edge.target].max_parallelism(),

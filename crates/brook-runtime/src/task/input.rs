@@ -240,7 +240,7 @@ impl<T: Send> TaskInput for OneInputTaskInput<T> {
         }
         let (channel, element) = match self.gate.poll_next(cx) {
             Poll::Ready(x) => x,
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => return remote_failure(&self.gate),
         };
         let n = self.ended.len();
         if checkpoints.is_recording(channel) {
@@ -590,7 +590,10 @@ impl<A: Send, B: Send, O: Send, Op: TwoInputOperator<A, B, O>> TaskInput for Two
             return Poll::Ready(Ok(InputStatus::MoreAvailable));
         }
         debug_assert!(first_pending);
-        Poll::Pending
+        match remote_failure(&self.gate1) {
+            Poll::Pending => remote_failure(&self.gate2),
+            failed => failed,
+        }
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint: CheckpointId, checkpoints: &mut TaskCheckpoints) {
@@ -653,5 +656,13 @@ impl<T> MapControl for StreamElement<T> {
             StreamElement::Barrier(barrier) => Control::Barrier(barrier),
             StreamElement::Records(_) | StreamElement::LatencyMarker(_) => Control::Other,
         }
+    }
+}
+
+/// A gate with nothing to take whose remote channel failed fails the task.
+fn remote_failure<T>(gate: &InputGate<T>) -> Poll<Result<InputStatus>> {
+    match gate.failure() {
+        Some(cause) => Poll::Ready(Err(brook_types::BrookError::Network(cause))),
+        None => Poll::Pending,
     }
 }

@@ -221,7 +221,11 @@ impl Task {
                     None => continue,
                 },
             };
-            if sent.is_err() {
+            if let Err(closed) = &sent {
+                if let Some(cause) = closed.failure() {
+                    // A network channel failed (its connection broke): not a cancellation.
+                    return TaskOutcome::Failed(format!("task '{}' failed: {cause}", self.name));
+                }
                 if self.checkpoints.input_finished() || self.checkpoints.stopping() {
                     // Only barriers are left to send, and the receiver finished after
                     // the final checkpoint; this task's own notification follows.

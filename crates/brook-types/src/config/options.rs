@@ -89,6 +89,33 @@ pub const LOCAL_NUMBER_TASK_MANAGER: ConfigOption = ConfigOption {
     computed_default: None,
     description: "TaskManagers the local MiniCluster starts.",
 };
+pub const TASK_MANAGER_DATA_PORT: ConfigOption = ConfigOption {
+    key: "taskmanager.data.port",
+    fallback_keys: &[],
+    ty: OptionType::Integer,
+    default: "0",
+    computed_default: None,
+    description: "Port of the TaskManager's data plane (the TCP connections that carry records between \
+                  TaskManagers); 0 picks a free port.",
+};
+pub const TASK_MANAGER_BIND_HOST: ConfigOption = ConfigOption {
+    key: "taskmanager.bind-host",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "127.0.0.1",
+    computed_default: None,
+    description: "Interface the TaskManager's data plane listens on. Brook binds loopback by default \
+                  (Flink: 0.0.0.0); set 0.0.0.0 and taskmanager.host for a cluster across machines.",
+};
+pub const TASK_MANAGER_HOST: ConfigOption = ConfigOption {
+    key: "taskmanager.host",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "",
+    computed_default: None,
+    description: "Host name or address other TaskManagers reach this one's data plane at; empty: \
+                  taskmanager.bind-host.",
+};
 pub const BUFFERS_PER_CHANNEL: ConfigOption = ConfigOption {
     key: "taskmanager.network.memory.buffers-per-channel",
     fallback_keys: &[],
@@ -611,6 +638,9 @@ pub const ALL: &[&ConfigOption] = &[
     &AUTO_WATERMARK_INTERVAL,
     &NUMBER_OF_TASK_SLOTS,
     &LOCAL_NUMBER_TASK_MANAGER,
+    &TASK_MANAGER_DATA_PORT,
+    &TASK_MANAGER_BIND_HOST,
+    &TASK_MANAGER_HOST,
     &BUFFERS_PER_CHANNEL,
     &FLOATING_BUFFERS_PER_GATE,
     &CHECKPOINTING_INTERVAL,
