@@ -77,7 +77,13 @@ impl Dispatcher {
                 "job {id} already exists on this cluster; leave the job id out to get a new one"
             )));
         }
-        let graph = catalog.build(&spec, &config)?;
+        let mut graph = catalog.build(&spec, &config)?;
+        graph.resolve()?;
+        // Refuse now, not in the JobMaster, a job the cluster has no slots for.
+        let required = JobGraph::from_stream_graph(&graph, JobId(0)).required_slots();
+        let detail =
+            required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
+        self.resource_manager.check_available(required.values().sum(), &detail, Some(&spec.program))?;
         let program = Arc::new(SubmittedProgram { spec, configuration: config });
         Ok(self.submit_with(graph, job_id, Some(program))?.0)
     }

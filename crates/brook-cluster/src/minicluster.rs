@@ -82,6 +82,7 @@ impl MiniCluster {
                 gateway: Arc::new(LocalTaskExecutor(tm.clone())),
                 programs: None,
                 description: format!("TaskManager {id} (in process)"),
+                data_address: None,
             });
             task_managers.insert(id, tm);
         }

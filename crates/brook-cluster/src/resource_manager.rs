@@ -40,6 +40,8 @@ pub struct TaskManagerRegistration {
     pub programs: Option<Vec<String>>,
     /// How messages name it, e.g. `TaskManager 3f2a… at 127.0.0.1:6124`.
     pub description: String,
+    /// `host:port` of its data plane; `None` in process (channels stay in memory).
+    pub data_address: Option<String>,
 }
 
 struct TaskManagerEntry {
@@ -48,6 +50,7 @@ struct TaskManagerEntry {
     gateway: Arc<dyn TaskExecutorGateway>,
     programs: Option<Vec<String>>,
     description: String,
+    data_address: Option<String>,
 }
 
 impl TaskManagerEntry {
@@ -90,6 +93,7 @@ impl ResourceManager {
                 gateway: registration.gateway,
                 programs: registration.programs,
                 description: registration.description,
+                data_address: registration.data_address,
             },
         );
         if previous.is_some() {
@@ -122,6 +126,11 @@ impl ResourceManager {
         self.slots.lock().task_managers.get(&id).map(|e| e.gateway.clone())
     }
 
+    /// Where a registered TaskManager serves its data plane.
+    pub fn data_address(&self, id: TaskManagerId) -> Option<String> {
+        self.slots.lock().task_managers.get(&id).and_then(|e| e.data_address.clone())
+    }
+
     /// Every registered TaskManager's gateway.
     pub fn gateways(&self) -> Vec<Arc<dyn TaskExecutorGateway>> {
         self.slots.lock().task_managers.values().map(|e| e.gateway.clone()).collect()
@@ -149,6 +158,22 @@ impl ResourceManager {
     /// it are offered (those that do not are named in the error).
     pub fn allocate(&self, job: JobId, count: usize, detail: &str, program: Option<&str>) -> Result<Vec<SlotId>> {
         let mut slots = self.slots.lock();
+        let free = Self::offered(&slots, count, detail, program)?;
+        let chosen: Vec<SlotId> = free.into_iter().take(count).collect();
+        for s in &chosen {
+            slots.task_managers.get_mut(&s.task_manager).expect("chosen from the table").slots[s.index] = Some(job);
+        }
+        Ok(chosen)
+    }
+
+    /// Whether `count` free slots are offered to a job of `program` now (the error of
+    /// [`allocate`](Self::allocate) if not).
+    pub fn check_available(&self, count: usize, detail: &str, program: Option<&str>) -> Result<()> {
+        Self::offered(&self.slots.lock(), count, detail, program).map(|_| ())
+    }
+
+    /// The free slots offered to a job of `program`, if there are at least `count`.
+    fn offered(slots: &Slots, count: usize, detail: &str, program: Option<&str>) -> Result<Vec<SlotId>> {
         let free: Vec<SlotId> = slots
             .task_managers
             .iter()
@@ -171,11 +196,7 @@ impl ResourceManager {
             }
             return Err(BrookError::NotEnoughSlots { required: count, available: free.len(), detail });
         }
-        let chosen: Vec<SlotId> = free.into_iter().take(count).collect();
-        for s in &chosen {
-            slots.task_managers.get_mut(&s.task_manager).expect("chosen from the table").slots[s.index] = Some(job);
-        }
-        Ok(chosen)
+        Ok(free)
     }
 
     /// Frees every slot `job` holds.
@@ -231,6 +252,7 @@ mod tests {
             gateway: Arc::new(NoGateway(TaskManagerId(id))),
             programs: programs.map(|p| p.iter().map(|s| s.to_string()).collect()),
             description: format!("TaskManager {id}"),
+            data_address: None,
         });
     }
 

@@ -133,11 +133,9 @@ async fn accept(inner: Arc<Inner>, stream: TcpStream, remote: std::net::SocketAd
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let mut buf = BytesMut::new();
-    let hello = tokio::time::timeout(
-        inner.config.connect_timeout,
-        read_frame(&mut rd, &mut buf, inner.config.max_frame_bytes),
-    )
-    .await;
+    let hello =
+        tokio::time::timeout(inner.config.connect_timeout, read_frame(&mut rd, &mut buf, inner.config.max_frame_bytes))
+            .await;
     let address = match hello {
         Ok(Ok(Frame::Hello { version: PROTOCOL_VERSION, address })) => address,
         Ok(Ok(Frame::Hello { version, .. })) => {

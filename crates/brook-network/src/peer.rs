@@ -34,7 +34,13 @@ impl Peer {
         Arc::new(Self {
             address,
             tx,
-            state: Mutex::new(PeerState { rx: Some(rx), attached: false, dialing: false, failed: None, tasks: Vec::new() }),
+            state: Mutex::new(PeerState {
+                rx: Some(rx),
+                attached: false,
+                dialing: false,
+                failed: None,
+                tasks: Vec::new(),
+            }),
             queued_bytes,
         })
     }

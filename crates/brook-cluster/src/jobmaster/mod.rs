@@ -424,8 +424,26 @@ impl JobMaster {
                 let Some(tm) = self.graph.location(v.id, subtask) else { continue };
                 self.set_task(v.id, subtask, ExecutionState::Scheduled);
                 self.set_task(v.id, subtask, ExecutionState::Deploying);
-                let descriptor = job.deployment_descriptor(v.id, subtask, self.attempt);
+                let mut descriptor = job.deployment_descriptor(v.id, subtask, self.attempt);
+                self.locate_targets(&mut descriptor, tm);
                 self.tm(tm).submit_task(&job, self.program.as_ref(), descriptor, &reports, restore.clone());
+            }
+        }
+    }
+
+    /// Sets the data-plane location of every output channel whose target subtask runs
+    /// on another TaskManager than `producer` (those channels go over the network).
+    fn locate_targets(&self, descriptor: &mut brook_runtime::graph::TaskDeploymentDescriptor, producer: TaskManagerId) {
+        for partition in &mut descriptor.outputs {
+            for target in &mut partition.targets {
+                let Some(tm) = self.graph.location(target.vertex, target.subtask) else { continue };
+                if tm == producer {
+                    continue;
+                }
+                target.location = self
+                    .resource_manager
+                    .data_address(tm)
+                    .map(|address| brook_runtime::graph::DataPlaneLocation { task_manager: tm, address });
             }
         }
     }

@@ -133,6 +133,7 @@ impl JobManagerGateway for Service {
             gateway: gateway.clone(),
             programs: Some(register.programs),
             description,
+            data_address: Some(register.data_address).filter(|a| !a.is_empty()),
         });
         let heartbeats = self.heartbeats;
         self.cluster.runtime().spawn(async move {

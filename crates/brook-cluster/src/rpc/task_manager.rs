@@ -272,16 +272,40 @@ impl TaskManagerProcess {
         let built = self.catalog.build(&spec, &config).and_then(|mut graph| graph.resolve().map(|()| graph));
         let graph = built.map_err(|e| format!("{me} cannot build program '{}': {e}", spec.program))?;
         let mine = JobGraph::from_stream_graph(&graph, job_id);
-        let theirs: serde_json::Value = from_json(&program.job_graph_json, "JobGraph")?;
-        if serde_json::to_value(&mine).ok().as_ref() != Some(&theirs) {
+        // Byte equality: both ends serialize the same Rust type the same way.
+        let mine_bytes = to_json(&mine);
+        if mine_bytes != program.job_graph_json {
+            let theirs: serde_json::Value = from_json(&program.job_graph_json, "JobGraph")?;
+            let mine_json: serde_json::Value = from_json(&mine_bytes, "JobGraph")?;
+            let difference = first_difference(&theirs, &mine_json, "").unwrap_or_else(|| "in number precision".into());
             return Err(format!(
-                "{me} built a different JobGraph from program '{}' {:?} than the JobManager; a program must build the \
-                 same graph from the same arguments and configuration in every process (are both the same build?)",
+                "{me} built a different JobGraph from program '{}' {:?} than the JobManager ({difference}); a program \
+                 must build the same graph from the same arguments and configuration in every process (are both the \
+                 same build?)",
                 spec.program, spec.args
             ));
         }
         self.task_manager.register_program(job_id, Arc::new(graph), MetricRegistry::default());
         Ok(Arc::new(mine))
+    }
+}
+
+/// Where two JSON values first differ, e.g. `at /vertices/1/name: "a" here, "b" at the JobManager`.
+fn first_difference(theirs: &serde_json::Value, mine: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match (theirs, mine) {
+        (Value::Object(a), Value::Object(b)) if a.len() == b.len() => a.iter().find_map(|(k, v)| match b.get(k) {
+            Some(w) => first_difference(v, w, &format!("{path}/{k}")),
+            None => Some(format!("at {path}/{k}: missing here")),
+        }),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            a.iter().zip(b).enumerate().find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}/{i}")))
+        }
+        _ if theirs == mine => None,
+        _ => {
+            let shorten = |v: &Value| v.to_string().chars().take(120).collect::<String>();
+            Some(format!("at {path}: {} here, {} at the JobManager", shorten(mine), shorten(theirs)))
+        }
     }
 }
 

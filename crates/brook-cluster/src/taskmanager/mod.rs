@@ -28,11 +28,11 @@ use brook_checkpoint::coordinator::TaskRef;
 use brook_checkpoint::{
     CheckpointStorage, CheckpointingConfig, CheckpointingMode, CompletedCheckpoint, LocationReference,
 };
+use brook_network::NetworkEnvironment;
 use brook_runtime::checkpoint::TaskCheckpointSettings;
 use brook_runtime::graph::{JobGraph, StreamGraph, TaskDeploymentDescriptor};
 use brook_runtime::metrics::MetricRegistry;
 use brook_runtime::task::{DeployedTask, ExecutionState, LocalShuffle, TaskMessage, TaskOutcome, panic_cause};
-use brook_network::NetworkEnvironment;
 use brook_types::CheckpointBarrier;
 use brook_types::{CheckpointId, JobId, TaskManagerId, VertexId};
 use futures::FutureExt;
@@ -199,9 +199,10 @@ impl TaskManager {
                     },
                     None => settings,
                 };
-                let deployed = DeployedTask::deploy_with_network(graph, job_graph, descriptor, &shuffle, network, metrics)
-                    .map_err(|e| e.to_string())?
-                    .with_checkpointing(settings, restore_state);
+                let deployed =
+                    DeployedTask::deploy_with_network(graph, job_graph, descriptor, &shuffle, network, metrics)
+                        .map_err(|e| e.to_string())?
+                        .with_checkpointing(settings, restore_state);
                 send(ExecutionState::Initializing, None);
                 let connect = deployed.connect(&shuffle);
                 tokio::pin!(connect);

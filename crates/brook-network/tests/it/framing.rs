@@ -25,8 +25,11 @@ fn frame() -> impl Strategy<Value = Frame> {
         Just(Frame::Welcome),
         ".{0,40}".prop_map(|reason| Frame::Reject { reason }),
         channel_id().prop_map(|channel| Frame::Open { channel }),
-        (channel_id(), any::<u32>(), payload.clone())
-            .prop_map(|(channel, backlog, payload)| Frame::Buffer { channel, backlog, payload }),
+        (channel_id(), any::<u32>(), payload.clone()).prop_map(|(channel, backlog, payload)| Frame::Buffer {
+            channel,
+            backlog,
+            payload
+        }),
         (channel_id(), payload).prop_map(|(channel, payload)| Frame::Event { channel, payload }),
         (channel_id(), any::<u32>()).prop_map(|(channel, credits)| Frame::AddCredit { channel, credits }),
         (channel_id(), any::<u32>()).prop_map(|(channel, backlog)| Frame::Backlog { channel, backlog }),

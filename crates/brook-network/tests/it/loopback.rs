@@ -98,11 +98,7 @@ async fn channels_in_both_directions_share_one_connection_and_keep_their_order()
         gate_a.release(0);
         let mut got_b = at_b.take();
         got_b.sort();
-        assert_eq!(
-            got_b,
-            vec![(0, "buffer", format!("a0-{i}")), (1, "buffer", format!("a1-{i}"))],
-            "round {i}"
-        );
+        assert_eq!(got_b, vec![(0, "buffer", format!("a0-{i}")), (1, "buffer", format!("a1-{i}"))], "round {i}");
         assert_eq!(at_a.take(), vec![(0, "buffer", format!("b0-{i}"))], "round {i}");
     }
     assert_eq!((a.num_connections(), b.num_connections()), (1, 1), "one connection, used both ways");
@@ -173,9 +169,7 @@ async fn a_peer_that_goes_away_fails_the_channels_with_its_address() {
     let cause = at_a.failure.lock().clone().unwrap();
     assert_eq!(
         cause,
-        format!(
-            "the TaskManager at {b_address} closed the data-plane connection; it stopped or failed — see its log"
-        )
+        format!("the TaskManager at {b_address} closed the data-plane connection; it stopped or failed — see its log")
     );
     let err = poll_fn(|cx| out.poll_credit(cx, 1)).await.unwrap_err();
     assert_eq!(err, ChannelError::Failed(cause));
@@ -193,10 +187,7 @@ async fn an_unreachable_peer_fails_the_sender_saying_what_to_check() {
     let out = a2.open_output(&free, id(1, 0)).unwrap();
     let err = poll_fn(|cx| out.poll_credit(cx, 1)).await.unwrap_err();
     let ChannelError::Failed(cause) = err else { panic!("expected a failure, got {err:?}") };
-    assert!(
-        cause.starts_with(&format!("cannot connect to the data plane of the TaskManager at {free}: ")),
-        "{cause}"
-    );
+    assert!(cause.starts_with(&format!("cannot connect to the data plane of the TaskManager at {free}: ")), "{cause}");
     assert!(cause.ends_with("check that it runs and that its taskmanager.data.port is reachable from here"), "{cause}");
 }
 

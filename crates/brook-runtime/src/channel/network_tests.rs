@@ -40,7 +40,12 @@ fn describe(e: StreamElement<String>) -> String {
 }
 
 fn unaligned(id: u64) -> StreamElement<String> {
-    StreamElement::Barrier(CheckpointBarrier { id: CheckpointId(id), timestamp: 0, is_savepoint: false, unaligned: true })
+    StreamElement::Barrier(CheckpointBarrier {
+        id: CheckpointId(id),
+        timestamp: 0,
+        is_savepoint: false,
+        unaligned: true,
+    })
 }
 
 async fn env() -> NetworkEnvironment {

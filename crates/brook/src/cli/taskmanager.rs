@@ -6,6 +6,7 @@
 use super::cluster_options::{ProcessOptions, job_manager_rpc_address};
 use brook_cluster::rpc::{HeartbeatSettings, TaskManagerProcess, TaskManagerProcessConfig};
 use brook_cluster::taskmanager::TaskManager;
+use brook_network::{NetworkConfig, NetworkEnvironment};
 use brook_runtime::task::LocalShuffle;
 use brook_types::TaskManagerId;
 use brook_types::config::options;
@@ -29,16 +30,23 @@ pub fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let id = TaskManagerId::generate();
-    let task_manager = Arc::new(TaskManager::new(id, slots, LocalShuffle::new(), runtime.handle().clone()));
+    let network = runtime.block_on(NetworkEnvironment::start(NetworkConfig::from_configuration(&config)))?;
+    let data_address = network.address().to_string();
+    let task_manager = Arc::new(
+        TaskManager::new(id, slots, LocalShuffle::new(), runtime.handle().clone()).with_network(Arc::new(network)),
+    );
     let process_config = TaskManagerProcessConfig {
         id,
         job_manager_address: job_manager_rpc_address(&config),
         slots,
-        data_address: String::new(),
+        data_address,
         heartbeats,
         registration_timeout: config.get_duration(&options::TASK_MANAGER_REGISTRATION_TIMEOUT),
     };
-    eprintln!("TaskManager {id} with {slots} slots, registering at the JobManager at {}", process_config.job_manager_address);
+    eprintln!(
+        "TaskManager {id} with {slots} slots, data plane at {}, registering at the JobManager at {}",
+        process_config.data_address, process_config.job_manager_address
+    );
     let process = TaskManagerProcess::new(process_config, Arc::new(brook::jobs::BuiltinPrograms), task_manager);
     runtime.block_on(process.run())?;
     Ok(())

@@ -18,12 +18,13 @@ struct Process {
 }
 
 impl Process {
+    /// Logs at info level: what the control plane did is in `seen` when a test fails.
     fn start(role: &str, args: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
             .arg(role)
             .args(args)
             .env_remove("BROOK_CONF_DIR")
-            .env_remove("RUST_LOG")
+            .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -56,6 +57,14 @@ impl Process {
             }
         }
         panic!("no line with '{needle}' within {timeout:?}; stderr so far:\n{}", self.seen.join("\n"));
+    }
+
+    /// Every stderr line so far.
+    fn log(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.join("\n")
     }
 
     fn kill(&mut self) {
@@ -116,19 +125,30 @@ impl JobManager {
         value["status"].as_str().unwrap_or_default().to_string()
     }
 
-    fn wait_for_state(&self, job: &str, state: &str, timeout: Duration) -> Instant {
-        wait_until(timeout, || self.job_state(job) == state, || format!("job {job} is {}", self.job_state(job)));
+    fn wait_for_state(&mut self, job: &str, state: &str, timeout: Duration) -> Instant {
+        let deadline = Instant::now() + timeout;
+        while self.job_state(job) != state {
+            if Instant::now() > deadline {
+                panic!("job {job} is {}, not {state}; JobManager log:\n{}", self.job_state(job), self.process.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         Instant::now()
     }
 
     fn submit(&self, program_args: &[String], config: &[(&str, &str)]) -> String {
+        self.try_submit(program_args, config).unwrap()
+    }
+
+    fn try_submit(&self, program_args: &[String], config: &[(&str, &str)]) -> Result<String, String> {
         let mut configuration = brook_types::config::Configuration::new();
         for (k, v) in config {
             configuration.set(k, v, "test").unwrap();
         }
         let spec = brook_cluster::ProgramSpec { program: "wordcount".into(), args: program_args.to_vec() };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(brook_cluster::rpc::submit_program(&self.rpc, &spec, &configuration)).unwrap().to_string()
+        let submitted = runtime.block_on(brook_cluster::rpc::submit_program(&self.rpc, &spec, &configuration));
+        submitted.map(|id| id.to_string()).map_err(|e| e.to_string())
     }
 }
 
@@ -190,12 +210,16 @@ fn committed(dir: &Path) -> BTreeMap<String, usize> {
 }
 
 /// The same job in local mode: what the cluster must commit.
-fn local_output(input: &Path, output: &Path) -> BTreeMap<String, usize> {
+fn local_output(input: &Path, output: &Path, parallelism: usize) -> BTreeMap<String, usize> {
+    let parallelism = parallelism.to_string();
+    let slots = format!("taskmanager.numberOfTaskSlots={parallelism}");
     brook([
         "run",
         "--local",
+        "-D",
+        &slots,
         "-p",
-        "2",
+        &parallelism,
         "wordcount",
         "--input",
         input.to_str().unwrap(),
@@ -221,10 +245,10 @@ fn wordcount_args(input: &Path, output: &Path, lines_per_second: u64) -> Vec<Str
 fn a_keyed_job_on_a_task_manager_process_commits_what_local_mode_commits() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 500);
-    let expected = local_output(&input, &dir.path().join("local"));
+    let expected = local_output(&input, &dir.path().join("local"), 2);
     assert_eq!(expected.values().sum::<usize>(), 4000, "every word of both files is counted once");
 
-    let jm = JobManager::start();
+    let mut jm = JobManager::start();
     let _tm = jm.start_task_manager(2);
     jm.wait_for_task_managers(1);
     let output = dir.path().join("cluster");
@@ -242,16 +266,47 @@ fn a_keyed_job_on_a_task_manager_process_commits_what_local_mode_commits() {
 }
 
 #[test]
+fn a_keyed_job_at_parallelism_4_runs_across_two_task_managers_and_commits_what_local_mode_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 500);
+    let expected = local_output(&input, &dir.path().join("local"), 4);
+
+    let mut jm = JobManager::start();
+    let _tm1 = jm.start_task_manager(2);
+    let _tm2 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(2);
+    let output = dir.path().join("cluster");
+    let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
+    let job = jm.submit(
+        &wordcount_args(&input, &output, 100_000),
+        &[
+            ("parallelism.default", "4"),
+            ("execution.checkpointing.interval", "1 s"),
+            ("execution.checkpointing.dir", &checkpoints),
+        ],
+    );
+    jm.wait_for_state(&job, "FINISHED", Duration::from_secs(60));
+    assert_eq!(committed(&output), expected);
+}
+
+#[test]
 fn a_job_needing_more_slots_than_registered_is_refused_with_both_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 10);
-    let jm = JobManager::start();
+    let mut jm = JobManager::start();
     let _tm = jm.start_task_manager(1);
     jm.wait_for_task_managers(1);
-    let job = jm.submit(&wordcount_args(&input, &dir.path().join("out"), 1000), &[("parallelism.default", "3")]);
-    jm.wait_for_state(&job, "FAILED", Duration::from_secs(30));
-    let details = jm.get(&format!("/jobs/{job}"));
-    assert!(details.contains("\"state\":\"FAILED\""), "{details}");
+    let args = wordcount_args(&input, &dir.path().join("out"), 1000);
+    let err = jm.try_submit(&args, &[("parallelism.default", "3")]).unwrap_err();
+    assert_eq!(
+        err,
+        format!(
+            "cluster error: the JobManager at {} refused the job: not enough task slots: the job needs 3 slots (slot \
+             sharing group 'default' needs 3) but the cluster has 1; lower the parallelism (-p) or raise \
+             taskmanager.numberOfTaskSlots",
+            jm.rpc
+        )
+    );
 }
 
 #[test]
@@ -267,7 +322,7 @@ fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
     ]
     .to_vec();
     let mut tm = Process::start("taskmanager", &args);
-    let line = tm.wait_for_line("error:", Duration::from_secs(30));
+    let line = tm.wait_for_line("error: cluster error:", Duration::from_secs(30));
     let status = tm.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     let expected_start = "error: cluster error: TaskManager ";
@@ -286,7 +341,7 @@ fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
 fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 1500);
-    let expected = local_output(&input, &dir.path().join("local"));
+    let expected = local_output(&input, &dir.path().join("local"), 2);
 
     let mut jm = JobManager::start();
     let mut tm1 = jm.start_task_manager(2);
