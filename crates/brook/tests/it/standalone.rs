@@ -341,17 +341,19 @@ fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
 fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 1500);
-    let expected = local_output(&input, &dir.path().join("local"), 2);
+    let expected = local_output(&input, &dir.path().join("local"), 4);
 
     let mut jm = JobManager::start();
     let mut tm1 = jm.start_task_manager(2);
     jm.wait_for_task_managers(1);
+    let _tm2 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(2);
     let output = dir.path().join("cluster");
     let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
     let job = jm.submit(
         &wordcount_args(&input, &output, 250),
         &[
-            ("parallelism.default", "2"),
+            ("parallelism.default", "4"),
             ("execution.checkpointing.interval", "1 s"),
             ("execution.checkpointing.dir", &checkpoints),
             ("restart-strategy.type", "fixed-delay"),
@@ -365,24 +367,38 @@ fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once(
         || jm.get(&format!("/jobs/{job}/checkpoints")).contains("\"className\":\"completed\""),
         || jm.get(&format!("/jobs/{job}/checkpoints")),
     );
+    // The first TaskManager (it registered first) holds subtasks 0 and 1 of every vertex.
     let killed = Instant::now();
     tm1.kill();
     let restarting = jm.wait_for_state(&job, "RESTARTING", Duration::from_secs(30));
     let lost = jm.process.wait_for_line("is lost: ", Duration::from_secs(10));
     assert!(lost.contains("TaskManager ") && lost.contains(" at 127.0.0.1:"), "{lost}");
-    let waiting = jm.process.wait_for_line("waiting for 2 slots, 0 available", Duration::from_secs(10));
+    let waiting = jm.process.wait_for_line("waiting for 4 slots, 2 available", Duration::from_secs(10));
     assert!(waiting.contains("the job restarts once enough TaskManagers registered"), "{waiting}");
     // Nothing restarts without slots.
     assert_eq!(jm.job_state(&job), "RESTARTING");
 
     let started = Instant::now();
-    let _tm2 = jm.start_task_manager(2);
-    let running = jm.wait_for_state(&job, "RUNNING", Duration::from_secs(30));
+    let _tm3 = jm.start_task_manager(2);
+    jm.wait_for_state(&job, "RUNNING", Duration::from_secs(30));
+    let running = all_subtasks_running(&jm, &job, 9);
     eprintln!(
-        "failure detection: {} ms (kill -9 to RESTARTING); recovery: {} ms (new TaskManager started to RUNNING)",
+        "failure detection: {} ms (kill -9 to RESTARTING); recovery: {} ms (new TaskManager started to every subtask \
+         RUNNING again)",
         restarting.duration_since(killed).as_millis(),
         running.duration_since(started).as_millis()
     );
     jm.wait_for_state(&job, "FINISHED", Duration::from_secs(120));
     assert_eq!(committed(&output), expected);
+}
+
+/// Waits until `total` subtasks of `job` are RUNNING (per `GET /jobs/:jobid`).
+fn all_subtasks_running(jm: &JobManager, job: &str, total: u64) -> Instant {
+    let running = || {
+        let details: serde_json::Value = serde_json::from_str(&jm.get(&format!("/jobs/{job}"))).unwrap_or_default();
+        let vertices = details["vertices"].as_array().cloned().unwrap_or_default();
+        vertices.iter().map(|v| v["tasks"]["RUNNING"].as_u64().unwrap_or(0)).sum::<u64>()
+    };
+    wait_until(Duration::from_secs(30), || running() == total, || format!("{} of {total} subtasks RUNNING", running()));
+    Instant::now()
 }
