@@ -293,7 +293,7 @@ fn a_keyed_job_at_parallelism_4_runs_across_two_task_managers_and_commits_what_l
 fn a_job_needing_more_slots_than_registered_is_refused_with_both_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 10);
-    let mut jm = JobManager::start();
+    let jm = JobManager::start();
     let _tm = jm.start_task_manager(1);
     jm.wait_for_task_managers(1);
     let args = wordcount_args(&input, &dir.path().join("out"), 1000);
