@@ -88,7 +88,15 @@ struct JobManager {
 
 impl JobManager {
     fn start() -> Self {
-        let args: Vec<String> = ["-D", "jobmanager.rpc.port=0", "-D", "rest.port=0"].map(String::from).to_vec();
+        Self::start_with(&[])
+    }
+
+    /// With `-D` for each of `settings`.
+    fn start_with(settings: &[&str]) -> Self {
+        let mut args: Vec<String> = ["-D", "jobmanager.rpc.port=0", "-D", "rest.port=0"].map(String::from).to_vec();
+        for setting in settings {
+            args.extend(["-D".to_string(), setting.to_string()]);
+        }
         let mut process = Process::start("jobmanager", &args);
         let rpc = after(&process.wait_for_line("RPC endpoint listening at ", STARTUP), "listening at ");
         let rest = after(&process.wait_for_line("Rest endpoint listening at http://", STARTUP), "http://");
@@ -367,7 +375,7 @@ fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once(
         || jm.get(&format!("/jobs/{job}/checkpoints")).contains("\"className\":\"completed\""),
         || jm.get(&format!("/jobs/{job}/checkpoints")),
     );
-    // The first TaskManager (it registered first) holds subtasks 0 and 1 of every vertex.
+    // Each TaskManager holds two subtasks of every parallel vertex.
     let killed = Instant::now();
     tm1.kill();
     let restarting = jm.wait_for_state(&job, "RESTARTING", Duration::from_secs(30));
@@ -401,4 +409,57 @@ fn all_subtasks_running(jm: &JobManager, job: &str, total: u64) -> Instant {
     };
     wait_until(Duration::from_secs(30), || running() == total, || format!("{} of {total} subtasks RUNNING", running()));
     Instant::now()
+}
+
+#[test]
+fn a_hung_task_manager_is_lost_after_the_heartbeat_timeout_and_registers_again_when_it_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 1000);
+    let expected = local_output(&input, &dir.path().join("local"), 2);
+
+    let mut jm = JobManager::start_with(&["heartbeat.interval=200 ms", "heartbeat.timeout=1 s"]);
+    let tm1 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    let output = dir.path().join("cluster");
+    let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
+    let job = jm.submit(
+        &wordcount_args(&input, &output, 250),
+        &[
+            ("parallelism.default", "2"),
+            ("execution.checkpointing.interval", "1 s"),
+            ("execution.checkpointing.dir", &checkpoints),
+            ("restart-strategy.type", "fixed-delay"),
+            ("restart-strategy.fixed-delay.attempts", "5"),
+            ("restart-strategy.fixed-delay.delay", "100 ms"),
+        ],
+    );
+    jm.wait_for_state(&job, "RUNNING", Duration::from_secs(30));
+    let pid = tm1.child.id() as libc::pid_t;
+    // SIGSTOP: the process and its connection stay, but it sends nothing.
+    #[allow(unsafe_code)]
+    // SAFETY: signals a child process this test started and still owns.
+    let stopped = unsafe { libc::kill(pid, libc::SIGSTOP) };
+    assert_eq!(stopped, 0);
+    let hung = Instant::now();
+    let restarting = jm.wait_for_state(&job, "RESTARTING", Duration::from_secs(30));
+    let lost = jm.process.wait_for_line("is lost: no heartbeat for ", Duration::from_secs(10));
+    assert!(lost.contains("ms (heartbeat.timeout is 1000 ms)"), "{lost}");
+    let detection = restarting.duration_since(hung);
+    assert!(detection >= Duration::from_millis(1000), "lost after {detection:?}, before heartbeat.timeout");
+
+    let _tm2 = jm.start_task_manager(2);
+    jm.wait_for_state(&job, "FINISHED", Duration::from_secs(120));
+    assert_eq!(committed(&output), expected);
+
+    #[allow(unsafe_code)]
+    // SAFETY: as above.
+    let resumed = unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert_eq!(resumed, 0);
+    let resumed_at = Instant::now();
+    jm.wait_for_task_managers(2);
+    eprintln!(
+        "hung TaskManager: lost after {} ms (heartbeat.timeout 1 s); registered again {} ms after it resumed",
+        detection.as_millis(),
+        resumed_at.elapsed().as_millis()
+    );
 }
