@@ -15,6 +15,10 @@
 //!   checkpoints) when the restart strategy allows: every subtask is canceled, and
 //!   once all ended and the strategy's delay passed, all are redeployed as the next
 //!   attempt, restoring from the latest completed checkpoint → RUNNING.
+//! - A lost TaskManager ([`ClusterEvent::Lost`]) is a failure of every subtask on it
+//!   that had not ended (FAILED with a cause naming the TaskManager). Its restart
+//!   allocates all slots again; while there are not enough, the job stays RESTARTING
+//!   ("waiting for N slots, M available") and retries whenever a TaskManager registers.
 //! - RUNNING → FAILING when the strategy gives up (or the failure cannot be helped by
 //!   a restart): all others are canceled, then FAILED with the first failure's cause.
 //! - RUNNING / RESTARTING → CANCELLING on cancel: all subtasks are canceled, then CANCELED.
@@ -339,11 +343,15 @@ impl JobMaster {
             return;
         }
         tracing::warn!(job_id = %self.job.job_id, task_manager = %tm, tasks = lost.len(), "{cause}");
+        // A job being canceled only waits for its tasks to end: they did.
+        let state = if self.cancel_requested { ExecutionState::Canceled } else { ExecutionState::Failed };
         for (vertex, subtask) in &lost {
-            self.graph.force_state(*vertex, *subtask, ExecutionState::Failed);
-            self.handle.set_task_state(*vertex, *subtask, ExecutionState::Failed);
+            self.graph.force_state(*vertex, *subtask, state);
+            self.handle.set_task_state(*vertex, *subtask, state);
         }
-        self.on_failure(cause, true);
+        if !self.cancel_requested {
+            self.on_failure(cause, true);
+        }
     }
 
     /// Handles messages until every subtask ended and no restart is pending.
