@@ -94,6 +94,7 @@ impl JobManager {
     /// With `-D` for each of `settings`.
     fn start_with(settings: &[&str]) -> Self {
         let mut args: Vec<String> = ["-D", "jobmanager.rpc.port=0", "-D", "rest.port=0"].map(String::from).to_vec();
+        // A later -D of the same key wins.
         for setting in settings {
             args.extend(["-D".to_string(), setting.to_string()]);
         }
@@ -462,4 +463,24 @@ fn a_hung_task_manager_is_lost_after_the_heartbeat_timeout_and_registers_again_w
         detection.as_millis(),
         resumed_at.elapsed().as_millis()
     );
+}
+
+#[test]
+fn task_managers_register_again_with_a_restarted_job_manager() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let rpc_port = format!("jobmanager.rpc.port={port}");
+    let mut jm = JobManager::start_with(&[&rpc_port]);
+    assert_eq!(jm.rpc, format!("127.0.0.1:{port}"));
+    let _tm = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    jm.process.kill();
+
+    let restarted = Instant::now();
+    let jm = JobManager::start_with(&[&rpc_port]);
+    jm.wait_for_task_managers(1);
+    eprintln!("restarted JobManager: its TaskManager registered again after {} ms", restarted.elapsed().as_millis());
+    let overview: serde_json::Value = serde_json::from_str(&jm.get("/overview")).unwrap();
+    assert_eq!((overview["slots-total"].as_u64(), overview["slots-available"].as_u64()), (Some(2), Some(2)));
 }
