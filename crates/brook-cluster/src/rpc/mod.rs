@@ -75,7 +75,8 @@ impl HeartbeatSettings {
         let timeout = config.get_duration(&HEARTBEAT_TIMEOUT);
         if interval.is_zero() || timeout <= interval {
             return Err(brook_types::BrookError::InvalidArgument(format!(
-                "heartbeat.timeout ({} ms) must be longer than heartbeat.interval ({} ms), which must not be 0",
+                "heartbeat.timeout ({} ms) must be longer than heartbeat.interval ({} ms), which must not be 0; raise \
+                 heartbeat.timeout or lower heartbeat.interval",
                 timeout.as_millis(),
                 interval.as_millis()
             )));
@@ -136,4 +137,47 @@ pub async fn submit_program(
         .await
         .map_err(|e| BrookError::Cluster(format!("the JobManager at {address} refused the job: {}", e.message())))?;
     parse_id(&response.into_inner().job_id, "job id").map_err(BrookError::Cluster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brook_types::config::Configuration;
+
+    fn settings(pairs: &[&str]) -> Result<HeartbeatSettings, String> {
+        let mut config = Configuration::new();
+        for pair in pairs {
+            config.set_dynamic(pair).unwrap();
+        }
+        HeartbeatSettings::from_config(&config).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn heartbeats_default_to_one_second_and_five_and_the_timeout_must_exceed_the_interval() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!((defaults.interval, defaults.timeout), (Duration::from_secs(1), Duration::from_secs(5)));
+        assert_eq!(
+            settings(&["heartbeat.interval=2 s", "heartbeat.timeout=2 s"]).unwrap_err(),
+            "heartbeat.timeout (2000 ms) must be longer than heartbeat.interval (2000 ms), which must not be 0; raise \
+             heartbeat.timeout or lower heartbeat.interval"
+        );
+    }
+
+    #[test]
+    fn task_states_travel_by_name() {
+        for state in [
+            ExecutionState::Created,
+            ExecutionState::Scheduled,
+            ExecutionState::Deploying,
+            ExecutionState::Initializing,
+            ExecutionState::Running,
+            ExecutionState::Finished,
+            ExecutionState::Canceling,
+            ExecutionState::Canceled,
+            ExecutionState::Failed,
+        ] {
+            assert_eq!(state_from_name(state.name()), Some(state));
+        }
+        assert_eq!(state_from_name("RUNNNING"), None);
+    }
 }
