@@ -28,7 +28,7 @@ pub struct Dispatcher {
     task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
     runtime: tokio::runtime::Handle,
     jobs: Mutex<BTreeMap<JobId, Arc<JobEntry>>>,
-    /// The programs this JobManager can run by name.
+    /// The programs this JobManager can run by name (`POST /jars/:program/run`).
     catalog: RwLock<Option<SharedProgramCatalog>>,
 }
 
@@ -51,10 +51,15 @@ impl Dispatcher {
         self.catalog.read().clone()
     }
 
-    /// Runs a program of the catalog by name: builds its StreamGraph under `config`
-    /// (the job's configuration) with this JobManager's catalog and submits it; the
-    /// TaskManagers build the same graph from the spec with theirs. `job_id` fixes
-    /// the job's id (else a new one).
+    /// Runs a program of the catalog, as Flink's JobManager runs a jar's `main`
+    /// (`POST /jars/:jarid/run`): builds its StreamGraph under `config` (the job's
+    /// configuration: the cluster's, then the request's), checks that the cluster
+    /// offers the slots it needs (of TaskManagers that carry the program), and submits
+    /// it; TaskManager processes build the same graph from the spec with their
+    /// catalogs. `job_id` fixes the job's id (else a new one).
+    /// Errors name the program and what to do: no catalog, unknown program (with the
+    /// known ones), a program that cannot be built from its arguments, a job id in use,
+    /// not enough free slots (both numbers).
     pub fn submit_program(&self, spec: ProgramSpec, config: Configuration, job_id: Option<JobId>) -> Result<JobId> {
         let catalog = self.catalog().ok_or_else(|| {
             BrookError::Cluster(format!(
@@ -70,13 +75,6 @@ impl Dispatcher {
                 known.join(", ")
             )));
         }
-        if let Some(id) = job_id
-            && self.jobs.lock().contains_key(&id)
-        {
-            return Err(BrookError::InvalidArgument(format!(
-                "job {id} already exists on this cluster; leave the job id out to get a new one"
-            )));
-        }
         let mut graph = catalog.build(&spec, &config)?;
         graph.resolve()?;
         // Refuse now, not in the JobMaster, a job the cluster has no slots for.
@@ -84,6 +82,13 @@ impl Dispatcher {
         let detail =
             required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
         self.resource_manager.check_available(required.values().sum(), &detail, Some(&spec.program))?;
+        if let Some(id) = job_id
+            && self.jobs.lock().contains_key(&id)
+        {
+            return Err(BrookError::InvalidArgument(format!(
+                "job {id} already exists on this cluster; leave jobId out to get a new id"
+            )));
+        }
         let program = Arc::new(SubmittedProgram { spec, configuration: config });
         Ok(self.submit_with(graph, job_id, Some(program))?.0)
     }

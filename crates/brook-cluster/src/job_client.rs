@@ -72,6 +72,27 @@ impl JobClient {
         self.savepoint_reply(sent.is_ok(), rx)
     }
 
+    /// Triggers a checkpoint now (REST's `POST /jobs/:jobid/checkpoints`). The request
+    /// is sent at once; the future resolves to the checkpoint's id when it completed.
+    pub fn trigger_checkpoint(
+        &self,
+    ) -> impl std::future::Future<Output = Result<brook_types::CheckpointId>> + Send + 'static {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = self.entry.control.send(JobControl::TriggerCheckpoint { reply }).is_ok();
+        let job_id = self.job_id();
+        async move {
+            let ended = || BrookError::Cluster(format!("job {job_id} ended before the checkpoint completed"));
+            if !sent {
+                return Err(ended());
+            }
+            match rx.await {
+                Ok(Ok(id)) => Ok(id),
+                Ok(Err(cause)) => Err(BrookError::Cluster(cause)),
+                Err(_) => Err(ended()),
+            }
+        }
+    }
+
     /// Stop-with-savepoint (`brook stop`): the sources stop, a savepoint is taken, and
     /// the job finishes; with `drain`, event time first advances to the end so every
     /// window and timer fires. Resolves to the savepoint's directory.

@@ -6,7 +6,7 @@ use crate::dispatcher::Dispatcher;
 use crate::gateway::LocalTaskExecutor;
 use crate::job_client::JobClient;
 use crate::program::SharedProgramCatalog;
-use crate::resource_manager::{ResourceManager, TaskManagerRegistration};
+use crate::resource_manager::{ResourceManager, TaskManagerDetails, TaskManagerRegistration, TaskManagerSnapshot};
 use crate::taskmanager::TaskManager;
 use brook_runtime::graph::StreamGraph;
 use brook_runtime::task::LocalShuffle;
@@ -83,6 +83,7 @@ impl MiniCluster {
                 programs: None,
                 description: format!("TaskManager {id} (in process)"),
                 data_address: None,
+                details: TaskManagerDetails::local(),
             });
             task_managers.insert(id, tm);
         }
@@ -109,7 +110,7 @@ impl MiniCluster {
     }
 
     /// Starts a cluster whose JobManager runs the programs of `catalog` by name
-    /// (`Dispatcher::submit_program`). With zero TaskManagers in `config` it is the
+    /// (`POST /jars/:program/run`). With zero TaskManagers in `config` it is the
     /// JobManager of a standalone cluster, whose TaskManagers register over RPC.
     pub fn start_with_catalog(config: MiniClusterConfig, catalog: SharedProgramCatalog) -> Result<Self> {
         let cluster = Self::start(config)?;
@@ -120,6 +121,11 @@ impl MiniCluster {
     /// The ResourceManager, where remote TaskManagers register.
     pub fn resource_manager(&self) -> &Arc<ResourceManager> {
         &self.inner.resource_manager
+    }
+
+    /// Every TaskManager and its slots, as the ResourceManager sees them.
+    pub fn task_managers(&self) -> Vec<TaskManagerSnapshot> {
+        self.inner.resource_manager.task_manager_snapshots()
     }
 
     pub fn dispatcher(&self) -> &Dispatcher {

@@ -30,6 +30,38 @@ pub enum ClusterEvent {
     },
 }
 
+/// What a TaskManager told about itself when it registered, and when it was last heard of.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskManagerDetails {
+    /// Where its RPC endpoint is (`host:port`); `None` for one in this process.
+    pub address: Option<String>,
+    /// The port its data plane serves; `None` for one in this process.
+    pub data_port: Option<u16>,
+    /// When it registered, ms since the epoch.
+    pub registered_at_ms: i64,
+    /// Its last heartbeat, ms since the epoch; `None` for one in this process (never lost).
+    pub last_heartbeat_ms: Option<i64>,
+    /// Cores of its host.
+    pub cpu_cores: usize,
+    /// Physical memory of its host in bytes, if known.
+    pub physical_memory: Option<u64>,
+}
+
+/// One TaskManager as the ResourceManager sees it now (`GET /taskmanagers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskManagerSnapshot {
+    pub id: TaskManagerId,
+    pub details: TaskManagerDetails,
+    /// Per slot, the job holding it.
+    pub slots: Vec<Option<JobId>>,
+}
+
+impl TaskManagerSnapshot {
+    pub fn free_slots(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_none()).count()
+    }
+}
+
 /// What a TaskManager offers.
 pub struct TaskManagerRegistration {
     pub id: TaskManagerId,
@@ -42,6 +74,7 @@ pub struct TaskManagerRegistration {
     pub description: String,
     /// `host:port` of its data plane; `None` in process (channels stay in memory).
     pub data_address: Option<String>,
+    pub details: TaskManagerDetails,
 }
 
 struct TaskManagerEntry {
@@ -51,6 +84,7 @@ struct TaskManagerEntry {
     programs: Option<Vec<String>>,
     description: String,
     data_address: Option<String>,
+    details: TaskManagerDetails,
 }
 
 impl TaskManagerEntry {
@@ -94,6 +128,7 @@ impl ResourceManager {
                 programs: registration.programs,
                 description: registration.description,
                 data_address: registration.data_address,
+                details: registration.details,
             },
         );
         if previous.is_some() {
@@ -114,6 +149,23 @@ impl ResourceManager {
         tracing::warn!(task_manager = %id, "{cause}");
         let _ = self.events.send(ClusterEvent::Lost { task_manager: id, cause });
         true
+    }
+
+    /// Records a heartbeat of `id` at `at_ms` (ms since the epoch).
+    pub fn record_heartbeat(&self, id: TaskManagerId, at_ms: i64) {
+        if let Some(e) = self.slots.lock().task_managers.get_mut(&id) {
+            e.details.last_heartbeat_ms = Some(at_ms);
+        }
+    }
+
+    /// Every registered TaskManager, by id.
+    pub fn task_manager_snapshots(&self) -> Vec<TaskManagerSnapshot> {
+        let slots = self.slots.lock();
+        slots
+            .task_managers
+            .iter()
+            .map(|(id, e)| TaskManagerSnapshot { id: *id, details: e.details.clone(), slots: e.slots.clone() })
+            .collect()
     }
 
     /// Follows TaskManagers joining and leaving from now on.
@@ -209,6 +261,33 @@ impl ResourceManager {
     }
 }
 
+impl TaskManagerDetails {
+    /// A TaskManager in this process: registered now, this host's hardware.
+    pub fn local() -> Self {
+        Self {
+            address: None,
+            data_port: None,
+            registered_at_ms: now_ms(),
+            last_heartbeat_ms: None,
+            cpu_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            physical_memory: physical_memory(),
+        }
+    }
+}
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// `MemTotal` of /proc/meminfo in bytes (Linux); `None` elsewhere.
+fn physical_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +332,7 @@ mod tests {
             programs: programs.map(|p| p.iter().map(|s| s.to_string()).collect()),
             description: format!("TaskManager {id}"),
             data_address: None,
+            details: TaskManagerDetails::default(),
         });
     }
 
@@ -314,5 +394,38 @@ mod tests {
                 "lost 2: TaskManager 2 is lost: no heartbeat for 3000 ms".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn snapshots_show_slots_per_task_manager_and_heartbeats() {
+        let rm = ResourceManager::default();
+        register(&rm, 1, 2, None);
+        let details = TaskManagerDetails {
+            address: Some("10.0.0.2:6122".into()),
+            data_port: Some(6121),
+            registered_at_ms: 1000,
+            last_heartbeat_ms: None,
+            cpu_cores: 4,
+            physical_memory: Some(1 << 30),
+        };
+        rm.register_task_manager(TaskManagerRegistration {
+            id: TaskManagerId(2),
+            num_slots: 1,
+            gateway: Arc::new(NoGateway(TaskManagerId(2))),
+            programs: None,
+            description: "TaskManager 2".into(),
+            data_address: Some("10.0.0.2:6121".into()),
+            details: details.clone(),
+        });
+        rm.allocate(JobId(7), 2, "", None).unwrap();
+        rm.record_heartbeat(TaskManagerId(2), 2000);
+        let snaps = rm.task_manager_snapshots();
+        assert_eq!(snaps.len(), 2);
+        assert_eq!(snaps[0].id, TaskManagerId(1));
+        assert_eq!(snaps[0].slots, vec![Some(JobId(7)), Some(JobId(7))]);
+        assert_eq!(snaps[0].free_slots(), 0);
+        assert_eq!(snaps[0].details.address, None);
+        assert_eq!(snaps[1].slots, vec![None]);
+        assert_eq!(snaps[1].details, TaskManagerDetails { last_heartbeat_ms: Some(2000), ..details });
     }
 }

@@ -183,6 +183,11 @@ impl Configuration {
         Ok(())
     }
 
+    /// Unsets `option` (it reads its default again); whether it was set.
+    pub fn remove(&mut self, option: &ConfigOption) -> bool {
+        self.values.remove(option.key).is_some()
+    }
+
     /// Overlays `other` on `self` (other wins).
     pub fn merge(&mut self, other: &Configuration) {
         for (k, v) in &other.values {

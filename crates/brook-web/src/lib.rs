@@ -8,10 +8,15 @@
 
 pub mod client;
 mod error;
+mod jars;
+mod job_config;
 pub mod operations;
+mod plan;
 mod routes;
 mod server;
 mod shapes;
+mod taskmanagers;
+mod vertices;
 
 pub use client::{RestClient, RestClientError};
 pub use server::RestServer;

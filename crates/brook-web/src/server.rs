@@ -26,7 +26,7 @@ impl RestServer {
     pub fn start(cluster: &MiniCluster, config: &Configuration) -> Result<Self> {
         let (host, port) = bind_address(config)?;
         let listener = bind(&host, port)?;
-        Self::serve(cluster, listener, &host, port)
+        Self::serve(cluster, config, listener, &host, port)
     }
 
     /// As [`start`](Self::start), but if `rest.port` is not set explicitly and its
@@ -41,10 +41,16 @@ impl RestServer {
             }
             other => other.map_err(|e| bind_error(&host, port, &e))?,
         };
-        Self::serve(cluster, listener, &host, port)
+        Self::serve(cluster, config, listener, &host, port)
     }
 
-    fn serve(cluster: &MiniCluster, listener: std::net::TcpListener, host: &str, port: u16) -> Result<Self> {
+    fn serve(
+        cluster: &MiniCluster,
+        config: &Configuration,
+        listener: std::net::TcpListener,
+        host: &str,
+        port: u16,
+    ) -> Result<Self> {
         let address = listener.local_addr().map_err(|e| {
             BrookError::Cluster(format!("cannot read the address of the REST server bound on {host}:{port}: {e}"))
         })?;
@@ -58,7 +64,14 @@ impl RestServer {
                 .map_err(|e| BrookError::Cluster(format!("cannot set up the REST server on {address}: {e}")))?
         };
         let operations = Operations::default();
-        let app = router(AppState { cluster: cluster.clone(), operations: operations.clone() });
+        let app = router(AppState {
+            cluster: cluster.clone(),
+            operations: operations.clone(),
+            checkpoint_operations: Operations::default(),
+            config: std::sync::Arc::new(config.clone()),
+            address,
+            started_ms: crate::shapes::now_ms(),
+        });
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let (done, has_stopped) = std::sync::mpsc::channel::<()>();
         runtime.spawn(async move {

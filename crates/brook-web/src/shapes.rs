@@ -71,7 +71,7 @@ fn ordered(counts: &BTreeMap<&'static str, usize>, lower: bool) -> Value {
 }
 
 /// A vertex's state from its subtasks' (Flink's `ExecutionJobVertex#getAggregateJobVertexState`).
-fn vertex_status(vertex: &VertexSnapshot) -> &'static str {
+pub(crate) fn vertex_status(vertex: &VertexSnapshot) -> &'static str {
     let count = |s: ExecutionState| vertex.subtask_states.iter().filter(|&&x| x == s).count();
     use ExecutionState::*;
     if count(Failed) > 0 {
@@ -148,6 +148,7 @@ pub fn job_details(entry: &JobEntry) -> Value {
         .iter()
         .map(|v| {
             let graph_vertex = graph_vertices.iter().find(|g| g.id == v.id);
+            let group = graph_vertex.map_or("default", |g| g.slot_sharing_group.as_str());
             let max_parallelism = graph_vertex.map_or(-1, |g| g.max_parallelism as i64);
             let head = graph_vertex.and_then(|g| g.operators.first()).map(|o| o.name.as_str());
             let tail = graph_vertex.and_then(|g| g.operators.last()).map(|o| o.name.as_str());
@@ -155,6 +156,7 @@ pub fn job_details(entry: &JobEntry) -> Value {
             let written = tail.and_then(|n| totals.get(n)).map_or(0, |t| t.1);
             json!({
                 "id": v.id.to_string(),
+                "slotSharingGroupId": slot_sharing_group_id(group),
                 "name": v.name,
                 "maxParallelism": max_parallelism,
                 "parallelism": v.parallelism,
@@ -164,10 +166,17 @@ pub fn job_details(entry: &JobEntry) -> Value {
                 "duration": duration,
                 "tasks": ordered(&state_counts(v.subtask_states.iter()), false),
                 "metrics": {
+                    "read-bytes": 0,
+                    "read-bytes-complete": complete,
+                    "write-bytes": 0,
+                    "write-bytes-complete": complete,
                     "read-records": read,
                     "read-records-complete": complete,
                     "write-records": written,
                     "write-records-complete": complete,
+                    "accumulated-backpressured-time": 0,
+                    "accumulated-idle-time": 0,
+                    "accumulated-busy-time": 0,
                 },
             })
         })
@@ -195,7 +204,16 @@ pub fn job_details(entry: &JobEntry) -> Value {
         "timestamps": timestamps,
         "vertices": vertices,
         "status-counts": ordered(&status_counts, false),
+        "plan": crate::plan::plan(&entry.handle.job),
+        "pending-operators": 0,
     })
+}
+
+/// A slot sharing group's id: 32 hex digits derived from its name (FNV-1a, stable
+/// across processes), as Flink shows its `SlotSharingGroupId`.
+pub fn slot_sharing_group_id(name: &str) -> String {
+    let fnv = |seed: u64| name.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
 }
 
 /// `GET /jobs/:jobid/checkpoints` (job-checkpoints.json's `counts` and `latest`).

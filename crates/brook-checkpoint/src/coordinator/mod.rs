@@ -62,6 +62,7 @@
 //! Ids only grow, across restarts too, so a late message of an old attempt can never
 //! be mistaken for a new checkpoint.
 
+mod manual;
 mod messages;
 mod savepoints;
 #[cfg(test)]

@@ -406,3 +406,45 @@ async fn a_failed_stop_resumes_periodic_checkpoints_and_savepoints_wait_for_runn
     };
     assert_eq!((*checkpoint_id, cause.as_str()), (id, "savepoint 3 was aborted: the job is restarting"));
 }
+
+#[tokio::test]
+async fn a_checkpoint_on_request_needs_no_interval_and_respects_max_concurrent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Configuration::new();
+    c.set_dynamic(&format!("execution.checkpointing.dir=file://{}", dir.path().display())).unwrap();
+    let start = Instant::now();
+    let config = CheckpointingConfig { interval: None, ..config(0) };
+    let mut coordinator = CheckpointCoordinator::new(JobId(7), config, topology(), start);
+    let refused = coordinator.trigger_checkpoint(start, 3_000).unwrap_err();
+    assert!(refused.starts_with("not every task of the job is RUNNING"), "{refused}");
+    coordinator.on_running(0, start);
+    let mut f = Fixture { coordinator, storage: CheckpointStorage::from_config(&c).unwrap(), start, _dir: dir };
+    let (id, actions) = f.coordinator.trigger_checkpoint(start, 3_000).unwrap();
+    assert_eq!(id, CheckpointId(1));
+    let [CoordinatorAction::InitLocation { checkpoint_id: CheckpointId(1) }] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert!(f.coordinator.is_pending(id));
+    assert_eq!(
+        f.coordinator.trigger_checkpoint(start, 3_000).unwrap_err(),
+        "1 checkpoint(s) are in progress, the most execution.checkpointing.max-concurrent-checkpoints allows; \
+         trigger again when one completed"
+    );
+    let location = f.storage.init_checkpoint(JobId(7), id).await.map_err(|e| e.to_string());
+    let triggered = f.coordinator.on_location(id, location);
+    let [CoordinatorAction::TriggerSources { trigger, .. }] = triggered.as_slice() else {
+        panic!("expected a trigger")
+    };
+    assert_eq!((trigger.snapshot_type, trigger.timestamp_ms), (SnapshotType::Checkpoint, 3_000));
+    let actions = f.complete(id, false, Duration::ZERO).await;
+    assert!(matches!(
+        actions.last(),
+        Some(CoordinatorAction::NotifyComplete {
+            notification: NotifyCheckpointComplete { checkpoint_id: CheckpointId(1), .. },
+            ..
+        })
+    ));
+    assert!(!f.coordinator.is_pending(id));
+    assert_eq!(f.coordinator.latest_completed().unwrap().checkpoint_id(), id, "retained like a periodic one");
+    assert_eq!(f.coordinator.next_deadline(), None, "still no periodic checkpoints");
+}

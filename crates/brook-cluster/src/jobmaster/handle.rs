@@ -5,7 +5,7 @@ use crate::job_status::JobStatus;
 use brook_runtime::graph::JobGraph;
 use brook_runtime::metrics::MetricRegistry;
 use brook_runtime::task::ExecutionState;
-use brook_types::{JobId, VertexId};
+use brook_types::{JobId, TaskManagerId, VertexId};
 use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,6 +18,16 @@ pub struct VertexSnapshot {
     pub parallelism: usize,
     /// Per subtask.
     pub subtask_states: Vec<ExecutionState>,
+    /// Per subtask, the TaskManager its current attempt was deployed to (`None` before).
+    pub subtask_locations: Vec<Option<TaskManagerId>>,
+}
+
+/// One failure of a job: what `GET /jobs/:jobid/exceptions` lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobFailure {
+    /// When it was recorded, ms since the epoch.
+    pub timestamp_ms: i64,
+    pub cause: String,
 }
 
 /// A job as observed now.
@@ -38,7 +48,13 @@ pub struct JobSnapshot {
     pub restarts: u32,
     /// The cause of the last failure that led to a restart.
     pub last_failure: Option<String>,
+    /// Every failure so far (restarts and the final one), oldest first, at most
+    /// [`MAX_FAILURES`] (the latest).
+    pub failures: Vec<JobFailure>,
 }
+
+/// How many failures a job keeps (Flink's `web.exception-history-size` default).
+pub const MAX_FAILURES: usize = 16;
 
 struct JobState {
     /// Increases with every change, so that waiters do not miss one.
@@ -51,6 +67,18 @@ struct JobState {
     latest_checkpoint: Option<(brook_types::CheckpointId, String)>,
     restarts: u32,
     last_failure: Option<String>,
+    locations: BTreeMap<(VertexId, usize), TaskManagerId>,
+    failures: Vec<JobFailure>,
+}
+
+impl JobState {
+    fn record_failure(&mut self, cause: &str) {
+        let timestamp_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        if self.failures.len() == MAX_FAILURES {
+            self.failures.remove(0);
+        }
+        self.failures.push(JobFailure { timestamp_ms, cause: cause.to_string() });
+    }
 }
 
 /// The observable state of one job.
@@ -90,6 +118,8 @@ impl JobHandle {
                 latest_checkpoint: None,
                 restarts: 0,
                 last_failure: None,
+                locations: BTreeMap::new(),
+                failures: Vec::new(),
             }),
             changed: Condvar::new(),
             notify: tokio::sync::Notify::new(),
@@ -105,7 +135,9 @@ impl JobHandle {
     }
 
     pub(crate) fn set_failure_cause(&self, cause: String) {
-        self.state.lock().failure_cause = Some(cause);
+        let mut s = self.state.lock();
+        s.record_failure(&cause);
+        s.failure_cause = Some(cause);
     }
 
     pub(crate) fn set_status(&self, status: JobStatus, cause: Option<String>) {
@@ -113,8 +145,11 @@ impl JobHandle {
             let mut s = self.state.lock();
             s.version += 1;
             s.status = status;
-            if cause.is_some() && s.failure_cause.is_none() {
-                s.failure_cause = cause;
+            if let Some(cause) = cause
+                && s.failure_cause.is_none()
+            {
+                s.record_failure(&cause);
+                s.failure_cause = Some(cause);
             }
             if status.is_globally_terminal() {
                 s.ended = Some(Instant::now());
@@ -147,7 +182,17 @@ impl JobHandle {
     }
 
     pub(crate) fn set_last_failure(&self, cause: String) {
-        self.update(|s| s.last_failure = Some(cause));
+        self.update(|s| {
+            s.record_failure(&cause);
+            s.last_failure = Some(cause);
+        });
+    }
+
+    /// Subtask `subtask` of `vertex` is deployed to `task_manager`.
+    pub fn set_task_location(&self, vertex: VertexId, subtask: usize, task_manager: TaskManagerId) {
+        self.update(|s| {
+            s.locations.insert((vertex, subtask), task_manager);
+        });
     }
 
     pub(crate) fn record_checkpoint(&self, id: brook_types::CheckpointId, dir: String) {
@@ -218,6 +263,7 @@ impl JobHandle {
                 name: v.name.clone(),
                 parallelism: v.parallelism,
                 subtask_states: (0..v.parallelism).map(|i| s.tasks[&(v.id, i)]).collect(),
+                subtask_locations: (0..v.parallelism).map(|i| s.locations.get(&(v.id, i)).copied()).collect(),
             })
             .collect();
         JobSnapshot {
@@ -232,6 +278,7 @@ impl JobHandle {
             latest_checkpoint: s.latest_checkpoint.clone(),
             restarts: s.restarts,
             last_failure: s.last_failure.clone(),
+            failures: s.failures.clone(),
         }
     }
 }

@@ -33,12 +33,13 @@
 //! decisions; the storage I/O it asks for runs on spawned tasks whose results come
 //! back as [`IoResult`]s, so this loop never waits on storage.
 
+mod checkpoint_requests;
 mod execution_graph;
 mod handle;
 mod savepoints;
 
 pub use execution_graph::ExecutionGraph;
-pub use handle::{JobHandle, JobSnapshot, VertexSnapshot};
+pub use handle::{JobFailure, JobHandle, JobSnapshot, MAX_FAILURES, VertexSnapshot};
 
 use crate::gateway::{JobReports, LostTaskExecutor, SubmittedProgram, TaskExecutorGateway};
 use crate::job_status::JobStatus;
@@ -79,10 +80,18 @@ pub enum CheckpointReport {
 /// or why it failed.
 pub type SavepointReply = tokio::sync::oneshot::Sender<Result<String, String>>;
 
+/// The id of a checkpoint triggered on request once it completed, or why it did not.
+pub type CheckpointReply = tokio::sync::oneshot::Sender<Result<CheckpointId, String>>;
+
 /// Requests to a running job.
 #[derive(Debug)]
 pub enum JobControl {
     Cancel,
+    /// Take a checkpoint now (REST's `POST /jobs/:jobid/checkpoints`), besides the
+    /// periodic ones. The reply comes when it completed or was aborted.
+    TriggerCheckpoint {
+        reply: CheckpointReply,
+    },
     /// Take a savepoint into `target_directory` (else `execution.checkpointing.savepoint-dir`)
     /// in the canonical format; the job keeps running. With `cancel_job`, the job is
     /// canceled once the savepoint completed (Flink's `cancel-job: true`). The reply
@@ -146,6 +155,8 @@ pub struct JobMaster {
     savepoint_requests: BTreeMap<CheckpointId, SavepointRequest>,
     /// A stop-with-savepoint whose savepoint completed: answered when the job ended.
     stop_reply: Option<(SavepointReply, String)>,
+    /// Checkpoints triggered on request, by id, and who waits for them.
+    checkpoint_requests: BTreeMap<CheckpointId, CheckpointReply>,
 }
 
 /// The receiving ends of the JobMaster's channels.
@@ -190,6 +201,7 @@ impl JobMaster {
             storage_unavailable: None,
             savepoint_requests: BTreeMap::new(),
             stop_reply: None,
+            checkpoint_requests: BTreeMap::new(),
         }
     }
 
@@ -304,6 +316,7 @@ impl JobMaster {
             let slots = &group_slots[v.slot_sharing_group.as_str()];
             for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
                 self.graph.assign(v.id, subtask, slot.task_manager);
+                self.handle.set_task_location(v.id, subtask, slot.task_manager);
             }
         }
         Ok(())
@@ -380,6 +393,12 @@ impl JobMaster {
                                 self.job.job_id
                             )));
                         }
+                        Some(JobControl::TriggerCheckpoint { reply }) => {
+                            let _ = reply.send(Err(format!(
+                                "job {} is restarting; trigger the checkpoint once it is RUNNING again",
+                                self.job.job_id
+                            )));
+                        }
                         None => {}
                     },
                 }
@@ -401,6 +420,7 @@ impl JobMaster {
                         let snapshot_type = SnapshotType::StopWithSavepoint { drain };
                         self.on_savepoint_request(snapshot_type, target_directory, AfterSavepoint::Stop, reply);
                     }
+                    Some(JobControl::TriggerCheckpoint { reply }) => self.on_checkpoint_request(reply),
                     _ => {}
                 },
                 _ = async {
@@ -607,6 +627,7 @@ impl JobMaster {
     /// messages to tasks, failures.
     fn perform(&mut self, actions: Vec<CoordinatorAction>) {
         let job_id = self.job.job_id;
+        let mut completed = Vec::new();
         for action in actions {
             match action {
                 CoordinatorAction::InitLocation { checkpoint_id } => {
@@ -665,6 +686,7 @@ impl JobMaster {
                     }
                 }
                 CoordinatorAction::NotifyComplete { notification, tasks } => {
+                    completed.push(notification.checkpoint_id);
                     // Savepoints are not retained checkpoints: only a checkpoint is recorded.
                     if let Some(latest) = self.coordinator.as_ref().and_then(|c| c.latest_completed())
                         && latest.checkpoint_id() == notification.checkpoint_id
@@ -686,6 +708,7 @@ impl JobMaster {
                 }
             }
         }
+        self.answer_checkpoint_requests(&completed);
     }
 
     fn cancel_all(&mut self) {

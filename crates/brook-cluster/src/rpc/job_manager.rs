@@ -9,7 +9,7 @@ use crate::gateway::{JobReports, SubmittedProgram, TaskExecutorGateway};
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use crate::minicluster::MiniCluster;
 use crate::program::ProgramSpec;
-use crate::resource_manager::TaskManagerRegistration;
+use crate::resource_manager::{ResourceManager, TaskManagerDetails, TaskManagerRegistration, now_ms};
 use brook_checkpoint::coordinator::{NotifyCheckpointComplete, TaskRef};
 use brook_checkpoint::{CompletedCheckpoint, LocationReference};
 use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
@@ -133,11 +133,19 @@ impl JobManagerGateway for Service {
             gateway: gateway.clone(),
             programs: Some(register.programs),
             description,
-            data_address: Some(register.data_address).filter(|a| !a.is_empty()),
+            data_address: Some(register.data_address.clone()).filter(|a| !a.is_empty()),
+            details: TaskManagerDetails {
+                address: Some(peer),
+                data_port: register.data_address.rsplit(':').next().and_then(|p| p.parse().ok()),
+                registered_at_ms: now_ms(),
+                last_heartbeat_ms: None,
+                cpu_cores: register.cpu_cores as usize,
+                physical_memory: Some(register.physical_memory).filter(|m| *m > 0),
+            },
         });
         let heartbeats = self.heartbeats;
         self.cluster.runtime().spawn(async move {
-            let cause = follow_session(&gateway, &mut inbound, &tx, heartbeats).await;
+            let cause = follow_session(&gateway, &mut inbound, &tx, heartbeats, &resource_manager).await;
             let current = resource_manager.gateway(id);
             let still_this_session = current.is_some_and(|g| std::ptr::addr_eq(Arc::as_ptr(&g), Arc::as_ptr(&gateway)));
             if still_this_session {
@@ -175,6 +183,7 @@ async fn follow_session(
     inbound: &mut Streaming<proto::TaskManagerMessage>,
     out: &OutSender,
     heartbeats: HeartbeatSettings,
+    resource_manager: &ResourceManager,
 ) -> String {
     let mut last_heard = Instant::now();
     let mut ticks = tokio::time::interval(heartbeats.interval);
@@ -183,6 +192,9 @@ async fn follow_session(
             m = inbound.message() => match m {
                 Ok(Some(m)) => {
                     last_heard = Instant::now();
+                    if matches!(m.message, Some(In::Heartbeat(_))) {
+                        resource_manager.record_heartbeat(gateway.id, now_ms());
+                    }
                     if let Some(m) = m.message
                         && let Err(e) = gateway.on_message(m)
                     {

@@ -105,12 +105,15 @@ impl TaskManagerProcess {
             .map_err(|e| format!("cannot reach the JobManager at {address}: {}", error_chain(&e)))?;
         let mut client = JobManagerGatewayClient::new(channel);
         let (out, out_rx) = mpsc::unbounded_channel::<proto::TaskManagerMessage>();
+        let host = crate::resource_manager::TaskManagerDetails::local();
         let _ = out.send(message(Out::Register(proto::Register {
             task_manager_id: self.config.id.to_string(),
             data_address: self.config.data_address.clone(),
             slots: self.config.slots as u32,
             programs: self.catalog.programs().into_iter().map(|p| p.name).collect(),
             host: String::new(),
+            cpu_cores: host.cpu_cores as u32,
+            physical_memory: host.physical_memory.unwrap_or(0),
         })));
         let outbound = futures::stream::unfold(out_rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
         let mut inbound = client

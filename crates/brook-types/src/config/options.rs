@@ -627,6 +627,26 @@ pub const S3_REGION: ConfigOption = ConfigOption {
 };
 
 /// Every option, in documentation order.
+pub const ENV_LOG_DIR: ConfigOption = ConfigOption {
+    key: "env.log.dir",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "log",
+    computed_default: None,
+    description: "Where `brook cluster start` writes the logs of the JobManager and TaskManagers it starts \
+                  (`brook-jobmanager.log`, `brook-taskmanager-<n>.log`); relative to the current directory.",
+};
+
+pub const ENV_PID_DIR: ConfigOption = ConfigOption {
+    key: "env.pid.dir",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "/tmp",
+    computed_default: None,
+    description: "Where `brook cluster start` records the PIDs of the processes it starts \
+                  (`brook-<user>-cluster.pid`); `brook cluster stop` reads them from there.",
+};
+
 pub const ALL: &[&ConfigOption] = &[
     &PARALLELISM_DEFAULT,
     &MAX_PARALLELISM,
@@ -686,4 +706,6 @@ pub const ALL: &[&ConfigOption] = &[
     &S3_SECRET_KEY,
     &S3_PATH_STYLE_ACCESS,
     &S3_REGION,
+    &ENV_LOG_DIR,
+    &ENV_PID_DIR,
 ];

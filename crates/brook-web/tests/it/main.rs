@@ -3,9 +3,14 @@
 //! it on port 0, and `RestClient` sends the requests.
 
 mod cancel;
+mod checkpoint_trigger;
+mod details;
 mod environment;
 mod errors;
 mod routes;
 mod savepoints;
 mod server;
+mod shape;
+mod shapes;
+mod submission;
 mod support;

@@ -79,7 +79,8 @@ impl Cluster {
         match e {
             RestClientError::Unreachable { address, error } => anyhow::anyhow!(
                 "cannot reach the REST API at {address} ({error}); is a cluster running there? \
-                 `brook run --local` prints the address it serves; point the CLI at it with -m host:port \
+                 `brook cluster start` or `brook jobmanager` starts one, and `brook run --local` serves one while \
+                 its job runs (it prints the address); point the CLI at it with -m host:port \
                  or -D rest.address=HOST -D rest.port=PORT"
             ),
             RestClientError::Status { status, errors } => {

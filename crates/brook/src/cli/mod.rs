@@ -2,6 +2,7 @@
 
 mod bench;
 mod cancel;
+mod cluster;
 mod cluster_client;
 mod cluster_options;
 mod config;
@@ -13,6 +14,7 @@ mod run;
 mod savepoint;
 mod stop;
 mod taskmanager;
+mod submit;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,7 +33,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a job: `brook run --local [-p N] <job> [job args]`.
+    /// Run a job: `brook run --local [-p N] <job> [job args]`, or submit it to a
+    /// cluster: `brook run -m host:port [-d] [-p N] <job> [job args]`.
     Run(run::RunArgs),
     /// Print a job's execution plan as JSON without running it.
     Info(info::InfoArgs),
@@ -49,6 +52,8 @@ enum Command {
     Jobmanager(jobmanager::JobManagerArgs),
     /// Start a TaskManager that registers at the JobManager (jobmanager.rpc.address:port).
     Taskmanager(taskmanager::TaskManagerArgs),
+    /// Start or stop a local standalone cluster (`brook cluster start [--taskmanagers N] [--slots S]`).
+    Cluster(cluster::ClusterArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
     Bench(bench::BenchArgs),
 }
@@ -73,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Jobmanager(args) => jobmanager::jobmanager(args),
         Command::Taskmanager(args) => taskmanager::taskmanager(args),
+        Command::Cluster(args) => cluster::cluster(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

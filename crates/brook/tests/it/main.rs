@@ -15,5 +15,6 @@ mod plan;
 mod rest;
 mod socket_window_wordcount;
 mod standalone;
+mod submit;
 mod text;
 mod wordcount;

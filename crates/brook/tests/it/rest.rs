@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 /// A TCP server the socket job reads from: sends `lines`, then keeps the connection
 /// open until dropped.
-struct LineServer {
-    port: u16,
+pub struct LineServer {
+    pub port: u16,
     close: Option<mpsc::Sender<()>>,
 }
 
 impl LineServer {
-    fn start(lines: &'static str) -> Self {
+    pub fn start(lines: &'static str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let (close, closed) = mpsc::channel::<()>();
@@ -38,10 +38,10 @@ impl Drop for LineServer {
 
 /// `brook run --local -D rest.port=0 socket-window-wordcount …` in a child process,
 /// with the JobID and REST address it printed. Killed (by its PID) on drop.
-struct RunningJob {
+pub struct RunningJob {
     child: Child,
-    job_id: String,
-    address: String,
+    pub job_id: String,
+    pub address: String,
     stderr: mpsc::Receiver<String>,
     /// Log lines read before the JobID and the address.
     early: Vec<String>,
@@ -49,7 +49,7 @@ struct RunningJob {
 }
 
 impl RunningJob {
-    fn start(port: u16, extra: &[&str]) -> Self {
+    pub fn start(port: u16, extra: &[&str]) -> Self {
         Self::start_logging(port, extra, None)
     }
 
@@ -109,7 +109,7 @@ impl RunningJob {
     }
 
     /// Waits for the process to exit; its exit status, stdout and remaining stderr.
-    fn wait(mut self) -> (std::process::ExitStatus, String, String) {
+    pub fn wait(mut self) -> (std::process::ExitStatus, String, String) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -139,7 +139,7 @@ impl Drop for RunningJob {
 
 /// `brook list -m ADDR` until the job shows RUNNING, and `GET /jobs/:jobid` until every
 /// task runs (savepoints need that, as in Flink); the list's stdout.
-fn list_until_running(job: &RunningJob) -> String {
+pub fn list_until_running(job: &RunningJob) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let listed = loop {
         let list = brook(["list", "-m", &job.address]);
