@@ -190,8 +190,10 @@ impl NetworkEnvironment {
     }
 }
 
-impl Drop for NetworkEnvironment {
-    fn drop(&mut self) {
+impl NetworkEnvironment {
+    /// Stops listening and closes every connection: channels to and from other
+    /// TaskManagers fail (as when the process stops). Dropping the environment does this.
+    pub fn shutdown(&self) {
         self.inner.shut_down.store(true, Ordering::Relaxed);
         if let Some(task) = self.inner.accept_task.lock().take() {
             task.abort();
@@ -200,6 +202,12 @@ impl Drop for NetworkEnvironment {
         for peer in peers {
             fail_peer(&self.inner, &peer, "the data plane of this TaskManager shut down".into());
         }
+    }
+}
+
+impl Drop for NetworkEnvironment {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 

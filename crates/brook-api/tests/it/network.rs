@@ -11,8 +11,19 @@ use std::sync::Arc;
 
 /// Deploys every subtask of `graph` as the MiniCluster does, with subtask `i` of every
 /// vertex on TaskManager `i % 2`; channels between the two go over the network.
-/// Returns each task's outcome.
-fn run_on_two_task_managers(graph: StreamGraph) -> Vec<(String, TaskOutcome)> {
+/// Returns each task's outcome (sorted by task name), and the number of data-plane
+/// connections each TaskManager had at the end.
+fn run_on_two_task_managers(graph: StreamGraph) -> (Vec<(String, TaskOutcome)>, Vec<usize>) {
+    run_on_two_task_managers_and(graph, |_| async {})
+}
+
+/// Like `run_on_two_task_managers`, running `meanwhile` with the two data planes while
+/// the tasks run.
+fn run_on_two_task_managers_and<F: std::future::Future<Output = ()> + Send + 'static>(
+    mut graph: StreamGraph,
+    meanwhile: impl FnOnce(Vec<Arc<NetworkEnvironment>>) -> F,
+) -> (Vec<(String, TaskOutcome)>, Vec<usize>) {
+    graph.resolve().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async move {
         let mut networks = Vec::new();
@@ -59,11 +70,14 @@ fn run_on_two_task_managers(graph: StreamGraph) -> Vec<(String, TaskOutcome)> {
                 (name, task.run(&mut mailbox).await)
             }));
         }
+        let meanwhile = tokio::spawn(meanwhile(networks.clone()));
         let mut outcomes = Vec::new();
         for r in running {
             outcomes.push(tokio::time::timeout(support::JOB_DEADLINE, r).await.expect("the job ends").unwrap());
         }
-        outcomes
+        meanwhile.await.unwrap();
+        outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+        (outcomes, networks.iter().map(|n| n.num_connections()).collect())
     })
 }
 
@@ -78,16 +92,16 @@ fn a_job_split_over_two_task_managers_gives_the_output_of_one_process() {
     let env = support::env(2);
     env.set_batch_size(100);
     let handle = program(&env).collect();
-    let outcomes = run_on_two_task_managers(env.take_stream_graph("over the network").unwrap());
-    let mut outcomes: Vec<String> = outcomes.into_iter().map(|(name, o)| format!("{name}: {o:?}")).collect();
-    outcomes.sort();
+    let (outcomes, connections) = run_on_two_task_managers(env.take_stream_graph("over the network").unwrap());
+    assert_eq!(connections, vec![1, 1], "the rebalance crossed between the TaskManagers on one connection");
+    let outcomes: Vec<String> = outcomes.into_iter().map(|(name, o)| format!("{name}: {o:?}")).collect();
     assert_eq!(
         outcomes,
         vec![
             "Map -> Sink: Collect (1/2): Finished",
             "Map -> Sink: Collect (2/2): Finished",
-            "Source: Sequence (1/2): Finished",
-            "Source: Sequence (2/2): Finished",
+            "Source: Sequence Source (1/2): Finished",
+            "Source: Sequence Source (2/2): Finished",
         ]
     );
     let over_network = support::sorted(handle.take());
@@ -97,4 +111,57 @@ fn a_job_split_over_two_task_managers_gives_the_output_of_one_process() {
     let local = support::env(2);
     local.set_batch_size(100);
     assert_eq!(support::sorted(program(&local).execute_and_collect("in one process").unwrap()), expected);
+}
+
+#[test]
+fn a_task_manager_whose_data_plane_goes_away_fails_the_tasks_on_the_other_with_its_address() {
+    let env = support::env(2);
+    env.set_batch_size(100);
+    // Long enough to be running when the data plane of TaskManager 1 stops.
+    env.generate_sequence(1, i64::MAX).rebalance().map(|x| x + 1).discard();
+    let address = Arc::new(parking_lot::Mutex::new(String::new()));
+    let seen = address.clone();
+    let (outcomes, connections) =
+        run_on_two_task_managers_and(env.take_stream_graph("failing").unwrap(), move |networks| async move {
+            *seen.lock() = networks[1].address().to_string();
+            // Once records cross both ways, TaskManager 1's data plane stops.
+            while networks[0].num_connections() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            networks[1].shutdown();
+        });
+    let address = address.lock().clone();
+    assert_eq!(connections, vec![0, 0], "the broken connection is forgotten on both sides");
+    // TaskManager 0's tasks fail naming TaskManager 1's data address (whether its read
+    // saw the connection close or its write failed first); TaskManager 1's own tasks
+    // fail because its data plane shut down.
+    let outcomes: Vec<(String, String)> = outcomes
+        .into_iter()
+        .map(|(name, outcome)| {
+            let what = match outcome {
+                TaskOutcome::Failed(cause) if cause.contains(&format!("the TaskManager at {address} ")) => {
+                    assert!(cause.starts_with(&format!("task '{name}' failed: ")), "{cause}");
+                    "failed naming the peer".to_string()
+                }
+                TaskOutcome::Failed(cause)
+                    if cause == format!("task '{name}' failed: the data plane of this TaskManager shut down") =>
+                {
+                    "failed: its data plane shut down".to_string()
+                }
+                other => format!("{other:?}"),
+            };
+            (name, what)
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("Map -> Sink: Discard (1/2)", "failed naming the peer"),
+        ("Map -> Sink: Discard (2/2)", "failed: its data plane shut down"),
+        ("Source: Sequence Source (1/2)", "failed naming the peer"),
+        ("Source: Sequence Source (2/2)", "failed: its data plane shut down"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(outcomes, expected);
 }

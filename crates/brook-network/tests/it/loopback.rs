@@ -180,8 +180,7 @@ async fn an_unreachable_peer_fails_the_sender_saying_what_to_check() {
     let a = env().await;
     // A port that was free a moment ago: nothing listens there.
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let mut config = NetworkConfig::default();
-    config.connect_timeout = Duration::from_millis(300);
+    let config = NetworkConfig { connect_timeout: Duration::from_millis(300), ..NetworkConfig::default() };
     let a2 = NetworkEnvironment::start(config).await.unwrap();
     drop(a);
     let out = a2.open_output(&free, id(1, 0)).unwrap();

@@ -10,9 +10,7 @@
 //! Duration = snapshot + write, what a checkpoint costs the task plus its upload.
 
 use anyhow::Context as _;
-#[cfg(feature = "rocksdb")]
-use brook_state::RocksDbStateBackend;
-use brook_state::{HashMapStateBackend, KeyedStateBackend, ValueState, ValueStateDescriptor};
+use brook_state::{HashMapStateBackend, KeyedStateBackend, RocksDbStateBackend, ValueState, ValueStateDescriptor};
 use brook_types::key_group::KeyGroupRange;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -69,7 +67,6 @@ fn payload(key: u64, round: u8, len: usize) -> Vec<u8> {
 }
 
 /// The keys changed before the second incremental checkpoint: every `1/fraction`-th.
-#[cfg(feature = "rocksdb")]
 fn changed_keys(w: &CheckpointWorkload) -> impl Iterator<Item = u64> {
     let step = (100.0 / w.changed_percent.max(0.01)).round().max(1.0) as u64;
     (0..w.keys).step_by(step as usize)
@@ -89,7 +86,6 @@ fn full_checkpoint(
     Ok(CheckpointFigure { what, duration, written_bytes: size, total_bytes: size })
 }
 
-#[cfg(feature = "rocksdb")]
 fn incremental_checkpoint(
     backend: &mut RocksDbStateBackend<u64>,
     id: u64,
@@ -125,23 +121,9 @@ pub fn run(w: &CheckpointWorkload) -> anyhow::Result<Vec<CheckpointFigure>> {
         fill(&mut backend, &state, 0..w.keys, w, 1);
         figures.push(full_checkpoint(&backend, &w.dir.join("hashmap-full"), "hashmap, full")?);
     }
-    #[cfg(feature = "rocksdb")]
-    rocksdb_checkpoints(w, range, &descriptor, &mut figures)?;
-    std::fs::remove_dir_all(&w.dir).with_context(|| format!("remove {}", w.dir.display()))?;
-    Ok(figures)
-}
-
-/// The RocksDB figures: full, then two incremental checkpoints.
-#[cfg(feature = "rocksdb")]
-fn rocksdb_checkpoints(
-    w: &CheckpointWorkload,
-    range: KeyGroupRange,
-    descriptor: &ValueStateDescriptor<Vec<u8>>,
-    figures: &mut Vec<CheckpointFigure>,
-) -> anyhow::Result<()> {
     let rocksdb = RocksDbStateBackend::in_directory(&w.dir, MAX_PARALLELISM, range)?;
     let mut backend: KeyedStateBackend<u64> = rocksdb.into();
-    let state = backend.register(descriptor)?;
+    let state = backend.register(&descriptor)?;
     fill(&mut backend, &state, 0..w.keys, w, 1);
     figures.push(full_checkpoint(&backend, &w.dir.join("rocksdb-full"), "rocksdb, full")?);
     let shared = w.dir.join("shared");
@@ -151,7 +133,9 @@ fn rocksdb_checkpoints(
     fill(&mut backend, &state, changed_keys(w), w, 2);
     let rocksdb = backend.as_rocksdb_mut().expect("a RocksDB backend");
     figures.push(incremental_checkpoint(rocksdb, 2, &shared, "rocksdb, incremental, after changes")?);
-    Ok(())
+    drop(backend);
+    std::fs::remove_dir_all(&w.dir).with_context(|| format!("remove {}", w.dir.display()))?;
+    Ok(figures)
 }
 
 /// The figures as a Markdown table.

@@ -20,11 +20,15 @@
 //! - [`report`]: the Markdown table and the JSON document.
 //! - [`checkpoints`]: `brook bench checkpoints`, checkpoint duration and size of
 //!   ~1 GB of keyed state per state backend (full and incremental).
+//! - [`network`]: `brook bench network`, data-plane throughput between two processes
+//!   over loopback TCP.
 //!
 //! Figures are measured by the command and written down in `docs/benchmarks.md`;
 //! no test asserts a speed.
 
+#[cfg(feature = "rocksdb")]
 pub mod checkpoints;
+pub mod network;
 pub mod recovery;
 pub mod report;
 pub mod rusage;

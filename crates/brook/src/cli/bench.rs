@@ -85,6 +85,22 @@ enum BenchCommand {
     /// Checkpoint duration and size of ~1 GB of keyed state: hashmap full, RocksDB full,
     /// RocksDB incremental (first, and after a fraction of the keys changed).
     Checkpoints(CheckpointsArgs),
+    /// Data-plane throughput: records of 16 B and 1 KiB from this process to a receiver
+    /// process over loopback TCP, with the data plane's frames and credits.
+    Network(NetworkArgs),
+}
+
+#[derive(Args, Debug)]
+struct NetworkArgs {
+    /// Bytes per record [default: both 16 and 1024].
+    #[arg(long, value_name = "BYTES")]
+    record_size: Option<usize>,
+    /// Records to send [default: 20,000,000 of 16 B, 2,000,000 of 1 KiB].
+    #[arg(long, value_name = "N")]
+    records: Option<u64>,
+    /// Be the receiver (what the command runs in its child process).
+    #[arg(long, hide = true)]
+    receive: bool,
 }
 
 #[derive(Args, Debug)]
@@ -156,6 +172,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         println!("{stats}");
         return Ok(());
     }
+    if let Some(BenchCommand::Network(n)) = &args.command {
+        return bench_network(n);
+    }
+    #[cfg(not(feature = "rocksdb"))]
+    if let Some(BenchCommand::Checkpoints(_)) = &args.command {
+        anyhow::bail!("this brook was built without the rocksdb feature, which `brook bench checkpoints` needs");
+    }
+    #[cfg(feature = "rocksdb")]
     if let Some(BenchCommand::Checkpoints(c)) = &args.command {
         anyhow::ensure!(c.value_bytes >= 8, "--value-bytes must be at least 8");
         let workload = brook::bench::checkpoints::CheckpointWorkload {
@@ -380,5 +404,25 @@ fn run_child(args: &BenchArgs, parallelisms: &[usize]) -> anyhow::Result<()> {
     brook::bench::scenarios::set_extra_config(args.dynamic.clone());
     let report = brook::bench::run(&workload, *parallelism)?;
     println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
+    Ok(())
+}
+
+fn bench_network(args: &NetworkArgs) -> anyhow::Result<()> {
+    use brook::bench::network;
+    if args.receive {
+        let size = args.record_size.context("--receive needs --record-size")?;
+        return network::receive(size, args.records.context("--receive needs --records")?);
+    }
+    let sizes = match args.record_size {
+        Some(size) => vec![size],
+        None => vec![16, 1024],
+    };
+    let mut runs = Vec::new();
+    for size in sizes {
+        let records = args.records.unwrap_or(if size <= 64 { 20_000_000 } else { 2_000_000 });
+        eprintln!("bench: network, {records} records of {size} B");
+        runs.push(network::run(size, records)?);
+    }
+    print!("{}", network::markdown(&runs));
     Ok(())
 }
