@@ -13,8 +13,8 @@ mod options;
 mod run;
 mod savepoint;
 mod stop;
-mod taskmanager;
 mod submit;
+mod taskmanager;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
