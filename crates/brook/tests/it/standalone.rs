@@ -484,3 +484,29 @@ fn task_managers_register_again_with_a_restarted_job_manager() {
     let overview: serde_json::Value = serde_json::from_str(&jm.get("/overview")).unwrap();
     assert_eq!((overview["slots-total"].as_u64(), overview["slots-available"].as_u64()), (Some(2), Some(2)));
 }
+
+#[test]
+fn brook_run_m_submits_to_the_standalone_job_manager_and_its_task_managers_run_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), 200);
+    let expected = local_output(&input, &dir.path().join("local"), 4);
+    let jm = JobManager::start();
+    let _tm1 = jm.start_task_manager(2);
+    let _tm2 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(2);
+    let output = dir.path().join("cluster");
+    let run = brook([
+        "run",
+        "-m",
+        &jm.rest,
+        "-p",
+        "4",
+        "wordcount",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    run.assert_success();
+    assert_eq!(committed(&output), expected);
+}
