@@ -17,6 +17,11 @@
 //! and restarts failed jobs from the latest completed checkpoint; the TaskManager
 //! uploads what its tasks snapshot and reads what they restore
 //! (docs/design/checkpointing.md).
+//!
+//! The JobMaster reaches TaskManagers through [`gateway::TaskExecutorGateway`]: in
+//! process, or (feature `rpc`) over the gRPC control plane of [`rpc`], which the
+//! `brook jobmanager` and `brook taskmanager` processes serve
+//! (docs/design/control-plane.md).
 
 pub mod dispatcher;
 pub mod gateway;
