@@ -446,7 +446,8 @@ fn a_hung_task_manager_is_lost_after_the_heartbeat_timeout_and_registers_again_w
     let lost = jm.process.wait_for_line("is lost: no heartbeat for ", Duration::from_secs(10));
     assert!(lost.contains("ms (heartbeat.timeout is 1000 ms)"), "{lost}");
     let detection = restarting.duration_since(hung);
-    assert!(detection >= Duration::from_millis(1000), "lost after {detection:?}, before heartbeat.timeout");
+    // Its last heartbeat came at most one interval (200 ms) before it stopped.
+    assert!(detection >= Duration::from_millis(800), "lost after {detection:?}, before heartbeat.timeout");
 
     let _tm2 = jm.start_task_manager(2);
     jm.wait_for_state(&job, "FINISHED", Duration::from_secs(120));
