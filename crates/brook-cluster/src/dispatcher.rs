@@ -1,5 +1,6 @@
 //! The Dispatcher: accepts jobs and starts one JobMaster per job.
 
+use crate::gateway::SubmittedProgram;
 use crate::job_client::JobClient;
 use crate::jobmaster::{JobControl, JobHandle, JobMaster};
 use crate::program::{ProgramSpec, SharedProgramCatalog};
@@ -23,6 +24,7 @@ pub struct JobEntry {
 /// Accepts jobs.
 pub struct Dispatcher {
     resource_manager: Arc<ResourceManager>,
+    /// The TaskManagers of this process, which are handed a job's StreamGraph.
     task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
     runtime: tokio::runtime::Handle,
     jobs: Mutex<BTreeMap<JobId, Arc<JobEntry>>>,
@@ -51,8 +53,10 @@ impl Dispatcher {
 
     /// Runs a program of the catalog, as Flink's JobManager runs a jar's `main`
     /// (`POST /jars/:jarid/run`): builds its StreamGraph under `config` (the job's
-    /// configuration: the cluster's, then the request's), checks that the cluster has
-    /// the slots it needs, and submits it. `job_id` fixes the job's id (else a new one).
+    /// configuration: the cluster's, then the request's), checks that the cluster
+    /// offers the slots it needs (of TaskManagers that carry the program), and submits
+    /// it; TaskManager processes build the same graph from the spec with their
+    /// catalogs. `job_id` fixes the job's id (else a new one).
     /// Errors name the program and what to do: no catalog, unknown program (with the
     /// known ones), a program that cannot be built from its arguments, a job id in use,
     /// not enough free slots (both numbers).
@@ -73,17 +77,11 @@ impl Dispatcher {
         }
         let mut graph = catalog.build(&spec, &config)?;
         graph.resolve()?;
+        // Refuse now, not in the JobMaster, a job the cluster has no slots for.
         let required = JobGraph::from_stream_graph(&graph, JobId(0)).required_slots();
-        let needed: usize = required.values().sum();
-        let free = self.resource_manager.free_slots();
-        if needed > free {
-            let detail = required
-                .iter()
-                .map(|(g, n)| format!("slot sharing group '{g}' needs {n}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(BrookError::NotEnoughSlots { required: needed, available: free, detail });
-        }
+        let detail =
+            required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
+        self.resource_manager.check_available(required.values().sum(), &detail, Some(&spec.program))?;
         if let Some(id) = job_id
             && self.jobs.lock().contains_key(&id)
         {
@@ -91,17 +89,22 @@ impl Dispatcher {
                 "job {id} already exists on this cluster; leave jobId out to get a new id"
             )));
         }
-        Ok(self.submit_as(graph, job_id)?.0)
+        let program = Arc::new(SubmittedProgram { spec, configuration: config });
+        Ok(self.submit_with(graph, job_id, Some(program))?.0)
     }
 
     /// Submits a program: resolves and chains its graph, hands the program to the
     /// TaskManagers, and starts its JobMaster.
     pub fn submit(&self, graph: StreamGraph) -> Result<(JobId, Arc<JobEntry>)> {
-        self.submit_as(graph, None)
+        self.submit_with(graph, None, None)
     }
 
-    /// As [`submit`](Self::submit), with the job id given (else a new one).
-    pub fn submit_as(&self, mut graph: StreamGraph, job_id: Option<JobId>) -> Result<(JobId, Arc<JobEntry>)> {
+    fn submit_with(
+        &self,
+        mut graph: StreamGraph,
+        job_id: Option<JobId>,
+        program: Option<Arc<SubmittedProgram>>,
+    ) -> Result<(JobId, Arc<JobEntry>)> {
         graph.resolve()?;
         // Refuse a state backend this build lacks now, not in a restart loop.
         brook_runtime::state_backend::StateBackendSettings::from_config(&graph.config.configuration)?;
@@ -116,7 +119,7 @@ impl Dispatcher {
         let (tx, rx) = mpsc::unbounded_channel();
         let entry = Arc::new(JobEntry { handle: handle.clone(), control: tx });
         self.jobs.lock().insert(job_id, entry.clone());
-        let master = JobMaster::new(job, self.resource_manager.clone(), self.task_managers.clone(), handle);
+        let master = JobMaster::new(job, program, self.resource_manager.clone(), handle);
         self.runtime.spawn(master.run(rx));
         Ok((job_id, entry))
     }

@@ -17,14 +17,22 @@
 //! and restarts failed jobs from the latest completed checkpoint; the TaskManager
 //! uploads what its tasks snapshot and reads what they restore
 //! (docs/design/checkpointing.md).
+//!
+//! The JobMaster reaches TaskManagers through [`gateway::TaskExecutorGateway`]: in
+//! process, or (feature `rpc`) over the gRPC control plane of [`rpc`], which the
+//! `brook jobmanager` and `brook taskmanager` processes serve
+//! (docs/design/control-plane.md).
 
 pub mod dispatcher;
+pub mod gateway;
 pub mod job_client;
 pub mod job_status;
 pub mod jobmaster;
 pub mod minicluster;
 pub mod program;
 pub mod resource_manager;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 pub mod taskmanager;
 
 pub use job_client::{JobClient, JobExecutionResult};

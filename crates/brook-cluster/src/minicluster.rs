@@ -3,9 +3,10 @@
 //! program's own `execute()` use it.
 
 use crate::dispatcher::Dispatcher;
+use crate::gateway::LocalTaskExecutor;
 use crate::job_client::JobClient;
 use crate::program::SharedProgramCatalog;
-use crate::resource_manager::{ResourceManager, TaskManagerSnapshot};
+use crate::resource_manager::{ResourceManager, TaskManagerDetails, TaskManagerRegistration, TaskManagerSnapshot};
 use crate::taskmanager::TaskManager;
 use brook_runtime::graph::StreamGraph;
 use brook_runtime::task::LocalShuffle;
@@ -75,7 +76,15 @@ impl MiniCluster {
                 shuffle.clone(),
                 runtime.handle().clone(),
             ));
-            resource_manager.register_task_manager(id, config.slots_per_task_manager);
+            resource_manager.register_task_manager(TaskManagerRegistration {
+                id,
+                num_slots: config.slots_per_task_manager,
+                gateway: Arc::new(LocalTaskExecutor(tm.clone())),
+                programs: None,
+                description: format!("TaskManager {id} (in process)"),
+                data_address: None,
+                details: TaskManagerDetails::local(),
+            });
             task_managers.insert(id, tm);
         }
         let dispatcher = Dispatcher::new(resource_manager.clone(), task_managers, runtime.handle().clone());
@@ -101,11 +110,17 @@ impl MiniCluster {
     }
 
     /// Starts a cluster whose JobManager runs the programs of `catalog` by name
-    /// (`POST /jars/:program/run`).
+    /// (`POST /jars/:program/run`). With zero TaskManagers in `config` it is the
+    /// JobManager of a standalone cluster, whose TaskManagers register over RPC.
     pub fn start_with_catalog(config: MiniClusterConfig, catalog: SharedProgramCatalog) -> Result<Self> {
         let cluster = Self::start(config)?;
         cluster.inner.dispatcher.set_catalog(catalog);
         Ok(cluster)
+    }
+
+    /// The ResourceManager, where remote TaskManagers register.
+    pub fn resource_manager(&self) -> &Arc<ResourceManager> {
+        &self.inner.resource_manager
     }
 
     /// Every TaskManager and its slots, as the ResourceManager sees them.

@@ -41,6 +41,31 @@ impl ExecutionGraph {
         }
     }
 
+    /// Sets a state even over a terminal one: the subtask's TaskManager was lost, so
+    /// no report of it will come.
+    pub fn force_state(&mut self, vertex: VertexId, subtask: usize, state: ExecutionState) {
+        if let Some(v) = self.subtasks.get_mut(&(vertex, subtask)) {
+            v.state = state;
+        }
+    }
+
+    /// Subtasks on `tm` that have not reached a terminal state.
+    pub fn unfinished_subtasks_on(&self, tm: TaskManagerId) -> Vec<(VertexId, usize)> {
+        self.subtasks
+            .iter()
+            .filter(|(_, v)| v.location == Some(tm) && !v.state.is_terminal())
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// Every TaskManager the job's subtasks are assigned to.
+    pub fn locations(&self) -> Vec<TaskManagerId> {
+        let mut all: Vec<TaskManagerId> = self.subtasks.values().filter_map(|v| v.location).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// The TaskManager a subtask is assigned to.
     pub fn location(&self, vertex: VertexId, subtask: usize) -> Option<TaskManagerId> {
         self.subtasks.get(&(vertex, subtask)).and_then(|v| v.location)

@@ -15,6 +15,10 @@
 //!   checkpoints) when the restart strategy allows: every subtask is canceled, and
 //!   once all ended and the strategy's delay passed, all are redeployed as the next
 //!   attempt, restoring from the latest completed checkpoint → RUNNING.
+//! - A lost TaskManager ([`ClusterEvent::Lost`]) is a failure of every subtask on it
+//!   that had not ended (FAILED with a cause naming the TaskManager). Its restart
+//!   allocates all slots again; while there are not enough, the job stays RESTARTING
+//!   ("waiting for N slots, M available") and retries whenever a TaskManager registers.
 //! - RUNNING → FAILING when the strategy gives up (or the failure cannot be helped by
 //!   a restart): all others are canceled, then FAILED with the first failure's cause.
 //! - RUNNING / RESTARTING → CANCELLING on cancel: all subtasks are canceled, then CANCELED.
@@ -37,9 +41,9 @@ mod savepoints;
 pub use execution_graph::ExecutionGraph;
 pub use handle::{JobFailure, JobHandle, JobSnapshot, MAX_FAILURES, VertexSnapshot};
 
+use crate::gateway::{JobReports, LostTaskExecutor, SubmittedProgram, TaskExecutorGateway};
 use crate::job_status::JobStatus;
-use crate::resource_manager::ResourceManager;
-use crate::taskmanager::TaskManager;
+use crate::resource_manager::{ClusterEvent, ResourceManager};
 use brook_checkpoint::coordinator::{AcknowledgeCheckpoint, DeclineCheckpoint, SnapshotType, TaskRef};
 use brook_checkpoint::{
     CheckpointCoordinator, CheckpointLocation, CheckpointStorage, CheckpointingConfig, CompletedCheckpoint,
@@ -50,10 +54,10 @@ use brook_runtime::task::ExecutionState;
 use brook_types::config::options;
 use brook_types::{CheckpointBarrier, CheckpointId, TaskManagerId, VertexId};
 use savepoints::{AfterSavepoint, SavepointRequest};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 /// A subtask's state changed.
 #[derive(Clone, Debug)]
@@ -121,8 +125,13 @@ pub struct JobMaster {
     job: Arc<JobGraph>,
     graph: ExecutionGraph,
     resource_manager: Arc<ResourceManager>,
-    task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
+    /// How TaskManager processes build the job (`None`: submitted as a StreamGraph).
+    program: Option<Arc<SubmittedProgram>>,
     handle: Arc<JobHandle>,
+    /// TaskManagers joining and leaving the cluster.
+    cluster_events: broadcast::Receiver<ClusterEvent>,
+    /// A restart waits for slots: retried when a TaskManager registers.
+    waiting_for_slots: bool,
     cancel_requested: bool,
     attempt: u32,
     coordinator: Option<CheckpointCoordinator>,
@@ -161,10 +170,11 @@ struct Inboxes {
 impl JobMaster {
     pub fn new(
         job: Arc<JobGraph>,
+        program: Option<Arc<SubmittedProgram>>,
         resource_manager: Arc<ResourceManager>,
-        task_managers: HashMap<TaskManagerId, Arc<TaskManager>>,
         handle: Arc<JobHandle>,
     ) -> Self {
+        let cluster_events = resource_manager.subscribe();
         let graph = ExecutionGraph::new(&job);
         let (updates, _) = mpsc::unbounded_channel();
         let (checkpoint_reports, _) = mpsc::unbounded_channel();
@@ -173,8 +183,10 @@ impl JobMaster {
             job,
             graph,
             resource_manager,
-            task_managers,
+            program,
             handle,
+            cluster_events,
+            waiting_for_slots: false,
             cancel_requested: false,
             attempt: 0,
             coordinator: None,
@@ -270,30 +282,9 @@ impl JobMaster {
                 return;
             }
         }
-        let required = self.job.required_slots();
-        let total: usize = required.values().sum();
-        let detail =
-            required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
-        let slots = match self.resource_manager.allocate(job_id, total, &detail) {
-            Ok(s) => s,
-            Err(e) => {
-                self.handle.set_status(JobStatus::Failed, Some(e.to_string()));
-                return;
-            }
-        };
-        // Slot sharing: subtask i of every vertex in group g runs in the group's slot i.
-        let mut group_slots: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-        let mut next = slots.into_iter();
-        for (group, n) in &required {
-            group_slots.insert(group.as_str(), next.by_ref().take(*n).collect());
-        }
-        let job = self.job.clone();
-        for v in &job.vertices {
-            let slots = &group_slots[v.slot_sharing_group.as_str()];
-            for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
-                self.graph.assign(v.id, subtask, slot.task_manager);
-                self.handle.set_task_location(v.id, subtask, slot.task_manager);
-            }
+        if let Err(e) = self.allocate_slots() {
+            self.handle.set_status(JobStatus::Failed, Some(e.to_string()));
+            return;
         }
         let (updates_tx, updates) = mpsc::unbounded_channel();
         let (reports_tx, checkpoint_reports) = mpsc::unbounded_channel();
@@ -306,6 +297,76 @@ impl JobMaster {
         self.finish(&mut inboxes).await;
     }
 
+    /// Allocates the job's slots and assigns every subtask to one (slot sharing:
+    /// subtask i of every vertex in group g runs in the group's slot i). With a
+    /// program, only TaskManagers that carry it are offered.
+    fn allocate_slots(&mut self) -> brook_types::Result<()> {
+        let required = self.job.required_slots();
+        let total: usize = required.values().sum();
+        let detail =
+            required.iter().map(|(g, n)| format!("slot sharing group '{g}' needs {n}")).collect::<Vec<_>>().join(", ");
+        let program = self.program.as_ref().map(|p| p.spec.program.as_str());
+        let slots = self.resource_manager.allocate(self.job.job_id, total, &detail, program)?;
+        let mut group_slots: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut next = slots.into_iter();
+        for (group, n) in &required {
+            group_slots.insert(group.as_str(), next.by_ref().take(*n).collect());
+        }
+        for v in &self.job.vertices {
+            let slots = &group_slots[v.slot_sharing_group.as_str()];
+            for (subtask, slot) in slots.iter().take(v.parallelism).enumerate() {
+                self.graph.assign(v.id, subtask, slot.task_manager);
+                self.handle.set_task_location(v.id, subtask, slot.task_manager);
+            }
+        }
+        Ok(())
+    }
+
+    /// How to reach TaskManager `tm` (one that left drops every message).
+    fn tm(&self, tm: TaskManagerId) -> Arc<dyn TaskExecutorGateway> {
+        self.resource_manager.gateway(tm).unwrap_or_else(|| Arc::new(LostTaskExecutor(tm)))
+    }
+
+    /// A TaskManager joined or left the cluster.
+    fn on_cluster_event(&mut self, event: Result<ClusterEvent, broadcast::error::RecvError>) {
+        match event {
+            Ok(ClusterEvent::Lost { task_manager, cause }) => self.on_task_manager_lost(task_manager, cause),
+            Ok(ClusterEvent::Registered(_)) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Missed events: check every location against the slot table.
+                let lost: Vec<TaskManagerId> = self
+                    .graph
+                    .running_subtasks()
+                    .into_iter()
+                    .map(|(_, _, tm)| tm)
+                    .filter(|tm| !self.resource_manager.is_registered(*tm))
+                    .collect();
+                for tm in lost {
+                    self.on_task_manager_lost(tm, format!("TaskManager {tm} left the cluster"));
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => {}
+        }
+    }
+
+    /// Every subtask on `tm` that had not ended is FAILED with `cause`; the job fails over.
+    fn on_task_manager_lost(&mut self, tm: TaskManagerId, cause: String) {
+        let lost: Vec<(VertexId, usize)> = self.graph.unfinished_subtasks_on(tm).into_iter().collect();
+        if lost.is_empty() {
+            return;
+        }
+        tracing::warn!(job_id = %self.job.job_id, task_manager = %tm, tasks = lost.len(), "{cause}");
+        // A job being canceled only waits for its tasks to end: they did.
+        let state = if self.cancel_requested { ExecutionState::Canceled } else { ExecutionState::Failed };
+        for (vertex, subtask) in &lost {
+            self.graph.force_state(*vertex, *subtask, state);
+            self.handle.set_task_state(*vertex, *subtask, state);
+        }
+        if !self.cancel_requested {
+            self.on_failure(cause, true);
+        }
+    }
+
     /// Handles messages until every subtask ended and no restart is pending.
     async fn follow(&mut self, inboxes: &mut Inboxes) {
         loop {
@@ -313,7 +374,14 @@ impl JobMaster {
                 let Some(at) = self.restart_at else { return };
                 // Wait out the restart delay; a cancel ends the job instead.
                 tokio::select! {
-                    _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => self.restart(),
+                    _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)), if !self.waiting_for_slots => {
+                        self.restart()
+                    }
+                    event = self.cluster_events.recv() => {
+                        if matches!(event, Ok(ClusterEvent::Registered(_)) | Err(broadcast::error::RecvError::Lagged(_))) {
+                            self.waiting_for_slots = false;
+                        }
+                    }
                     c = inboxes.control.recv() => match c {
                         Some(JobControl::Cancel) => {
                             self.cancel_requested = true;
@@ -341,6 +409,7 @@ impl JobMaster {
                 Some(u) = inboxes.updates.recv() => self.on_task_update(u),
                 Some(r) = inboxes.checkpoint_reports.recv() => self.on_checkpoint_report(r),
                 Some(io) = inboxes.io.recv() => self.on_io(io),
+                event = self.cluster_events.recv() => self.on_cluster_event(event),
                 c = inboxes.control.recv() => match c {
                     Some(JobControl::Cancel) if !self.handle.status().is_globally_terminal() => self.on_cancel(),
                     Some(JobControl::TriggerSavepoint { target_directory, cancel_job, reply }) => {
@@ -377,30 +446,61 @@ impl JobMaster {
     /// Deploys every subtask as attempt `self.attempt`, restoring from `restore`.
     fn deploy_all(&mut self, restore: Option<Arc<CompletedCheckpoint>>) {
         let job = self.job.clone();
+        let reports = JobReports { updates: self.updates.clone(), checkpoints: self.checkpoint_reports.clone() };
         for v in &job.vertices {
             for subtask in 0..v.parallelism {
                 let Some(tm) = self.graph.location(v.id, subtask) else { continue };
                 self.set_task(v.id, subtask, ExecutionState::Scheduled);
                 self.set_task(v.id, subtask, ExecutionState::Deploying);
-                let descriptor = job.deployment_descriptor(v.id, subtask, self.attempt);
-                self.task_managers[&tm].submit_task(
-                    job.clone(),
-                    descriptor,
-                    self.updates.clone(),
-                    self.checkpoint_reports.clone(),
-                    restore.clone(),
-                );
+                let mut descriptor = job.deployment_descriptor(v.id, subtask, self.attempt);
+                self.locate_targets(&mut descriptor, tm);
+                self.tm(tm).submit_task(&job, self.program.as_ref(), descriptor, &reports, restore.clone());
+            }
+        }
+    }
+
+    /// Sets the data-plane location of every output channel whose target subtask runs
+    /// on another TaskManager than `producer` (those channels go over the network).
+    fn locate_targets(&self, descriptor: &mut brook_runtime::graph::TaskDeploymentDescriptor, producer: TaskManagerId) {
+        for partition in &mut descriptor.outputs {
+            for target in &mut partition.targets {
+                let Some(tm) = self.graph.location(target.vertex, target.subtask) else { continue };
+                if tm == producer {
+                    continue;
+                }
+                target.location = self
+                    .resource_manager
+                    .data_address(tm)
+                    .map(|address| brook_runtime::graph::DataPlaneLocation { task_manager: tm, address });
             }
         }
     }
 
     /// Redeploys every subtask as the next attempt, from the latest completed checkpoint.
     fn restart(&mut self) {
+        // A subtask whose TaskManager left needs new slots: all are allocated again.
+        let lost = self.graph.locations().into_iter().any(|tm| !self.resource_manager.is_registered(tm));
+        if lost {
+            self.resource_manager.release(self.job.job_id);
+            if let Err(e) = self.allocate_slots() {
+                let waiting = match e {
+                    brook_types::BrookError::NotEnoughSlots { required, available, detail } => format!(
+                        "waiting for {required} slots, {available} available ({detail}); the job restarts once \
+                         enough TaskManagers registered"
+                    ),
+                    e => format!("waiting for TaskManagers to restart the job: {e}"),
+                };
+                tracing::warn!(job_id = %self.job.job_id, "{waiting}");
+                self.handle.set_last_failure(waiting);
+                self.waiting_for_slots = true;
+                return;
+            }
+        }
         self.restart_at = None;
         self.attempt += 1;
         self.graph.reset();
         self.handle.reset_tasks();
-        for tm in self.task_managers.values() {
+        for tm in self.resource_manager.gateways() {
             tm.reset_job_gates(self.job.job_id);
         }
         let restore = self
@@ -565,7 +665,7 @@ impl JobMaster {
                     }
                     for task in tasks {
                         if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                            self.task_managers[&tm].trigger_checkpoint(job_id, task, self.attempt, barrier);
+                            self.tm(tm).trigger_checkpoint(job_id, task, self.attempt, barrier);
                         }
                     }
                 }
@@ -595,12 +695,7 @@ impl JobMaster {
                     }
                     for task in tasks {
                         if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                            self.task_managers[&tm].notify_checkpoint_complete(
-                                job_id,
-                                task,
-                                self.attempt,
-                                notification,
-                            );
+                            self.tm(tm).notify_checkpoint_complete(job_id, task, self.attempt, notification);
                         }
                     }
                 }
@@ -618,7 +713,7 @@ impl JobMaster {
 
     fn cancel_all(&mut self) {
         for (vertex, subtask, tm) in self.graph.running_subtasks() {
-            self.task_managers[&tm].cancel_task(self.job.job_id, vertex, subtask, self.attempt);
+            self.tm(tm).cancel_task(self.job.job_id, vertex, subtask, self.attempt);
             self.set_task(vertex, subtask, ExecutionState::Canceling);
         }
     }
@@ -656,7 +751,7 @@ impl JobMaster {
             }
         }
         self.resource_manager.release(job_id);
-        for tm in self.task_managers.values() {
+        for tm in self.resource_manager.gateways() {
             tm.unregister_job(job_id);
         }
         tracing::info!(job_id = %job_id, status = status.name(), "job ended");

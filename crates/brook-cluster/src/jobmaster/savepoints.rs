@@ -85,26 +85,26 @@ impl JobMaster {
         sources: Vec<TaskRef>,
     ) {
         let job_id = self.job.job_id;
-        for tm in self.task_managers.values() {
+        for tm in self.resource_manager.gateways() {
             tm.register_savepoint_location(trigger.location.clone());
         }
         match trigger.snapshot_type {
             SnapshotType::StopWithSavepoint { drain } => {
                 for task in self.all_tasks() {
                     if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                        self.task_managers[&tm].prepare_stop(job_id, task, self.attempt);
+                        self.tm(tm).prepare_stop(job_id, task, self.attempt);
                     }
                 }
                 for task in sources {
                     if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                        self.task_managers[&tm].stop_with_savepoint(job_id, task, self.attempt, barrier, drain);
+                        self.tm(tm).stop_with_savepoint(job_id, task, self.attempt, barrier, drain);
                     }
                 }
             }
             _ => {
                 for task in sources {
                     if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                        self.task_managers[&tm].trigger_checkpoint(job_id, task, self.attempt, barrier);
+                        self.tm(tm).trigger_checkpoint(job_id, task, self.attempt, barrier);
                     }
                 }
             }
@@ -138,7 +138,7 @@ impl JobMaster {
             let job_id = self.job.job_id;
             for task in self.all_tasks() {
                 if let Some(tm) = self.graph.location(task.vertex, task.subtask) {
-                    self.task_managers[&tm].resume_after_failed_stop(job_id, task, self.attempt);
+                    self.tm(tm).resume_after_failed_stop(job_id, task, self.attempt);
                 }
             }
         }

@@ -234,6 +234,18 @@ impl TaskManager {
         });
     }
 
+    /// Asks every subtask to stop and forgets every job (the JobManager was lost).
+    pub fn cancel_all(&self) {
+        let tasks: Vec<_> = self.tasks.lock().values().cloned().collect();
+        for tx in tasks {
+            let _ = tx.send(TaskMessage::Cancel);
+        }
+        let jobs: Vec<JobId> = self.programs.lock().keys().copied().collect();
+        for job in jobs {
+            self.unregister_job(job);
+        }
+    }
+
     /// Asks a subtask to stop; it reports CANCELED.
     pub fn cancel_task(&self, job: JobId, vertex: VertexId, subtask: usize, attempt: u32) {
         self.send(job, vertex, subtask, attempt, TaskMessage::Cancel);

@@ -12,12 +12,14 @@
 //! docs/design/sources.md.
 
 mod collection;
+mod rate_limited;
 mod reader_task;
 mod sequence;
 mod socket;
 mod text_file;
 
 pub use collection::CollectionSource;
+pub use rate_limited::RateLimited;
 pub use reader_task::{SPLITS_STATE, SourceTaskInput, SourceWatermarks, SplitDiscoveryState};
 pub use sequence::{NumberSequenceSource, SequenceSplit};
 pub use socket::SocketTextSource;

@@ -520,6 +520,63 @@ pub const REST_BIND_ADDRESS: ConfigOption = ConfigOption {
 };
 
 // ------------------------------------------------------------------------------------
+// Cluster RPC and heartbeats (Flink's `JobManagerOptions`, `HeartbeatManagerOptions`)
+// ------------------------------------------------------------------------------------
+
+pub const JOB_MANAGER_RPC_ADDRESS: ConfigOption = ConfigOption {
+    key: "jobmanager.rpc.address",
+    fallback_keys: &[],
+    ty: OptionType::String,
+    default: "127.0.0.1",
+    computed_default: None,
+    description: "The address of the JobManager's RPC endpoint: `brook jobmanager` binds it and `brook \
+                  taskmanager` connects to it. Brook binds the loopback interface unless told otherwise (the \
+                  control plane has no authentication); set a routable address for a cluster on several hosts.",
+};
+pub const JOB_MANAGER_RPC_PORT: ConfigOption = ConfigOption {
+    key: "jobmanager.rpc.port",
+    fallback_keys: &[],
+    ty: OptionType::Integer,
+    default: "6123",
+    computed_default: None,
+    description: "The port of the JobManager's RPC endpoint (gRPC). 0 binds any free port (the JobManager \
+                  prints it).",
+};
+pub const TASK_MANAGER_REGISTRATION_TIMEOUT: ConfigOption = ConfigOption {
+    key: "taskmanager.registration.timeout",
+    fallback_keys: &[],
+    ty: OptionType::Duration,
+    default: "5 min",
+    computed_default: None,
+    description: "How long `brook taskmanager` tries to register at the JobManager (every 500 ms) before it \
+                  exits with an error naming the address it tried. It registers again without limit once it \
+                  was registered and loses the JobManager.",
+};
+pub const HEARTBEAT_INTERVAL: ConfigOption = ConfigOption {
+    key: "heartbeat.interval",
+    fallback_keys: &[],
+    ty: OptionType::Duration,
+    default: "1 s",
+    computed_default: None,
+    description: "How often the JobManager and each TaskManager send each other a heartbeat. Flink's default is \
+                  10 s; Brook's is shorter because a heartbeat is one small message on an open stream and \
+                  failover time is bounded below by failure detection.",
+};
+pub const HEARTBEAT_TIMEOUT: ConfigOption = ConfigOption {
+    key: "heartbeat.timeout",
+    fallback_keys: &[],
+    ty: OptionType::Duration,
+    default: "5 s",
+    computed_default: None,
+    description: "After this long without a heartbeat, the JobManager considers a TaskManager lost (its tasks \
+                  fail and its jobs restart elsewhere) and a TaskManager considers the JobManager lost (it \
+                  cancels its tasks and registers again). A process that dies is detected at once by its \
+                  closed connection; the timeout covers hung processes and network partitions. Flink's default \
+                  is 50 s, sized for JVM garbage-collection pauses that Brook does not have; 5 s tolerates four \
+                  lost heartbeats.",
+};
+
+// ------------------------------------------------------------------------------------
 // S3 (the keys of Flink's S3 file systems)
 // ------------------------------------------------------------------------------------
 
@@ -639,6 +696,11 @@ pub const ALL: &[&ConfigOption] = &[
     &REST_ADDRESS,
     &REST_PORT,
     &REST_BIND_ADDRESS,
+    &JOB_MANAGER_RPC_ADDRESS,
+    &JOB_MANAGER_RPC_PORT,
+    &TASK_MANAGER_REGISTRATION_TIMEOUT,
+    &HEARTBEAT_INTERVAL,
+    &HEARTBEAT_TIMEOUT,
     &S3_ENDPOINT,
     &S3_ACCESS_KEY,
     &S3_SECRET_KEY,

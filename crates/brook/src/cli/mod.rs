@@ -5,8 +5,10 @@ mod bench_nexmark;
 mod cancel;
 mod cluster;
 mod cluster_client;
+mod cluster_options;
 mod config;
 mod info;
+mod jobmanager;
 mod list;
 mod nexmark;
 mod options;
@@ -14,6 +16,7 @@ mod run;
 mod savepoint;
 mod stop;
 mod submit;
+mod taskmanager;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -47,6 +50,10 @@ enum Command {
     Stop(stop::StopArgs),
     /// Configuration reference (`brook config docs`).
     Config(config::ConfigArgs),
+    /// Start the JobManager of a standalone cluster (RPC on jobmanager.rpc.port, REST on rest.port).
+    Jobmanager(jobmanager::JobManagerArgs),
+    /// Start a TaskManager that registers at the JobManager (jobmanager.rpc.address:port).
+    Taskmanager(taskmanager::TaskManagerArgs),
     /// Start or stop a local standalone cluster (`brook cluster start [--taskmanagers N] [--slots S]`).
     Cluster(cluster::ClusterArgs),
     /// Measure throughput and CPU cost of reference jobs on the local cluster.
@@ -73,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Stop(args) => stop::stop(args),
         Command::Config(args) => config::config(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Jobmanager(args) => jobmanager::jobmanager(args),
+        Command::Taskmanager(args) => taskmanager::taskmanager(args),
         Command::Cluster(args) => cluster::cluster(args),
         Command::Nexmark(args) => nexmark::nexmark(args),
     };

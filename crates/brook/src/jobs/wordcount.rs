@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use brook_api::{
     Collector, Context, FileFormat, RollingPolicy, RuntimeMode, StreamExecutionEnvironment, StreamingFileSink,
 };
+use brook_runtime::source::RateLimited;
 use brook_types::config::{parse_duration, parse_memory_size};
 use clap::Parser;
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ struct Args {
     /// Parallelism of the job.
     #[arg(short = 'p', long)]
     parallelism: Option<usize>,
+    /// Read at most this many lines per second per source subtask (to watch a job
+    /// over a small file run, checkpoint and fail over).
+    #[arg(long = "lines-per-second")]
+    lines_per_second: Option<u64>,
 }
 
 /// Lowercases a line and splits it into words at every character that is not
@@ -81,7 +86,13 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
     let text = match &args.input {
         Some(path) => {
             brook_runtime::source::TextFileSource::files(path).with_context(|| "wordcount --input".to_string())?;
-            env.read_text_file(path)
+            match args.lines_per_second {
+                Some(n) => {
+                    let source = brook_runtime::source::TextFileSource { path: path.clone() };
+                    env.from_source(RateLimited { inner: source, records_per_second: n }, "File Source")
+                }
+                None => env.read_text_file(path),
+            }
         }
         None => env.from_collection(DEFAULT_TEXT.lines().map(str::to_string).collect()),
     };

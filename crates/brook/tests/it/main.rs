@@ -15,6 +15,7 @@ mod nexmark;
 mod plan;
 mod rest;
 mod socket_window_wordcount;
+mod standalone;
 mod submit;
 mod text;
 mod wordcount;
