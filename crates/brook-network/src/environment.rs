@@ -11,6 +11,7 @@ use crate::output::{OutputChannel, OutputShared, OutputState};
 use crate::peer::Peer;
 use brook_types::JobId;
 use brook_types::config::{Configuration, options};
+use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,6 +62,15 @@ pub(crate) struct Inputs {
     pub routes: HashMap<ChannelId, (Arc<GateInner>, usize)>,
     /// Channels a sender opened before their gate was registered.
     pub pending_opens: HashMap<ChannelId, Arc<Peer>>,
+    /// Events (watermarks, end of input, …) that arrived on such a channel before its
+    /// gate was registered, in arrival order. They need no credit, so a fast sender —
+    /// e.g. a source subtask with nothing for this channel — can send its end of input
+    /// before the receiving task is deployed; they are delivered at registration,
+    /// before any later frame of the channel.
+    pub pending_events: HashMap<ChannelId, Vec<Bytes>>,
+    /// Channels with such events whose sender closed them before the gate was
+    /// registered (it finished): their events are still delivered.
+    pub pending_closed: HashMap<ChannelId, Arc<Peer>>,
 }
 
 pub(crate) struct Inner {
@@ -162,10 +172,24 @@ impl NetworkEnvironment {
             for (i, id) in ids.iter().enumerate() {
                 inputs.routes.insert(*id, (inner.clone(), i));
             }
-            ids.iter()
+            let opened = ids
+                .iter()
                 .enumerate()
                 .filter_map(|(i, id)| inputs.pending_opens.remove(id).map(|p| (i, p)))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            // Still under the lock: a frame of these channels dispatched from now on
+            // finds the route only after the early events are in the gate.
+            for (i, id) in ids.iter().enumerate() {
+                let Some(events) = inputs.pending_events.remove(id) else { continue };
+                let closed = inputs.pending_closed.remove(id);
+                let peer = opened.iter().find(|(at, _)| *at == i).map(|(_, p)| p).or(closed.as_ref());
+                if let Some(peer) = peer {
+                    for payload in events {
+                        deliver(&inner, peer, i, inner.sink.on_event(i, payload));
+                    }
+                }
+            }
+            opened
         };
         for (i, peer) in opened {
             inner.open(i, peer);
@@ -176,7 +200,10 @@ impl NetworkEnvironment {
     /// Forgets channels of `job` that were opened by senders and never registered here
     /// (a canceled attempt).
     pub fn unregister_job(&self, job: JobId) {
-        self.inner.inputs.lock().pending_opens.retain(|id, _| id.job != job);
+        let mut inputs = self.inner.inputs.lock();
+        inputs.pending_opens.retain(|id, _| id.job != job);
+        inputs.pending_events.retain(|id, _| id.job != job);
+        inputs.pending_closed.retain(|id, _| id.job != job);
     }
 
     /// Bytes of frames queued for writing and not written to a socket yet.
@@ -231,6 +258,8 @@ pub(crate) fn fail_peer(inner: &Inner, peer: &Arc<Peer>, cause: String) {
     let gates: Vec<Arc<GateInner>> = {
         let mut inputs = inner.inputs.lock();
         inputs.pending_opens.retain(|_, p| !Arc::ptr_eq(p, peer));
+        let Inputs { pending_opens, pending_events, pending_closed, .. } = &mut *inputs;
+        pending_events.retain(|id, _| pending_opens.contains_key(id) || pending_closed.contains_key(id));
         let mut gates: Vec<Arc<GateInner>> = Vec::new();
         for (gate, _) in inputs.routes.values() {
             if !gates.iter().any(|g| Arc::ptr_eq(g, gate)) {
@@ -273,7 +302,22 @@ pub(crate) fn dispatch(inner: &Inner, peer: &Arc<Peer>, frame: Frame) -> Result<
             deliver(&gate, peer, i, gate.sink.on_buffer(i, payload));
         }
         Frame::Event { channel, payload } => {
-            let Some((gate, i)) = route(inner, peer, channel) else { return Ok(()) };
+            let route = {
+                let mut inputs = inner.inputs.lock();
+                match inputs.routes.get(&channel).cloned() {
+                    Some(route) => Some(route),
+                    None if inputs.pending_opens.contains_key(&channel) => {
+                        // The receiving task is not deployed yet: keep the event for it.
+                        inputs.pending_events.entry(channel).or_default().push(payload);
+                        return Ok(());
+                    }
+                    None => None,
+                }
+            };
+            let Some((gate, i)) = route else {
+                let _ = peer.send(Frame::Close { channel });
+                return Ok(());
+            };
             deliver(&gate, peer, i, gate.sink.on_event(i, payload));
         }
         Frame::Backlog { channel, backlog } => {
@@ -294,8 +338,16 @@ pub(crate) fn dispatch(inner: &Inner, peer: &Arc<Peer>, frame: Frame) -> Result<
             }
             let route = {
                 let mut inputs = inner.inputs.lock();
-                inputs.pending_opens.remove(&channel);
-                inputs.routes.get(&channel).cloned()
+                let opened_by = inputs.pending_opens.remove(&channel);
+                let route = inputs.routes.get(&channel).cloned();
+                // A sender that finished before its receiver was deployed: its events wait.
+                if route.is_none()
+                    && let Some(peer) = opened_by
+                    && inputs.pending_events.contains_key(&channel)
+                {
+                    inputs.pending_closed.insert(channel, peer);
+                }
+                route
             };
             if let Some((gate, i)) = route {
                 let mut state = gate.state.lock();

@@ -19,6 +19,7 @@
 //! `brook-api` (DataStream API). See docs/ARCHITECTURE.md.
 
 pub mod bench;
+pub mod cli;
 pub mod jobs;
 
 pub use brook_api as api;

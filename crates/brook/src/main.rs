@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-mod cli;
-
 /// Records are small, short-lived allocations; with mimalloc the word-count job
 /// needs about 45 % less CPU than with glibc's malloc (docs/benchmarks.md,
 /// performance log).
@@ -11,5 +9,5 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    cli::main()
+    brook::cli::main()
 }

@@ -149,6 +149,43 @@ async fn a_sender_that_opens_before_the_gate_registers_gets_its_credits_then() {
     assert_eq!(out.credits(), 2);
 }
 
+/// A source subtask with nothing for a channel sends its watermark and end of input
+/// (no credit needed) and finishes, possibly before the receiving task is deployed:
+/// the events wait for the gate, in order, instead of being dropped (which left the
+/// receiving task waiting for its end of input forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_sent_before_the_gate_registers_reach_it_in_order_even_after_the_sender_closed() {
+    let (a, b) = (env().await, env().await);
+    let finished = a.open_output(b.address(), id(1, 0)).unwrap();
+    finished.send_event(Bytes::from_static(b"watermark")).unwrap();
+    finished.send_event(Bytes::from_static(b"end of input")).unwrap();
+    drop(finished);
+    let open = a.open_output(b.address(), id(1, 1)).unwrap();
+    open.send_event(Bytes::from_static(b"watermark 1")).unwrap();
+    // Let every frame arrive at B before its gate exists.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while b.num_connections() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_gate, at_b) = register(&b, vec![id(1, 0), id(1, 1)], 2);
+    at_b.wait_for(|s| s.got.lock().len() == 3).await;
+    open.send_event(Bytes::from_static(b"end of input 1")).unwrap();
+    at_b.wait_for(|s| s.got.lock().len() == 4).await;
+    assert_eq!(
+        at_b.take(),
+        vec![
+            (0, "event", "watermark".to_string()),
+            (0, "event", "end of input".to_string()),
+            (1, "event", "watermark 1".to_string()),
+            (1, "event", "end of input 1".to_string()),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_goes_away_fails_the_channels_with_its_address() {
     let (a, b) = (env().await, env().await);
@@ -279,9 +316,19 @@ async fn a_stalled_receiver_stops_the_sender_with_bounded_bytes_in_between() {
     let mut consumed = 0usize;
     let mut order = Vec::new();
     // The receiver takes nothing: the sender stops once the gate's credits are used.
+    // (First wait for that many, however slow a loaded machine is; then check that
+    // nothing more goes out.)
+    let expected_stall = (1 + 2 + floating as usize) * BUFFER;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while sent.load(std::sync::atomic::Ordering::SeqCst) < expected_stall {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the sender uses the credits it is given");
     let sent_while_stalled = stalled().await;
     // Channel 1 used one of its exclusive credits; channel 0 its two and every floating one.
-    assert_eq!(sent_while_stalled, (1 + 2 + floating as usize) * BUFFER, "the credits channel 0 could get");
+    assert_eq!(sent_while_stalled, expected_stall, "the credits channel 0 could get");
     assert!(a.queued_bytes() + (sent_while_stalled - consumed) <= bound + credits * 128);
     assert_eq!(gate.buffers_in_use() as usize, 1 + 2 + floating as usize);
     // A slow receiver: frees one buffer at a time; the sender follows, never further

@@ -1,9 +1,9 @@
 //! `brook bench`: run the benchmark scenarios, each in a child process, and print
 //! their figures; `brook bench gen-text` writes scenario b's input.
 
+use crate::bench::rusage::{ResourceUsage, machine_busy_cpu};
+use crate::bench::{BenchReport, Machine, RunReport, Workload, markdown_table, text};
 use anyhow::Context as _;
-use brook::bench::rusage::{ResourceUsage, machine_busy_cpu};
-use brook::bench::{BenchReport, Machine, RunReport, Workload, markdown_table, text};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -187,14 +187,14 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
     #[cfg(feature = "rocksdb")]
     if let Some(BenchCommand::Checkpoints(c)) = &args.command {
         anyhow::ensure!(c.value_bytes >= 8, "--value-bytes must be at least 8");
-        let workload = brook::bench::checkpoints::CheckpointWorkload {
+        let workload = crate::bench::checkpoints::CheckpointWorkload {
             keys: c.keys,
             value_bytes: c.value_bytes,
             changed_percent: c.changed_percent,
             dir: c.dir.clone(),
         };
-        let figures = brook::bench::checkpoints::run(&workload)?;
-        print!("{}", brook::bench::checkpoints::markdown(&workload, &figures));
+        let figures = crate::bench::checkpoints::run(&workload)?;
+        print!("{}", crate::bench::checkpoints::markdown(&workload, &figures));
         return Ok(());
     }
     let parallelisms =
@@ -236,7 +236,7 @@ pub fn bench(mut args: BenchArgs) -> anyhow::Result<()> {
     print!("{}", markdown_table(&runs));
     if let Some(path) = &args.json {
         let report = BenchReport {
-            date: brook::bench::report::utc_date_today(),
+            date: crate::bench::report::utc_date_today(),
             brook_version: env!("CARGO_PKG_VERSION").to_string(),
             machine: Machine::this_one(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -406,14 +406,14 @@ fn run_child(args: &BenchArgs, parallelisms: &[usize]) -> anyhow::Result<()> {
         }
         ScenarioChoice::All => anyhow::bail!("--child runs exactly one scenario (a, b, c, d, e or r)"),
     };
-    brook::bench::scenarios::set_extra_config(args.dynamic.clone());
-    let report = brook::bench::run(&workload, *parallelism)?;
+    crate::bench::scenarios::set_extra_config(args.dynamic.clone());
+    let report = crate::bench::run(&workload, *parallelism)?;
     println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
     Ok(())
 }
 
 fn bench_network(args: &NetworkArgs) -> anyhow::Result<()> {
-    use brook::bench::network;
+    use crate::bench::network;
     if args.receive {
         let size = args.record_size.context("--receive needs --record-size")?;
         return network::receive(size, args.records.context("--receive needs --records")?);

@@ -1,10 +1,10 @@
 //! `brook bench nexmark`: each Nexmark query at each parallelism in a child process;
 //! prints a Markdown table (and `--json FILE`).
 
+use crate::bench::nexmark::{BENCH_EVENT_RATE, NexmarkRun};
+use crate::bench::rusage::{ResourceUsage, machine_busy_cpu};
+use crate::bench::{BenchReport, Machine, RunReport, markdown_table};
 use anyhow::Context as _;
-use brook::bench::nexmark::{BENCH_EVENT_RATE, NexmarkRun};
-use brook::bench::rusage::{ResourceUsage, machine_busy_cpu};
-use brook::bench::{BenchReport, Machine, RunReport, markdown_table};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -69,13 +69,13 @@ pub fn bench_nexmark(mut args: NexmarkBenchArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     if args.queries.is_empty() {
-        args.queries = brook::jobs::nexmark::QUERIES.iter().map(|q| q.to_string()).collect();
+        args.queries = crate::jobs::nexmark::QUERIES.iter().map(|q| q.to_string()).collect();
     }
     if args.child {
         let ([query], [p]) = (&args.queries[..], &args.parallelism[..]) else {
             anyhow::bail!("--child runs one query at one parallelism");
         };
-        let report = brook::bench::nexmark::run(&args.run_of(query)?, *p)?;
+        let report = crate::bench::nexmark::run(&args.run_of(query)?, *p)?;
         println!("{}", serde_json::to_string(&report).expect("reports are plain JSON"));
         return Ok(());
     }
@@ -95,7 +95,7 @@ pub fn bench_nexmark(mut args: NexmarkBenchArgs) -> anyhow::Result<()> {
     print!("{}", markdown_table(&runs));
     if let Some(path) = &args.json {
         let report = BenchReport {
-            date: brook::bench::report::utc_date_today(),
+            date: crate::bench::report::utc_date_today(),
             brook_version: env!("CARGO_PKG_VERSION").to_string(),
             machine: Machine::this_one(),
             command: std::env::args().collect::<Vec<_>>().join(" "),

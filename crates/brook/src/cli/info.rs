@@ -13,7 +13,7 @@ pub struct InfoArgs {
 
 pub fn info(args: InfoArgs) -> anyhow::Result<()> {
     let opts = args.options;
-    let job = brook::jobs::find(opts.job("info")?)?;
+    let job = crate::jobs::find(opts.job("info")?)?;
     let env = StreamExecutionEnvironment::with_configuration(opts.configuration()?);
     (job.build)(&env, opts.args())?;
     println!("{}", env.get_execution_plan()?);

@@ -22,7 +22,7 @@ pub fn jobmanager(args: JobManagerArgs) -> anyhow::Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     // No TaskManagers of its own: they register over RPC.
     let cluster_config = MiniClusterConfig { num_task_managers: 0, slots_per_task_manager: 1, worker_threads: workers };
-    let cluster = MiniCluster::start_with_catalog(cluster_config, Arc::new(brook::jobs::BuiltinPrograms))?;
+    let cluster = MiniCluster::start_with_catalog(cluster_config, Arc::new(crate::jobs::BuiltinPrograms))?;
     let rpc = serve_job_manager(&cluster, &job_manager_rpc_address(&config), heartbeats)?;
     let rest = RestServer::start(&cluster, &config)?;
     eprintln!("JobManager RPC endpoint listening at {}", rpc.address);

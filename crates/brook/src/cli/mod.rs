@@ -62,6 +62,17 @@ enum Command {
     Nexmark(nexmark::NexmarkArgs),
 }
 
+/// The main of an application that links the `brook` crate (Flink's application
+/// mode, DESIGN.md §2): its binary carries `programs` instead of the built-in jobs and
+/// serves every role of the `brook` command — `jobmanager`, `taskmanager`, `cluster
+/// start`, `run [--local | -m host:port] <program> [args]`, `list`, `cancel`,
+/// `savepoint`, `stop` — so the same program text builds the same StreamGraph in each
+/// process that takes part. See examples/application-mode.
+pub fn main_with_programs(programs: &'static [crate::jobs::Program]) -> ExitCode {
+    crate::jobs::set_carried(programs);
+    main()
+}
+
 /// Parses the command line, runs the command and turns every error into one line
 /// on stderr with a non-zero exit code.
 pub fn main() -> ExitCode {

@@ -69,7 +69,7 @@ impl JobOptions {
 /// The list of built-in jobs for help texts.
 pub fn jobs_help() -> String {
     let mut s = String::from("Built-in jobs:\n");
-    for j in brook::jobs::JOBS {
+    for j in crate::jobs::carried() {
         s.push_str(&format!("  {:<24} {}\n", j.name, j.description));
     }
     s.push_str("\nRun `brook run --local <job> --help` for a job's own options.");

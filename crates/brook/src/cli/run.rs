@@ -39,7 +39,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let opts = &args.options;
     // Without -m, `--local` or not, the job runs on an embedded local cluster.
-    let job = brook::jobs::find(opts.job("run")?)?;
+    let job = crate::jobs::find(opts.job("run")?)?;
     let mut config = opts.configuration()?;
     if let Some(path) = &args.from_savepoint {
         config.set(options::STATE_RECOVERY_PATH.key, path, "-s")?;
@@ -56,7 +56,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     // Its JobManager carries the built-in jobs: `brook run -m` submits more to it.
     let cluster = MiniCluster::start_with_catalog(
         MiniClusterConfig::from_configuration(&config),
-        std::sync::Arc::new(brook::jobs::BuiltinPrograms),
+        std::sync::Arc::new(crate::jobs::BuiltinPrograms),
     )?;
     let server = RestServer::start_or_any_port(&cluster, &config)?;
     let client = cluster.submit(graph)?;

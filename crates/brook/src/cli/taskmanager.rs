@@ -47,7 +47,7 @@ pub fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         "TaskManager {id} with {slots} slots, data plane at {}, registering at the JobManager at {}",
         process_config.data_address, process_config.job_manager_address
     );
-    let process = TaskManagerProcess::new(process_config, Arc::new(brook::jobs::BuiltinPrograms), task_manager);
+    let process = TaskManagerProcess::new(process_config, Arc::new(crate::jobs::BuiltinPrograms), task_manager);
     runtime.block_on(process.run())?;
     Ok(())
 }

@@ -40,10 +40,27 @@ pub const JOBS: &[BuiltinJob] = &[
     },
 ];
 
-/// The job named `name`, or an error listing the known ones.
+/// A program a binary carries: the built-in jobs of `brook`, or an application's own
+/// (Flink's application mode: see [`crate::cli::main_with_programs`]).
+pub type Program = BuiltinJob;
+
+static CARRIED: std::sync::OnceLock<&'static [Program]> = std::sync::OnceLock::new();
+
+/// The programs this process carries: an application's, once
+/// [`crate::cli::main_with_programs`] set them, else the built-in jobs.
+pub fn carried() -> &'static [Program] {
+    CARRIED.get().copied().unwrap_or(JOBS)
+}
+
+/// Sets the programs this process carries; the first call wins.
+pub(crate) fn set_carried(programs: &'static [Program]) {
+    let _ = CARRIED.set(programs);
+}
+
+/// The program named `name`, or an error listing the known ones.
 pub fn find(name: &str) -> anyhow::Result<&'static BuiltinJob> {
-    JOBS.iter().find(|j| j.name == name).ok_or_else(|| {
-        let known: Vec<&str> = JOBS.iter().map(|j| j.name).collect();
+    carried().iter().find(|j| j.name == name).ok_or_else(|| {
+        let known: Vec<&str> = carried().iter().map(|j| j.name).collect();
         anyhow::anyhow!("unknown job '{name}'; built-in jobs are: {}", known.join(", "))
     })
 }
@@ -55,7 +72,8 @@ pub struct BuiltinPrograms;
 
 impl brook_cluster::ProgramCatalog for BuiltinPrograms {
     fn programs(&self) -> Vec<brook_cluster::ProgramInfo> {
-        JOBS.iter()
+        carried()
+            .iter()
             .map(|j| brook_cluster::ProgramInfo { name: j.name.to_string(), description: j.description.to_string() })
             .collect()
     }

@@ -275,8 +275,6 @@ fn a_keyed_job_on_a_task_manager_process_commits_what_local_mode_commits() {
 }
 
 #[test]
-#[ignore = "intermittent hang across two TaskManagers (about 1 run in 5 under load): every source FINISHED but \
-            a Counter subtask never gets end-of-input over the data plane; run with --ignored"]
 fn a_keyed_job_at_parallelism_4_runs_across_two_task_managers_and_commits_what_local_mode_commits() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 500);
@@ -349,8 +347,6 @@ fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
 }
 
 #[test]
-#[ignore = "intermittent hang across two TaskManagers (about 1 run in 5 under load): every source FINISHED but \
-            a Counter subtask never gets end-of-input over the data plane; run with --ignored"]
 fn a_killed_task_manager_of_two_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 1500);
@@ -508,8 +504,6 @@ fn task_managers_register_again_with_a_restarted_job_manager() {
 }
 
 #[test]
-#[ignore = "intermittent hang across two TaskManagers (about 1 run in 5 under load): every source FINISHED but \
-            a Counter subtask never gets end-of-input over the data plane; run with --ignored"]
 fn brook_run_m_submits_to_the_standalone_job_manager_and_its_task_managers_run_the_job() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_input(dir.path(), 200);
