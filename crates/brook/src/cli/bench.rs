@@ -352,21 +352,25 @@ fn spawn_child(
             ]);
         }
     }
+    let what = format!("scenario {} at parallelism {parallelism}", scenario.letter());
+    run_child_report(command, &what)
+}
+
+/// Runs a benchmark child (`brook bench … --child`), and reads the report it prints
+/// as its last JSON line; `other_cpu_secs` is what the rest of the machine used
+/// meanwhile. `what` names the run in errors.
+pub(super) fn run_child_report(mut command: Command, what: &str) -> anyhow::Result<RunReport> {
+    let exe = command.get_program().to_string_lossy().into_owned();
     let children_before = ResourceUsage::of_waited_children().context("getrusage")?;
     let machine_before = machine_busy_cpu().ok();
     let output = command
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
+        .with_context(|| format!("cannot start {exe}"))?;
     let machine_after = machine_busy_cpu().ok();
     let child_cpu = ResourceUsage::of_waited_children().context("getrusage")?.cpu - children_before.cpu;
-    anyhow::ensure!(
-        output.status.success(),
-        "scenario {} at parallelism {parallelism} failed ({}); see the error above",
-        scenario.letter(),
-        output.status
-    );
+    anyhow::ensure!(output.status.success(), "{what} failed ({}); see the error above", output.status);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().rfind(|l| l.starts_with('{')).context("the benchmark child printed no report")?;
     let mut report: RunReport =

@@ -2,12 +2,11 @@
 //! prints a Markdown table (and `--json FILE`).
 
 use crate::bench::nexmark::{BENCH_EVENT_RATE, NexmarkRun};
-use crate::bench::rusage::{ResourceUsage, machine_busy_cpu};
 use crate::bench::{BenchReport, Machine, RunReport, markdown_table};
 use anyhow::Context as _;
 use clap::Args;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Generated events use first-event.rate = 10,000,000 (Flink's V1 runner) unless -D sets it.\n\
@@ -122,26 +121,5 @@ fn spawn_child(args: &NexmarkBenchArgs, query: &str, parallelism: usize) -> anyh
     for pair in &args.options {
         command.arg("-D").arg(pair);
     }
-    let children_before = ResourceUsage::of_waited_children().context("getrusage")?;
-    let machine_before = machine_busy_cpu().ok();
-    let output = command
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
-    let machine_after = machine_busy_cpu().ok();
-    let child_cpu = ResourceUsage::of_waited_children().context("getrusage")?.cpu - children_before.cpu;
-    anyhow::ensure!(
-        output.status.success(),
-        "nexmark {query} at parallelism {parallelism} failed ({}); see the error above",
-        output.status
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().rfind(|l| l.starts_with('{')).context("the benchmark child printed no report")?;
-    let mut report: RunReport =
-        serde_json::from_str(line).with_context(|| format!("cannot read the benchmark child's report {line:?}"))?;
-    report.other_cpu_secs = machine_before
-        .zip(machine_after)
-        .map(|(before, after)| ((after - before).as_secs_f64() - child_cpu.as_secs_f64()).max(0.0));
-    Ok(report)
+    super::bench::run_child_report(command, &format!("nexmark {query} at parallelism {parallelism}"))
 }
