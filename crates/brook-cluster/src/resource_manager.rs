@@ -291,44 +291,12 @@ fn physical_memory() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::{JobReports, SubmittedProgram};
-    use brook_checkpoint::coordinator::{NotifyCheckpointComplete, TaskRef};
-    use brook_checkpoint::{CompletedCheckpoint, LocationReference};
-    use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
-    use brook_types::{CheckpointBarrier, VertexId};
-
-    /// The slot table never calls a gateway.
-    struct NoGateway(TaskManagerId);
-
-    impl TaskExecutorGateway for NoGateway {
-        fn id(&self) -> TaskManagerId {
-            self.0
-        }
-        fn submit_task(
-            &self,
-            _: &Arc<JobGraph>,
-            _: Option<&Arc<SubmittedProgram>>,
-            _: TaskDeploymentDescriptor,
-            _: &JobReports,
-            _: Option<Arc<CompletedCheckpoint>>,
-        ) {
-        }
-        fn cancel_task(&self, _: JobId, _: VertexId, _: usize, _: u32) {}
-        fn trigger_checkpoint(&self, _: JobId, _: TaskRef, _: u32, _: CheckpointBarrier) {}
-        fn notify_checkpoint_complete(&self, _: JobId, _: TaskRef, _: u32, _: NotifyCheckpointComplete) {}
-        fn register_savepoint_location(&self, _: LocationReference) {}
-        fn prepare_stop(&self, _: JobId, _: TaskRef, _: u32) {}
-        fn stop_with_savepoint(&self, _: JobId, _: TaskRef, _: u32, _: CheckpointBarrier, _: bool) {}
-        fn resume_after_failed_stop(&self, _: JobId, _: TaskRef, _: u32) {}
-        fn reset_job_gates(&self, _: JobId) {}
-        fn unregister_job(&self, _: JobId) {}
-    }
 
     fn register(rm: &ResourceManager, id: u128, slots: usize, programs: Option<&[&str]>) {
         rm.register_task_manager(TaskManagerRegistration {
             id: TaskManagerId(id),
             num_slots: slots,
-            gateway: Arc::new(NoGateway(TaskManagerId(id))),
+            gateway: Arc::new(crate::gateway::LostTaskExecutor(TaskManagerId(id))),
             programs: programs.map(|p| p.iter().map(|s| s.to_string()).collect()),
             description: format!("TaskManager {id}"),
             data_address: None,
@@ -411,7 +379,7 @@ mod tests {
         rm.register_task_manager(TaskManagerRegistration {
             id: TaskManagerId(2),
             num_slots: 1,
-            gateway: Arc::new(NoGateway(TaskManagerId(2))),
+            gateway: Arc::new(crate::gateway::LostTaskExecutor(TaskManagerId(2))),
             programs: None,
             description: "TaskManager 2".into(),
             data_address: Some("10.0.0.2:6121".into()),
