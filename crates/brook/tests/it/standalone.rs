@@ -163,6 +163,8 @@ impl JobManager {
 
 const STARTUP: Duration = Duration::from_secs(30);
 
+mod cli_verbs;
+
 fn after(line: &str, marker: &str) -> String {
     line.split(marker).nth(1).unwrap().trim().to_string()
 }
