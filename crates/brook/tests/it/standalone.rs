@@ -163,6 +163,7 @@ impl JobManager {
 
 const STARTUP: Duration = Duration::from_secs(30);
 
+mod backpressure;
 mod cli_verbs;
 
 fn after(line: &str, marker: &str) -> String {
