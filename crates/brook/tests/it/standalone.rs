@@ -166,6 +166,7 @@ const STARTUP: Duration = Duration::from_secs(30);
 mod backpressure;
 mod cli_verbs;
 mod cluster_script;
+mod missing_program;
 
 fn after(line: &str, marker: &str) -> String {
     line.split(marker).nth(1).unwrap().trim().to_string()
