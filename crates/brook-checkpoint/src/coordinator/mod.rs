@@ -132,8 +132,9 @@ enum Stage {
     Initializing,
     /// Triggered at the sources; collecting acknowledgements.
     Triggered { location: CheckpointLocation, acks: BTreeMap<TaskRef, AcknowledgeCheckpoint> },
-    /// `_metadata` is being written.
-    Finalizing { location: CheckpointLocation, final_checkpoint: bool },
+    /// `_metadata` is being written. The acknowledgements stay: if the checkpoint is
+    /// aborted now, the shared files its tasks uploaded must be deleted.
+    Finalizing { location: CheckpointLocation, final_checkpoint: bool, acks: BTreeMap<TaskRef, AcknowledgeCheckpoint> },
 }
 
 #[derive(Debug)]
@@ -336,8 +337,9 @@ impl CheckpointCoordinator {
         // A stop-with-savepoint ends the job whether or not the inputs ended (no drain).
         let final_checkpoint = acks.values().all(|a| a.finished) || pending.snapshot_type.stops_job();
         let (timestamp_ms, kind) = (pending.timestamp_ms, location.kind());
-        pending.stage = Stage::Finalizing { location: location.clone(), final_checkpoint };
         let metadata = self.metadata(id, timestamp_ms, kind, &acks);
+        let pending = self.pending.get_mut(&id).expect("matched above");
+        pending.stage = Stage::Finalizing { location: location.clone(), final_checkpoint, acks };
         vec![CoordinatorAction::Finalize { location, metadata: Box::new(metadata) }]
     }
 
@@ -368,7 +370,7 @@ impl CheckpointCoordinator {
             }
             return actions;
         };
-        let Stage::Finalizing { location, final_checkpoint } = pending.stage else {
+        let Stage::Finalizing { location, final_checkpoint, acks } = pending.stage else {
             self.pending.insert(id, pending);
             return actions;
         };
@@ -377,7 +379,8 @@ impl CheckpointCoordinator {
             Err(e) => {
                 let reason = format!("{} {id} could not write its metadata: {e}", pending.snapshot_type.noun());
                 tracing::warn!(job_id = %self.job_id, checkpoint_id = %id, %reason, "aborting checkpoint");
-                actions.push(CoordinatorAction::Discard(self.store.plan_abort(&location, [])));
+                let uploaded = acks.values().flat_map(|a| a.operators.iter().map(|o| &o.subtask));
+                actions.push(CoordinatorAction::Discard(self.store.plan_abort(&location, uploaded)));
                 if pending.snapshot_type.is_savepoint() {
                     self.savepoint_failed(id, reason, &mut actions);
                 } else {
@@ -459,13 +462,13 @@ impl CheckpointCoordinator {
         tracing::warn!(job_id = %self.job_id, checkpoint_id = %id, %reason, "aborting {}", pending.snapshot_type.noun());
         match &pending.stage {
             Stage::Initializing => {}
-            Stage::Triggered { location, acks } => {
+            // Also while `_metadata` is written: a checkpoint aborted then (the job is
+            // canceled, or a newer one completed first) never completes, so nothing
+            // else would delete the new shared files its tasks uploaded.
+            Stage::Triggered { location, acks } | Stage::Finalizing { location, acks, .. } => {
                 let plan =
                     self.store.plan_abort(location, acks.values().flat_map(|a| a.operators.iter().map(|o| &o.subtask)));
                 actions.push(CoordinatorAction::Discard(plan));
-            }
-            Stage::Finalizing { location, .. } => {
-                actions.push(CoordinatorAction::Discard(self.store.plan_abort(location, [])));
             }
         }
         if pending.snapshot_type.is_savepoint() {

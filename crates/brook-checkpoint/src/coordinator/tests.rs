@@ -448,3 +448,54 @@ async fn a_checkpoint_on_request_needs_no_interval_and_respects_max_concurrent()
     assert_eq!(f.coordinator.latest_completed().unwrap().checkpoint_id(), id, "retained like a periodic one");
     assert_eq!(f.coordinator.next_deadline(), None, "still no periodic checkpoints");
 }
+
+/// An acknowledgement whose keyed state is incremental with one new shared file.
+fn ack_with_shared_file(id: u64, task: TaskRef, file: &str) -> AcknowledgeCheckpoint {
+    use crate::metadata::{KeyedStateHandle, NamedStateHandle, StreamStateHandle};
+    use brook_types::key_group::KeyGroupRange;
+    let mut ack = ack(id, task, false);
+    ack.operators[0].subtask.keyed = vec![KeyedStateHandle::Incremental {
+        key_group_range: KeyGroupRange { start: 0, end: 127 },
+        shared: vec![NamedStateHandle {
+            name: format!("{file}.sst"),
+            handle: StreamStateHandle::File { path: format!("../shared/{file}"), size: 1 },
+        }],
+        private: vec![],
+        meta: StreamStateHandle::Inline(bytes::Bytes::new()),
+    }];
+    ack
+}
+
+#[tokio::test]
+async fn a_checkpoint_aborted_while_its_metadata_is_written_deletes_the_shared_files_its_tasks_uploaded() {
+    for (abort_how, expected_failures) in [("the job ends", 0), ("the metadata cannot be written", 1)] {
+        let mut f = fixture(5);
+        f.tick(INTERVAL).await.unwrap();
+        let tasks = topology().tasks;
+        f.coordinator.on_acknowledge(ack_with_shared_file(1, tasks[0], "a-000016"));
+        f.coordinator.on_acknowledge(ack_with_shared_file(1, tasks[1], "b-000016"));
+        let actions = f.coordinator.on_acknowledge(ack(1, tasks[2], false));
+        let [CoordinatorAction::Finalize { location, .. }] = actions.as_slice() else { panic!("{actions:?}") };
+        let shared_dir = location.dir.resolve("../shared").unwrap().to_string();
+        let actions = if expected_failures == 0 {
+            f.coordinator.abort_pending(abort_how)
+        } else {
+            f.coordinator.on_finalized(CheckpointId(1), Err("disk full".into()), f.start + INTERVAL * 2)
+        };
+        let plans: Vec<&DiscardPlan> = actions
+            .iter()
+            .filter_map(|a| match a {
+                CoordinatorAction::Discard(plan) => Some(plan),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(plans.len(), 1, "{abort_how}: {actions:?}");
+        assert_eq!(
+            plans[0].shared_files,
+            vec![format!("{shared_dir}/a-000016"), format!("{shared_dir}/b-000016")],
+            "{abort_how}"
+        );
+        assert_eq!(plans[0].checkpoint_dirs.len(), 1, "{abort_how}");
+        assert!(f.coordinator.latest_completed().is_none());
+    }
+}
