@@ -48,6 +48,12 @@ pub fn taskmanager(args: TaskManagerArgs) -> anyhow::Result<()> {
         process_config.data_address, process_config.job_manager_address
     );
     let process = TaskManagerProcess::new(process_config, Arc::new(crate::jobs::BuiltinPrograms), task_manager);
-    runtime.block_on(process.run())?;
+    // The control plane (registration, heartbeats, deployments) runs on a runtime of
+    // its own, on this thread: a task that blocks its worker thread (a sink writing to
+    // a full pipe, a slow external system) is backpressure, and must not silence the
+    // heartbeats and get the TaskManager declared lost.
+    let control = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    control.block_on(process.run())?;
+    runtime.shutdown_background();
     Ok(())
 }

@@ -27,15 +27,13 @@ struct PrintingTaskManager {
 
 impl PrintingTaskManager {
     fn start(jm: &JobManager, reading: bool) -> Self {
-        let port = jm.rpc.rsplit(':').next().unwrap();
+        Self::start_with_slots(jm.rpc.rsplit(':').next().unwrap(), 1, reading)
+    }
+
+    fn start_with_slots(port: &str, slots: usize, reading: bool) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
-            .args([
-                "taskmanager",
-                "-D",
-                &format!("jobmanager.rpc.port={port}"),
-                "-D",
-                "taskmanager.numberOfTaskSlots=1",
-            ])
+            .args(["taskmanager", "-D", &format!("jobmanager.rpc.port={port}")])
+            .args(["-D", &format!("taskmanager.numberOfTaskSlots={slots}")])
             .env_remove("BROOK_CONF_DIR")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -183,4 +181,31 @@ fn a_blocked_sink_on_one_task_manager_stops_the_source_on_the_other_with_bounded
         counts.iter().flat_map(|(word, n)| (1..=*n).map(move |k| (format!("({word},{k})"), 1))).collect();
     assert_eq!(printed.len(), expected.len());
     assert!(printed == expected, "every update printed once");
+}
+
+/// A sink that blocks is backpressure, not a failure: a TaskManager whose every
+/// worker thread is stuck in a blocked write keeps heartbeating and stays registered.
+#[test]
+fn a_task_manager_whose_sinks_all_block_keeps_heartbeating() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    write_input(&input, 50_000);
+    let mut jm = JobManager::start_with(&["heartbeat.interval=200 ms", "heartbeat.timeout=1 s"]);
+    // As many slots as the machine has cores: the TaskManager's worker threads.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let port = jm.rpc.rsplit(':').next().unwrap().to_string();
+    let blocked = PrintingTaskManager::start_with_slots(&port, cores, false);
+    jm.wait_for_task_managers(1);
+    let args: Vec<String> =
+        ["--input", input.to_str().unwrap(), "--execution-mode", "streaming"].map(String::from).to_vec();
+    let job = jm.submit(&args, &[("parallelism.default", &cores.to_string())]);
+    jm.wait_for_state(&job, "RUNNING", STARTUP);
+    // Three heartbeat timeouts with every sink blocked on the full pipe.
+    std::thread::sleep(Duration::from_secs(3));
+    let log = jm.process.log();
+    assert!(!log.contains("is lost"), "the JobManager lost the blocked TaskManager:\n{log}");
+    assert_eq!(jm.job_state(&job), "RUNNING");
+    blocked.reading.store(true, Ordering::SeqCst);
+    jm.wait_for_state(&job, "FINISHED", Duration::from_secs(60));
 }
