@@ -47,6 +47,7 @@
 //!    JobManager gets its TaskManagers back; its jobs are not recovered (no HA).
 
 mod job_manager;
+mod metrics;
 mod task_manager;
 
 pub use job_manager::{JobManagerRpc, serve_job_manager};

@@ -5,7 +5,7 @@
 
 use super::proto::job_manager_gateway_client::JobManagerGatewayClient;
 use super::proto::{self, job_manager_message::Message as In, task_manager_message::Message as Out};
-use super::{HeartbeatSettings, from_json, parse_id, to_json};
+use super::{HeartbeatSettings, from_json, metrics, parse_id, to_json};
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use crate::program::{ProgramSpec, SharedProgramCatalog};
 use crate::taskmanager::TaskManager;
@@ -123,6 +123,7 @@ impl TaskManagerProcess {
             .into_inner();
         let mut heartbeats = self.config.heartbeats;
         let mut jobs: HashMap<JobId, JobEntry> = HashMap::new();
+        let mut reported = metrics::Reported::default();
         let mut last_heard = Instant::now();
         let mut ticks = tokio::time::interval(heartbeats.interval);
         loop {
@@ -156,6 +157,14 @@ impl TaskManagerProcess {
                         ));
                     }
                     let _ = out.send(message(Out::Heartbeat(proto::Heartbeat {})));
+                    reported.retain(|job| jobs.contains_key(job));
+                    for (job, entry) in &jobs {
+                        let Ok((_, reports)) = entry else { continue };
+                        let changed = reported.changed(*job, &reports.metrics);
+                        if !changed.is_empty() {
+                            let _ = out.send(message(Out::TaskMetrics(metrics::message(*job, changed))));
+                        }
+                    }
                 }
             }
         }
@@ -172,7 +181,9 @@ impl TaskManagerProcess {
             In::Registered(_) | In::Heartbeat(_) => {}
             In::JobProgram(program) => {
                 let job_id: JobId = parse_id(&program.job_id, "job id")?;
-                let entry = self.build_job(job_id, program).map(|graph| (graph, reports(job_id, out)));
+                let entry = self
+                    .build_job(job_id, program)
+                    .map(|(graph, metrics)| (graph.clone(), reports(job_id, graph, metrics, out)));
                 if let Err(e) = &entry {
                     tracing::warn!(job_id = %job_id, "{e}");
                 }
@@ -262,7 +273,7 @@ impl TaskManagerProcess {
 
     /// Builds a job's StreamGraph from its program with this process's catalog,
     /// checks it chains into the JobManager's JobGraph, and makes it runnable here.
-    fn build_job(&self, job_id: JobId, program: proto::JobProgram) -> Result<Arc<JobGraph>, String> {
+    fn build_job(&self, job_id: JobId, program: proto::JobProgram) -> Result<(Arc<JobGraph>, MetricRegistry), String> {
         let me = format!("TaskManager {}", self.config.id);
         if !self.catalog.carries(&program.program) {
             return Err(format!("{me} does not carry program '{}'", program.program));
@@ -288,8 +299,9 @@ impl TaskManagerProcess {
                 spec.program, spec.args
             ));
         }
-        self.task_manager.register_program(job_id, Arc::new(graph), MetricRegistry::default());
-        Ok(Arc::new(mine))
+        let metrics = MetricRegistry::default();
+        self.task_manager.register_program(job_id, Arc::new(graph), metrics.clone());
+        Ok((Arc::new(mine), metrics))
     }
 }
 
@@ -312,13 +324,26 @@ fn first_difference(theirs: &serde_json::Value, mine: &serde_json::Value, path: 
     }
 }
 
-/// Channels whose messages go to the JobManager tagged with `job`.
-fn reports(job: JobId, out: &mpsc::UnboundedSender<proto::TaskManagerMessage>) -> crate::gateway::JobReports {
+/// Channels whose messages go to the JobManager tagged with `job`. Each task state
+/// is preceded by the values of that attempt's metrics (`metrics`, the job's counters
+/// on this TaskManager), so a task's final values reach the JobManager before it
+/// hears the task ended.
+fn reports(
+    job: JobId,
+    graph: Arc<JobGraph>,
+    metrics: MetricRegistry,
+    out: &mpsc::UnboundedSender<proto::TaskManagerMessage>,
+) -> crate::gateway::JobReports {
     let (updates, mut updates_rx) = mpsc::unbounded_channel::<TaskStateUpdate>();
     let (checkpoints, mut checkpoints_rx) = mpsc::unbounded_channel::<CheckpointReport>();
     let out_updates = out.clone();
+    let task_metrics = metrics.clone();
     tokio::spawn(async move {
         while let Some(u) = updates_rx.recv().await {
+            let samples = metrics::task_samples(&task_metrics, &graph, u.vertex, u.subtask, u.attempt);
+            if !samples.is_empty() {
+                let _ = out_updates.send(message(Out::TaskMetrics(metrics::message(job, samples))));
+            }
             let _ = out_updates.send(task_state(job, u));
         }
     });
@@ -334,7 +359,7 @@ fn reports(job: JobId, out: &mpsc::UnboundedSender<proto::TaskManagerMessage>) -
             let _ = out.send(message(Out::CheckpointReport(m)));
         }
     });
-    crate::gateway::JobReports { updates, checkpoints }
+    crate::gateway::JobReports { updates, checkpoints, metrics }
 }
 
 fn task_state(job: JobId, u: TaskStateUpdate) -> proto::TaskManagerMessage {
