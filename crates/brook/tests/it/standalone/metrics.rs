@@ -1,0 +1,100 @@
+//! Task metrics of TaskManager processes in the JobManager's REST API: the record
+//! counts of `GET /jobs/:jobid` and `GET /jobs/:jobid/vertices/:vertexid` for a job
+//! whose subtasks run in two other processes.
+
+use super::{JobManager, committed, wait_for_finish, wait_until, write_input};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Lines per input file (`write_input` writes two, of 4 words a line).
+const LINES: u64 = 1000;
+const WORDS: u64 = 2 * LINES * 4;
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// The vertex of `details` (`GET /jobs/:jobid`) whose name contains `name`.
+fn vertex<'a>(details: &'a Value, name: &str) -> &'a Value {
+    let vertices = details["vertices"].as_array().unwrap_or_else(|| panic!("no vertices in {details}"));
+    vertices
+        .iter()
+        .find(|v| v["name"].as_str().unwrap().contains(name))
+        .unwrap_or_else(|| panic!("no vertex named '{name}' in {details}"))
+}
+
+/// (read-records, write-records) of a vertex or subtask's `metrics`.
+fn records(metrics: &Value) -> (u64, u64) {
+    (metrics["read-records"].as_u64().unwrap(), metrics["write-records"].as_u64().unwrap())
+}
+
+#[test]
+fn a_job_across_two_task_manager_processes_shows_its_record_counts_while_running_and_exactly_when_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), LINES as usize);
+    // Reports come at most every heartbeat interval.
+    let mut jm = JobManager::start_with(&["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"]);
+    let mut tm1 = jm.start_task_manager(2);
+    let mut tm2 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(2);
+    let output = dir.path().join("out");
+    // One source subtask per file, at most 250 lines per second: the job runs ~4 s.
+    let args: Vec<String> = [
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--lines-per-second",
+        "250",
+    ]
+    .map(String::from)
+    .to_vec();
+    let job = jm.submit(&args, &[("parallelism.default", "4")]);
+    let details = |jm: &JobManager| json(&jm.get(&format!("/jobs/{job}")));
+
+    // While RUNNING: the counts are not zero, and grow.
+    let counted = |jm: &JobManager| records(&vertex(&details(jm), "Counter")["metrics"]).0;
+    wait_until(Duration::from_secs(30), || counted(&jm) > 0, || details(&jm).to_string());
+    let first = counted(&jm);
+    wait_until(Duration::from_secs(30), || counted(&jm) > first, || details(&jm).to_string());
+    let running = details(&jm);
+    assert_eq!(running["state"], "RUNNING", "the job ended before its counts grew twice: {running}");
+    let counter = records(&vertex(&running, "Counter")["metrics"]);
+    assert!(first < counter.0 && counter.0 <= WORDS, "{first} then {counter:?} of {WORDS} words: {running}");
+    assert_eq!(vertex(&running, "Counter")["metrics"]["read-records-complete"], false);
+
+    wait_for_finish(&mut jm, &job, &mut [&mut tm1, &mut tm2]);
+    let finished = details(&jm);
+    // Sources read no records from another task (as in Flink); the Tokenizer chained
+    // to them writes one (word, 1) per word; the Counter writes one update per word;
+    // the sink reads them all.
+    let expected = [("Tokenizer", (0, WORDS), 4), ("Counter", (WORDS, WORDS), 4), ("Sink: Word Counts", (WORDS, 0), 1)];
+    for (name, totals, parallelism) in expected {
+        let v = vertex(&finished, name);
+        assert_eq!((records(&v["metrics"]), &v["parallelism"]), (totals, &Value::from(parallelism)), "{name}: {v}");
+        assert_eq!(v["metrics"]["write-records-complete"], true, "{name}: {v}");
+        let id = v["id"].as_str().unwrap();
+        let subtasks = json(&jm.get(&format!("/jobs/{job}/vertices/{id}")));
+        let per_subtask: Vec<(u64, u64)> =
+            subtasks["subtasks"].as_array().unwrap().iter().map(|s| records(&s["metrics"])).collect();
+        assert_eq!(per_subtask.len(), parallelism, "{name}: {subtasks}");
+        let sum = per_subtask.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
+        assert_eq!(sum, totals, "{name}: the subtasks' counts {per_subtask:?} add up to the vertex's");
+        let aggregated = &subtasks["aggregated"]["metrics"];
+        assert_eq!(
+            (aggregated["read-records"]["sum"].as_u64(), aggregated["write-records"]["sum"].as_u64()),
+            (Some(totals.0), Some(totals.1)),
+            "{name}: {subtasks}"
+        );
+    }
+    // Every update was committed, once.
+    assert_eq!(committed(&output).values().sum::<usize>() as u64, WORDS);
+    // The subtasks ran in both TaskManager processes.
+    let counter = vertex(&finished, "Counter")["id"].as_str().unwrap().to_string();
+    let subtasks = json(&jm.get(&format!("/jobs/{job}/vertices/{counter}")));
+    let mut task_managers: Vec<&str> =
+        subtasks["subtasks"].as_array().unwrap().iter().map(|s| s["taskmanager-id"].as_str().unwrap()).collect();
+    task_managers.sort_unstable();
+    task_managers.dedup();
+    assert_eq!(task_managers.len(), 2, "{subtasks}");
+}
