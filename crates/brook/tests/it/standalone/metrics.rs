@@ -2,7 +2,7 @@
 //! counts of `GET /jobs/:jobid` and `GET /jobs/:jobid/vertices/:vertexid` for a job
 //! whose subtasks run in two other processes.
 
-use super::{JobManager, committed, wait_for_finish, wait_until, write_input};
+use super::{JobManager, all_subtasks_running, committed, wait_for_finish, wait_until, write_input};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -39,16 +39,10 @@ fn a_job_across_two_task_manager_processes_shows_its_record_counts_while_running
     jm.wait_for_task_managers(2);
     let output = dir.path().join("out");
     // One source subtask per file, at most 250 lines per second: the job runs ~4 s.
-    let args: Vec<String> = [
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--lines-per-second",
-        "250",
-    ]
-    .map(String::from)
-    .to_vec();
+    let args: Vec<String> =
+        ["--input", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--lines-per-second", "250"]
+            .map(String::from)
+            .to_vec();
     let job = jm.submit(&args, &[("parallelism.default", "4")]);
     let details = |jm: &JobManager| json(&jm.get(&format!("/jobs/{job}")));
 
@@ -97,4 +91,70 @@ fn a_job_across_two_task_manager_processes_shows_its_record_counts_while_running
     task_managers.sort_unstable();
     task_managers.dedup();
     assert_eq!(task_managers.len(), 2, "{subtasks}");
+}
+
+#[test]
+fn after_a_failover_the_counts_are_the_new_attempts_not_added_to_the_failed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_input(dir.path(), LINES as usize);
+    let mut jm = JobManager::start_with(&["heartbeat.interval=200 ms", "heartbeat.timeout=5 s"]);
+    let mut tm1 = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
+    let output = dir.path().join("out");
+    let args: Vec<String> =
+        ["--input", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--lines-per-second", "250"]
+            .map(String::from)
+            .to_vec();
+    let job = jm.submit(
+        &args,
+        &[
+            ("parallelism.default", "2"),
+            ("execution.checkpointing.interval", "500 ms"),
+            ("execution.checkpointing.dir", &checkpoints),
+            ("restart-strategy.type", "fixed-delay"),
+            ("restart-strategy.fixed-delay.attempts", "5"),
+            ("restart-strategy.fixed-delay.delay", "100 ms"),
+        ],
+    );
+    let details = |jm: &JobManager| json(&jm.get(&format!("/jobs/{job}")));
+    let completed =
+        |jm: &JobManager| json(&jm.get(&format!("/jobs/{job}/checkpoints")))["counts"]["completed"].as_u64();
+    // A checkpoint completed after words were counted: the restarted attempt resumes
+    // past them, so it counts fewer than every word.
+    let counted = |jm: &JobManager| records(&vertex(&details(jm), "Counter")["metrics"]).0;
+    wait_until(Duration::from_secs(30), || counted(&jm) > 0, || details(&jm).to_string());
+    let before = completed(&jm).unwrap_or(0);
+    wait_until(Duration::from_secs(30), || completed(&jm).unwrap_or(0) > before, || details(&jm).to_string());
+    tm1.kill();
+    jm.wait_for_state(&job, "RESTARTING", Duration::from_secs(30));
+    let mut tm2 = jm.start_task_manager(2);
+    all_subtasks_running(&jm, &job, 5);
+    wait_for_finish(&mut jm, &job, &mut [&mut tm2]);
+
+    let finished = details(&jm);
+    let (_, tokenized) = records(&vertex(&finished, "Tokenizer")["metrics"]);
+    let counter = records(&vertex(&finished, "Counter")["metrics"]);
+    let (sunk, _) = records(&vertex(&finished, "Sink: Word Counts")["metrics"]);
+    assert!(0 < tokenized && tokenized < WORDS, "attempt 1 tokenized {tokenized} of {WORDS} words: {finished}");
+    // Within the attempt every record written was read downstream.
+    assert_eq!(counter, (tokenized, tokenized), "{finished}");
+    assert_eq!(sunk, tokenized, "{finished}");
+    let id = vertex(&finished, "Counter")["id"].as_str().unwrap().to_string();
+    let subtasks = json(&jm.get(&format!("/jobs/{job}/vertices/{id}")));
+    let attempts: Vec<u64> =
+        subtasks["subtasks"].as_array().unwrap().iter().map(|s| s["attempt"].as_u64().unwrap()).collect();
+    assert_eq!(attempts, [1, 1], "{subtasks}");
+    // Every word was counted once, over both attempts, in what the sink committed.
+    let last_counts: u64 = committed(&output)
+        .keys()
+        .filter_map(|l| l.rsplit_once(',').map(|(w, n)| (w.to_string(), n.parse::<u64>().unwrap())))
+        .fold(std::collections::BTreeMap::<String, u64>::new(), |mut m, (w, n)| {
+            let e = m.entry(w).or_default();
+            *e = (*e).max(n);
+            m
+        })
+        .values()
+        .sum();
+    assert_eq!(last_counts, WORDS);
 }
