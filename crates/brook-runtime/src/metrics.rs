@@ -67,6 +67,8 @@ struct RegistryInner {
     /// (operator name, subtask) → the newest attempt's metrics
     operators: BTreeMap<(String, usize), (u32, OperatorMetrics)>,
     accumulators: BTreeMap<String, Accumulator>,
+    /// The accumulator values other processes reported, by process (TaskManager id).
+    reported_accumulators: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl MetricRegistry {
@@ -136,8 +138,26 @@ impl MetricRegistry {
         totals
     }
 
+    /// Every accumulator's value: what is counted here plus what each other process
+    /// reported last.
     pub fn accumulator_values(&self) -> BTreeMap<String, i64> {
+        let inner = self.inner.lock();
+        let mut values: BTreeMap<String, i64> = inner.accumulators.iter().map(|(k, v)| (k.clone(), v.get())).collect();
+        for (name, value) in inner.reported_accumulators.values().flatten() {
+            *values.entry(name.clone()).or_default() += value;
+        }
+        values
+    }
+
+    /// The accumulators counted in this process only.
+    pub fn local_accumulator_values(&self) -> BTreeMap<String, i64> {
         self.inner.lock().accumulators.iter().map(|(k, v)| (k.clone(), v.get())).collect()
+    }
+
+    /// Records the values of every accumulator process `source` counted (absolute:
+    /// they replace what it reported before).
+    pub fn record_accumulators(&self, source: &str, values: BTreeMap<String, i64>) {
+        self.inner.lock().reported_accumulators.insert(source.to_string(), values);
     }
 }
 
@@ -195,6 +215,18 @@ mod tests {
             vec![sample("Counter", 0, 2, 8, 8), sample("Counter", 1, 2, 3, 1)],
             "ordered by operator and subtask"
         );
+    }
+
+    #[test]
+    fn accumulators_add_what_each_process_reported_last_to_what_is_counted_here() {
+        let registry = MetricRegistry::default();
+        registry.accumulator("malformed-lines").add(2);
+        let values = |pairs: &[(&str, i64)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        registry.record_accumulators("tm-1", values(&[("malformed-lines", 5)]));
+        registry.record_accumulators("tm-2", values(&[("malformed-lines", 1), ("late", 3)]));
+        registry.record_accumulators("tm-1", values(&[("malformed-lines", 7)]));
+        assert_eq!(registry.accumulator_values(), values(&[("late", 3), ("malformed-lines", 10)]));
+        assert_eq!(registry.local_accumulator_values(), values(&[("malformed-lines", 2)]));
     }
 
     #[test]

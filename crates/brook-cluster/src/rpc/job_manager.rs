@@ -279,7 +279,7 @@ impl RemoteTaskExecutor {
                 // Merged here, before the messages after it are handled: a task's final
                 // values are in the job's metrics when the JobMaster hears it ended.
                 if let Some(route) = self.routes.lock().get(&parse_id::<JobId>(&report.job_id, "job id")?) {
-                    super::metrics::merge(&report, &route.metrics);
+                    super::metrics::merge(&self.id.to_string(), &report, &route.metrics);
                 }
                 Ok(())
             }

@@ -34,7 +34,8 @@
 //!    attempt's operators (none before INITIALIZING: its counters do not exist yet),
 //!    so a task's final values precede its terminal state; and at most once per
 //!    `heartbeat.interval`, `TaskMetrics` with every value of a job that changed since
-//!    its last report. Values are absolute, per (operator, subtask, attempt). The
+//!    its last report (and the job's accumulators on that TaskManager when they
+//!    changed). Values are absolute, per (operator, subtask, attempt). The
 //!    JobManager merges them into the job's metrics before it handles the next message
 //!    (a newer attempt replaces an older one's values, the same attempt keeps the
 //!    larger, an older attempt is ignored): the JobMaster hears a task ended only

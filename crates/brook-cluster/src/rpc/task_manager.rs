@@ -47,7 +47,7 @@ pub struct TaskManagerProcess {
 
 /// A job this TaskManager was sent: its JobGraph and where its tasks report, or why
 /// it cannot run here.
-type JobEntry = Result<(Arc<JobGraph>, crate::gateway::JobReports), String>;
+type JobEntry = Result<(Arc<JobGraph>, crate::gateway::JobReports, Arc<metrics::JobMetricsReporter>), String>;
 
 impl TaskManagerProcess {
     pub fn new(
@@ -123,7 +123,6 @@ impl TaskManagerProcess {
             .into_inner();
         let mut heartbeats = self.config.heartbeats;
         let mut jobs: HashMap<JobId, JobEntry> = HashMap::new();
-        let mut reported = metrics::Reported::default();
         let mut last_heard = Instant::now();
         let mut ticks = tokio::time::interval(heartbeats.interval);
         loop {
@@ -157,13 +156,8 @@ impl TaskManagerProcess {
                         ));
                     }
                     let _ = out.send(message(Out::Heartbeat(proto::Heartbeat {})));
-                    reported.retain(|job| jobs.contains_key(job));
-                    for (job, entry) in &jobs {
-                        let Ok((_, reports)) = entry else { continue };
-                        let changed = reported.changed(*job, &reports.metrics);
-                        if !changed.is_empty() {
-                            let _ = out.send(message(Out::TaskMetrics(metrics::message(*job, changed))));
-                        }
+                    for (_, _, reporter) in jobs.values().flatten() {
+                        reporter.report_changed();
                     }
                 }
             }
@@ -181,9 +175,11 @@ impl TaskManagerProcess {
             In::Registered(_) | In::Heartbeat(_) => {}
             In::JobProgram(program) => {
                 let job_id: JobId = parse_id(&program.job_id, "job id")?;
-                let entry = self
-                    .build_job(job_id, program)
-                    .map(|(graph, metrics)| (graph.clone(), reports(job_id, graph, metrics, out)));
+                let entry = self.build_job(job_id, program).map(|(graph, metrics)| {
+                    let reporter =
+                        Arc::new(metrics::JobMetricsReporter::new(job_id, graph.clone(), metrics, out.clone()));
+                    (graph, reports(job_id, reporter.clone(), out), reporter)
+                });
                 if let Err(e) = &entry {
                     tracing::warn!(job_id = %job_id, "{e}");
                 }
@@ -205,7 +201,7 @@ impl TaskManagerProcess {
                     ));
                 };
                 match jobs.get(&job_id) {
-                    Some(Ok((graph, reports))) => {
+                    Some(Ok((graph, reports, _))) => {
                         let restore = if deploy.restore_pointer_json.is_empty() {
                             None
                         } else {
@@ -325,25 +321,21 @@ fn first_difference(theirs: &serde_json::Value, mine: &serde_json::Value, path: 
 }
 
 /// Channels whose messages go to the JobManager tagged with `job`. Each task state
-/// is preceded by the values of that attempt's metrics (`metrics`, the job's counters
+/// is preceded by the values of that attempt's metrics (and the job's accumulators
 /// on this TaskManager), so a task's final values reach the JobManager before it
 /// hears the task ended.
 fn reports(
     job: JobId,
-    graph: Arc<JobGraph>,
-    metrics: MetricRegistry,
+    reporter: Arc<metrics::JobMetricsReporter>,
     out: &mpsc::UnboundedSender<proto::TaskManagerMessage>,
 ) -> crate::gateway::JobReports {
     let (updates, mut updates_rx) = mpsc::unbounded_channel::<TaskStateUpdate>();
     let (checkpoints, mut checkpoints_rx) = mpsc::unbounded_channel::<CheckpointReport>();
     let out_updates = out.clone();
-    let task_metrics = metrics.clone();
+    let metrics = reporter.metrics().clone();
     tokio::spawn(async move {
         while let Some(u) = updates_rx.recv().await {
-            let samples = metrics::task_samples(&task_metrics, &graph, u.vertex, u.subtask, u.attempt);
-            if !samples.is_empty() {
-                let _ = out_updates.send(message(Out::TaskMetrics(metrics::message(job, samples))));
-            }
+            reporter.report_task(u.vertex, u.subtask, u.attempt);
             let _ = out_updates.send(task_state(job, u));
         }
     });

@@ -158,3 +158,37 @@ fn after_a_failover_the_counts_are_the_new_attempts_not_added_to_the_failed_ones
         .sum();
     assert_eq!(last_counts, WORDS);
 }
+
+#[test]
+fn user_accumulators_of_tasks_in_a_task_manager_process_are_reported_as_in_local_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ledger.csv");
+    // Line 3 has a bad timestamp and line 5 too few fields; line 4 is blank.
+    std::fs::write(&input, "a,1000,0.50\nb,2000,0.10\na,soon,700.00\n\nb,2500\nb,2600,900.00\n").unwrap();
+    let output = dir.path().join("alerts.csv");
+    let jm = JobManager::start();
+    let _tm = jm.start_task_manager(2);
+    jm.wait_for_task_managers(1);
+    let run = crate::cli::brook([
+        "run",
+        "-m",
+        &jm.rest,
+        "-p",
+        "2",
+        "fraud-detection",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    run.assert_success();
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "b,2600,900.00\n");
+    assert!(run.stderr.lines().any(|l| l == "- malformed-lines: 2"), "the count is reported: {}", run.stderr);
+    let job = run.stderr.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).unwrap();
+    let accumulators = json(&jm.get(&format!("/jobs/{job}/accumulators")));
+    assert_eq!(
+        accumulators["user-task-accumulators"],
+        serde_json::json!([{"name": "malformed-lines", "type": "LongCounter", "value": "2"}]),
+        "{accumulators}"
+    );
+}
