@@ -10,6 +10,7 @@ use crate::taskmanager::TaskManager;
 use brook_checkpoint::coordinator::{NotifyCheckpointComplete, TaskRef};
 use brook_checkpoint::{CompletedCheckpoint, LocationReference};
 use brook_runtime::graph::{JobGraph, TaskDeploymentDescriptor};
+use brook_runtime::metrics::MetricRegistry;
 use brook_types::config::Configuration;
 use brook_types::{CheckpointBarrier, JobId, TaskManagerId, VertexId};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use tokio::sync::mpsc;
 pub struct JobReports {
     pub updates: mpsc::UnboundedSender<TaskStateUpdate>,
     pub checkpoints: mpsc::UnboundedSender<CheckpointReport>,
+    /// The job's metrics, where a TaskManager process's reported values are merged
+    /// (in-process TaskManagers count into it directly).
+    pub metrics: MetricRegistry,
 }
 
 /// A job submitted as a program ([`ProgramSpec`]) with the client's configuration:

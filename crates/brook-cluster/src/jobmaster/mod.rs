@@ -446,7 +446,11 @@ impl JobMaster {
     /// Deploys every subtask as attempt `self.attempt`, restoring from `restore`.
     fn deploy_all(&mut self, restore: Option<Arc<CompletedCheckpoint>>) {
         let job = self.job.clone();
-        let reports = JobReports { updates: self.updates.clone(), checkpoints: self.checkpoint_reports.clone() };
+        let reports = JobReports {
+            updates: self.updates.clone(),
+            checkpoints: self.checkpoint_reports.clone(),
+            metrics: self.handle.metrics.clone(),
+        };
         for v in &job.vertices {
             for subtask in 0..v.parallelism {
                 let Some(tm) = self.graph.location(v.id, subtask) else { continue };

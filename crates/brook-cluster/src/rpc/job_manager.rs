@@ -275,6 +275,14 @@ impl RemoteTaskExecutor {
                 }
                 Ok(())
             }
+            In::TaskMetrics(report) => {
+                // Merged here, before the messages after it are handled: a task's final
+                // values are in the job's metrics when the JobMaster hears it ended.
+                if let Some(route) = self.routes.lock().get(&parse_id::<JobId>(&report.job_id, "job id")?) {
+                    super::metrics::merge(&self.id.to_string(), &report, &route.metrics);
+                }
+                Ok(())
+            }
             In::CheckpointReport(report) => {
                 let job: JobId = parse_id(&report.job_id, "job id")?;
                 let report = match report.report {

@@ -30,6 +30,16 @@
 //!    `CheckpointReport`s (acknowledge / decline), in the order its tasks produce
 //!    them; the JobManager puts them on the job's JobMaster channels, where the
 //!    JobMaster drops reports of attempts it restarted since.
+//!    Before each `TaskStateUpdate` it sends `TaskMetrics` with the values of that
+//!    attempt's operators (none before INITIALIZING: its counters do not exist yet),
+//!    so a task's final values precede its terminal state; and at most once per
+//!    `heartbeat.interval`, `TaskMetrics` with every value of a job that changed since
+//!    its last report (and the job's accumulators on that TaskManager when they
+//!    changed). Values are absolute, per (operator, subtask, attempt). The
+//!    JobManager merges them into the job's metrics before it handles the next message
+//!    (a newer attempt replaces an older one's values, the same attempt keeps the
+//!    larger, an older attempt is ignored): the JobMaster hears a task ended only
+//!    after its final values are in, and a finished job shows complete counts.
 //! 5. **Checkpoint / savepoint / cancel.** `TaskCommand`s (trigger, notify-complete,
 //!    prepare-stop, stop-with-savepoint, resume, cancel) address one attempt of one
 //!    subtask and are ignored for an attempt that is not running;
@@ -47,6 +57,7 @@
 //!    JobManager gets its TaskManagers back; its jobs are not recovered (no HA).
 
 mod job_manager;
+mod metrics;
 mod task_manager;
 
 pub use job_manager::{JobManagerRpc, serve_job_manager};

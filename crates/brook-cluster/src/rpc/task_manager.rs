@@ -5,7 +5,7 @@
 
 use super::proto::job_manager_gateway_client::JobManagerGatewayClient;
 use super::proto::{self, job_manager_message::Message as In, task_manager_message::Message as Out};
-use super::{HeartbeatSettings, from_json, parse_id, to_json};
+use super::{HeartbeatSettings, from_json, metrics, parse_id, to_json};
 use crate::jobmaster::{CheckpointReport, TaskStateUpdate};
 use crate::program::{ProgramSpec, SharedProgramCatalog};
 use crate::taskmanager::TaskManager;
@@ -47,7 +47,7 @@ pub struct TaskManagerProcess {
 
 /// A job this TaskManager was sent: its JobGraph and where its tasks report, or why
 /// it cannot run here.
-type JobEntry = Result<(Arc<JobGraph>, crate::gateway::JobReports), String>;
+type JobEntry = Result<(Arc<JobGraph>, crate::gateway::JobReports, Arc<metrics::JobMetricsReporter>), String>;
 
 impl TaskManagerProcess {
     pub fn new(
@@ -156,6 +156,9 @@ impl TaskManagerProcess {
                         ));
                     }
                     let _ = out.send(message(Out::Heartbeat(proto::Heartbeat {})));
+                    for (_, _, reporter) in jobs.values().flatten() {
+                        reporter.report_changed();
+                    }
                 }
             }
         }
@@ -172,7 +175,11 @@ impl TaskManagerProcess {
             In::Registered(_) | In::Heartbeat(_) => {}
             In::JobProgram(program) => {
                 let job_id: JobId = parse_id(&program.job_id, "job id")?;
-                let entry = self.build_job(job_id, program).map(|graph| (graph, reports(job_id, out)));
+                let entry = self.build_job(job_id, program).map(|(graph, metrics)| {
+                    let reporter =
+                        Arc::new(metrics::JobMetricsReporter::new(job_id, graph.clone(), metrics, out.clone()));
+                    (graph, reports(job_id, reporter.clone(), out), reporter)
+                });
                 if let Err(e) = &entry {
                     tracing::warn!(job_id = %job_id, "{e}");
                 }
@@ -194,7 +201,7 @@ impl TaskManagerProcess {
                     ));
                 };
                 match jobs.get(&job_id) {
-                    Some(Ok((graph, reports))) => {
+                    Some(Ok((graph, reports, _))) => {
                         let restore = if deploy.restore_pointer_json.is_empty() {
                             None
                         } else {
@@ -262,7 +269,7 @@ impl TaskManagerProcess {
 
     /// Builds a job's StreamGraph from its program with this process's catalog,
     /// checks it chains into the JobManager's JobGraph, and makes it runnable here.
-    fn build_job(&self, job_id: JobId, program: proto::JobProgram) -> Result<Arc<JobGraph>, String> {
+    fn build_job(&self, job_id: JobId, program: proto::JobProgram) -> Result<(Arc<JobGraph>, MetricRegistry), String> {
         let me = format!("TaskManager {}", self.config.id);
         if !self.catalog.carries(&program.program) {
             return Err(format!("{me} does not carry program '{}'", program.program));
@@ -288,8 +295,9 @@ impl TaskManagerProcess {
                 spec.program, spec.args
             ));
         }
-        self.task_manager.register_program(job_id, Arc::new(graph), MetricRegistry::default());
-        Ok(Arc::new(mine))
+        let metrics = MetricRegistry::default();
+        self.task_manager.register_program(job_id, Arc::new(graph), metrics.clone());
+        Ok((Arc::new(mine), metrics))
     }
 }
 
@@ -312,13 +320,22 @@ fn first_difference(theirs: &serde_json::Value, mine: &serde_json::Value, path: 
     }
 }
 
-/// Channels whose messages go to the JobManager tagged with `job`.
-fn reports(job: JobId, out: &mpsc::UnboundedSender<proto::TaskManagerMessage>) -> crate::gateway::JobReports {
+/// Channels whose messages go to the JobManager tagged with `job`. Each task state
+/// is preceded by the values of that attempt's metrics (and the job's accumulators
+/// on this TaskManager), so a task's final values reach the JobManager before it
+/// hears the task ended.
+fn reports(
+    job: JobId,
+    reporter: Arc<metrics::JobMetricsReporter>,
+    out: &mpsc::UnboundedSender<proto::TaskManagerMessage>,
+) -> crate::gateway::JobReports {
     let (updates, mut updates_rx) = mpsc::unbounded_channel::<TaskStateUpdate>();
     let (checkpoints, mut checkpoints_rx) = mpsc::unbounded_channel::<CheckpointReport>();
     let out_updates = out.clone();
+    let metrics = reporter.metrics().clone();
     tokio::spawn(async move {
         while let Some(u) = updates_rx.recv().await {
+            reporter.report_task(u.vertex, u.subtask, u.attempt);
             let _ = out_updates.send(task_state(job, u));
         }
     });
@@ -334,7 +351,7 @@ fn reports(job: JobId, out: &mpsc::UnboundedSender<proto::TaskManagerMessage>) -
             let _ = out.send(message(Out::CheckpointReport(m)));
         }
     });
-    crate::gateway::JobReports { updates, checkpoints }
+    crate::gateway::JobReports { updates, checkpoints, metrics }
 }
 
 fn task_state(job: JobId, u: TaskStateUpdate) -> proto::TaskManagerMessage {

@@ -244,7 +244,7 @@ impl ChainBuilder<'_> {
             .expect("the chain's operators are the vertex's")
             .operator_id;
         OperatorContext {
-            metrics: t.metrics.operator(&n.name, t.descriptor.subtask_index),
+            metrics: t.metrics.operator_for_attempt(&n.name, t.descriptor.subtask_index, t.descriptor.attempt),
             runtime,
             batch_size: t.graph.config.batch_size,
             operator_id,

@@ -585,3 +585,5 @@ fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once(
     wait_for_finish(&mut jm, &job, &mut [&mut tm2]);
     assert_eq!(committed(&output), expected);
 }
+
+mod metrics;
