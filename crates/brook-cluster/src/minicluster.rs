@@ -1,6 +1,12 @@
 //! The local MiniCluster: a JobManager (Dispatcher, ResourceManager, JobMasters) and
 //! TaskManagers in one process, connected in memory. `brook run --local` and a
 //! program's own `execute()` use it.
+//!
+//! Two tokio runtimes: tasks run on one worker per core (`worker_threads`); the
+//! JobManager side — JobMasters, checkpoint coordination, the REST and RPC endpoints
+//! started on [`MiniCluster::runtime`] — runs on a control runtime of its own, so a
+//! task that blocks its worker thread (a sink on a full pipe) stalls only tasks, not
+//! cancellation, savepoints, the REST API or heartbeats.
 
 use crate::dispatcher::Dispatcher;
 use crate::gateway::LocalTaskExecutor;
@@ -37,15 +43,17 @@ impl MiniClusterConfig {
 }
 
 struct Inner {
+    /// The control runtime; dropped (in the background) before the task runtime.
     runtime: Option<tokio::runtime::Runtime>,
+    task_runtime: Option<tokio::runtime::Runtime>,
     dispatcher: Dispatcher,
     resource_manager: Arc<ResourceManager>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            // Tasks still running (e.g. of a canceled job) are dropped, not awaited.
+        // Tasks still running (e.g. of a canceled job) are dropped, not awaited.
+        for rt in [self.runtime.take(), self.task_runtime.take()].into_iter().flatten() {
             rt.shutdown_background();
         }
     }
@@ -59,12 +67,18 @@ pub struct MiniCluster {
 
 impl MiniCluster {
     pub fn start(config: MiniClusterConfig) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let task_runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.worker_threads.max(1))
             .thread_name("brook-worker")
             .enable_all()
             .build()
-            .map_err(|e| BrookError::Cluster(format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| BrookError::Cluster(format!("cannot start the task runtime: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("brook-control")
+            .enable_all()
+            .build()
+            .map_err(|e| BrookError::Cluster(format!("cannot start the control runtime: {e}")))?;
         let shuffle = LocalShuffle::new();
         let resource_manager = Arc::new(ResourceManager::default());
         let mut task_managers = HashMap::new();
@@ -74,7 +88,7 @@ impl MiniCluster {
                 id,
                 config.slots_per_task_manager,
                 shuffle.clone(),
-                runtime.handle().clone(),
+                task_runtime.handle().clone(),
             ));
             resource_manager.register_task_manager(TaskManagerRegistration {
                 id,
@@ -88,7 +102,14 @@ impl MiniCluster {
             task_managers.insert(id, tm);
         }
         let dispatcher = Dispatcher::new(resource_manager.clone(), task_managers, runtime.handle().clone());
-        Ok(Self { inner: Arc::new(Inner { runtime: Some(runtime), dispatcher, resource_manager }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                task_runtime: Some(task_runtime),
+                dispatcher,
+                resource_manager,
+            }),
+        })
     }
 
     /// Submits a job; the returned client keeps this cluster alive.
@@ -132,7 +153,8 @@ impl MiniCluster {
         &self.inner.dispatcher
     }
 
-    /// The tokio runtime tasks run on.
+    /// The control runtime: JobMasters, and where the REST and RPC endpoints run.
+    /// (Tasks run on a runtime of their own.)
     pub fn runtime(&self) -> &tokio::runtime::Handle {
         self.inner.runtime.as_ref().expect("the runtime lives as long as the cluster").handle()
     }

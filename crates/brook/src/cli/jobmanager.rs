@@ -19,9 +19,9 @@ pub struct JobManagerArgs {
 pub fn jobmanager(args: JobManagerArgs) -> anyhow::Result<()> {
     let config = args.options.configuration()?;
     let heartbeats = HeartbeatSettings::from_config(&config)?;
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // No TaskManagers of its own: they register over RPC.
-    let cluster_config = MiniClusterConfig { num_task_managers: 0, slots_per_task_manager: 1, worker_threads: workers };
+    // No TaskManagers of its own (they register over RPC), so one idle task worker;
+    // the JobMasters and endpoints run on the cluster's control runtime.
+    let cluster_config = MiniClusterConfig { num_task_managers: 0, slots_per_task_manager: 1, worker_threads: 1 };
     let cluster = MiniCluster::start_with_catalog(cluster_config, Arc::new(crate::jobs::BuiltinPrograms))?;
     let rpc = serve_job_manager(&cluster, &job_manager_rpc_address(&config), heartbeats)?;
     let rest = RestServer::start(&cluster, &config)?;
