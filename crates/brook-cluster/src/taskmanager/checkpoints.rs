@@ -35,7 +35,11 @@ use tokio::sync::mpsc;
 /// it) the task uploaded or restored: what a reused file is referenced by.
 pub(crate) type SharedFileHandles = Arc<Mutex<HashMap<OperatorId, HashMap<String, StreamStateHandle>>>>;
 
+/// How long a task waits for the location of a savepoint whose barrier it got.
+const SAVEPOINT_LOCATION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Uploads a task's snapshots asynchronously and reports to the JobMaster.
+#[derive(Clone)]
 pub(crate) struct TaskCheckpointResponder {
     pub job_id: JobId,
     pub task: TaskRef,
@@ -66,25 +70,66 @@ impl CheckpointResponder for TaskCheckpointResponder {
     fn acknowledge(&self, snapshot: TaskSnapshot) {
         let id = snapshot.barrier.id;
         let reference = self.location_reference(id);
+        if snapshot.barrier.is_savepoint && reference.kind != SnapshotKind::Savepoint {
+            // The savepoint's location comes from the JobMaster over the control plane,
+            // its barrier through the data plane from a source on another TaskManager:
+            // the barrier can win. Wait for the location (the JobMaster sent it before
+            // it triggered the sources), then upload.
+            let this = self.clone();
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + SAVEPOINT_LOCATION_WAIT;
+                loop {
+                    let reference = this.location_reference(id);
+                    if reference.kind == SnapshotKind::Savepoint {
+                        this.upload_and_report(snapshot, reference);
+                        return;
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        this.send_decline(CheckpointDecline {
+                            checkpoint_id: id,
+                            reason: format!(
+                                "task '{}' got a barrier of savepoint {id}, but the JobMaster did not say where to \
+                                 write it within {} s",
+                                this.name,
+                                SAVEPOINT_LOCATION_WAIT.as_secs()
+                            ),
+                            permanent: false,
+                        });
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            });
+            return;
+        }
         if snapshot.barrier.is_savepoint != (reference.kind == SnapshotKind::Savepoint) {
             // Savepoint state in a checkpoint directory (or the reverse) would not be self-contained.
-            self.decline(CheckpointDecline {
+            self.send_decline(CheckpointDecline {
                 checkpoint_id: id,
                 reason: format!(
-                    "task '{}' got a barrier of {} {id} but knows {} as its location; this is a bug in the \
-                     JobMaster's savepoint trigger",
-                    self.name,
-                    if snapshot.barrier.is_savepoint { "savepoint" } else { "checkpoint" },
-                    reference.dir
+                    "task '{}' got a barrier of checkpoint {id} but knows {} as its location (a savepoint's); this \
+                     is a bug in the JobMaster's savepoint trigger",
+                    self.name, reference.dir
                 ),
                 permanent: false,
             });
             return;
         }
+        self.upload_and_report(snapshot, reference);
+    }
+
+    fn decline(&self, decline: CheckpointDecline) {
+        self.send_decline(decline)
+    }
+}
+
+impl TaskCheckpointResponder {
+    /// The asynchronous part: the task goes on processing while its state uploads.
+    fn upload_and_report(&self, snapshot: TaskSnapshot, reference: LocationReference) {
+        let id = snapshot.barrier.id;
         let (storage, reports, task, attempt, name) =
             (self.storage.clone(), self.reports.clone(), self.task, self.attempt, self.name.clone());
         let shared_files = self.shared_files.clone();
-        // The asynchronous part: the task goes on processing while its state uploads.
         tokio::spawn(async move {
             let report = match upload_task_snapshot(
                 &storage,
@@ -114,7 +159,7 @@ impl CheckpointResponder for TaskCheckpointResponder {
         });
     }
 
-    fn decline(&self, decline: CheckpointDecline) {
+    fn send_decline(&self, decline: CheckpointDecline) {
         let _ = self.reports.send(CheckpointReport::Decline(DeclineCheckpoint {
             checkpoint_id: decline.checkpoint_id,
             task: self.task,

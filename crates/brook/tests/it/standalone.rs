@@ -252,6 +252,8 @@ fn wordcount_args(input: &Path, output: &Path, lines_per_second: u64) -> Vec<Str
         output.to_str().unwrap().into(),
         "--lines-per-second".into(),
         lines_per_second.to_string(),
+        "--execution-mode".into(),
+        "streaming".into(),
     ]
 }
 
@@ -354,7 +356,7 @@ fn an_unreachable_job_manager_is_named_when_the_task_manager_gives_up() {
 #[test]
 fn a_killed_task_manager_of_two_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write_input(dir.path(), 1500);
+    let input = write_input(dir.path(), 10_000);
     let expected = local_output(&input, &dir.path().join("local"), 4);
 
     let mut jm = JobManager::start();
@@ -365,7 +367,7 @@ fn a_killed_task_manager_of_two_fails_over_to_a_new_one_and_the_output_is_exactl
     let output = dir.path().join("cluster");
     let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
     let job = jm.submit(
-        &wordcount_args(&input, &output, 250),
+        &wordcount_args(&input, &output, 1500),
         &[
             ("parallelism.default", "4"),
             ("execution.checkpointing.interval", "1 s"),
@@ -537,7 +539,7 @@ fn brook_run_m_submits_to_the_standalone_job_manager_and_its_task_managers_run_t
 #[test]
 fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write_input(dir.path(), 1500);
+    let input = write_input(dir.path(), 10_000);
     let expected = local_output(&input, &dir.path().join("local"), 2);
 
     let mut jm = JobManager::start();
@@ -546,7 +548,7 @@ fn a_killed_task_manager_fails_over_to_a_new_one_and_the_output_is_exactly_once(
     let output = dir.path().join("cluster");
     let checkpoints = format!("file://{}", dir.path().join("checkpoints").display());
     let job = jm.submit(
-        &wordcount_args(&input, &output, 250),
+        &wordcount_args(&input, &output, 1500),
         &[
             ("parallelism.default", "2"),
             ("execution.checkpointing.interval", "1 s"),
