@@ -35,6 +35,18 @@ pub trait InternalWindowFunction<K, W, T, O>: Send + 'static {
 
     /// The window is cleaned up.
     fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>);
+
+    /// Whether contents can be kept per slice and combined when a window
+    /// fires (docs/design/windows.md, "Slicing"): then [`Self::copy`] gives
+    /// `Some` and [`Self::merge`] combines slices.
+    fn can_slice(&self) -> bool {
+        false
+    }
+
+    /// A copy of `acc` (`Some` whenever [`Self::can_slice`]).
+    fn copy(&self, _acc: &Self::Acc) -> Option<Self::Acc> {
+        None
+    }
 }
 
 /// All elements, handed to a [`ProcessWindowFunction`] (Flink's list state with
@@ -138,6 +150,15 @@ where
         *target = Some((self.reduce)(current, source));
     }
 
+    fn can_slice(&self) -> bool {
+        self.process.is_pass_through()
+    }
+
+    #[inline]
+    fn copy(&self, acc: &Option<T>) -> Option<Option<T>> {
+        Some(acc.clone())
+    }
+
     fn process(
         &mut self,
         key: &K,
@@ -196,6 +217,16 @@ where
 
     fn merge(&mut self, target: &mut A::Acc, source: A::Acc) {
         self.aggregate.merge(target, source)
+    }
+
+    fn can_slice(&self) -> bool {
+        self.process.is_pass_through()
+            && self.aggregate.copy_accumulator(&self.aggregate.create_accumulator()).is_some()
+    }
+
+    #[inline]
+    fn copy(&self, acc: &A::Acc) -> Option<A::Acc> {
+        self.aggregate.copy_accumulator(acc)
     }
 
     fn process(

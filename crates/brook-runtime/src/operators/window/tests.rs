@@ -914,3 +914,5 @@ proptest::proptest! {
         proptest::prop_assert_eq!(run_with_restore(make, before, after, watermark_at_cut, parallelism), expected);
     }
 }
+
+mod slicing;
