@@ -58,8 +58,8 @@ pub trait WindowAssigner<T>: Clone + Send + Sync + 'static {
     /// A description for plans and operator names, as Flink's `toString`.
     fn describe(&self) -> String;
 
-    /// How the windows cut time into slices, if they do (event-time sliding
-    /// windows whose size is a multiple of the slide): the window operator may
+    /// How the windows cut time into slices, if they do (event-time tumbling
+    /// windows, and sliding ones whose size is a multiple of the slide): the window operator may
     /// then keep one accumulator per key and slice instead of one per window
     /// (docs/design/windows.md, "Slicing").
     #[doc(hidden)]

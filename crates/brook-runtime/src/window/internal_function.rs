@@ -36,14 +36,20 @@ pub trait InternalWindowFunction<K, W, T, O>: Send + 'static {
     /// The window is cleaned up.
     fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>);
 
-    /// Whether contents can be kept per slice and combined when a window
-    /// fires (docs/design/windows.md, "Slicing"): then [`Self::copy`] gives
-    /// `Some` and [`Self::merge`] combines slices.
+    /// Whether contents can be kept per slice and combined with
+    /// [`Self::merge`] when a window fires (docs/design/windows.md,
+    /// "Slicing"): incremental contents, no per-window state, no evictor.
     fn can_slice(&self) -> bool {
         false
     }
 
-    /// A copy of `acc` (`Some` whenever [`Self::can_slice`]).
+    /// Whether [`Self::copy`] gives `Some` (needed when a slice belongs to
+    /// more than one window).
+    fn can_copy(&self) -> bool {
+        false
+    }
+
+    /// A copy of `acc`, if contents copy.
     fn copy(&self, _acc: &Self::Acc) -> Option<Self::Acc> {
         None
     }
@@ -154,6 +160,10 @@ where
         self.process.is_pass_through()
     }
 
+    fn can_copy(&self) -> bool {
+        true
+    }
+
     #[inline]
     fn copy(&self, acc: &Option<T>) -> Option<Option<T>> {
         Some(acc.clone())
@@ -221,7 +231,10 @@ where
 
     fn can_slice(&self) -> bool {
         self.process.is_pass_through()
-            && self.aggregate.copy_accumulator(&self.aggregate.create_accumulator()).is_some()
+    }
+
+    fn can_copy(&self) -> bool {
+        self.aggregate.copy_accumulator(&self.aggregate.create_accumulator()).is_some()
     }
 
     #[inline]

@@ -481,7 +481,9 @@ where
         let pane_timers = PaneTimerQueues::new(runtime.processing_time.clone());
         let num_late_records_dropped = runtime.accumulator(&late_records_dropped_name(&runtime.operator_name));
         let slices = assigner.is_event_time() && trigger.is_event_time_trigger() && function.can_slice();
-        let slicer = if slices { assigner.slicing().map(Slicer::new) } else { None };
+        let slicing = if slices { assigner.slicing() } else { None };
+        // A slice in several windows is copied into each when they fire.
+        let slicer = slicing.filter(|s| s.size == s.slide || function.can_copy()).map(Slicer::new);
         Self {
             key_selector,
             assigner,
@@ -575,8 +577,15 @@ where
         let size = slicer.spec.size;
         let start = time.saturating_sub(size - 1);
         let mut combined: Option<F::Acc> = None;
-        if let Some(ks) = slicer.keys.get(&key) {
-            for (_, acc) in ks.slices.iter().skip_while(|(s, _)| *s < start).take_while(|(s, _)| *s <= time) {
+        if let Some(ks) = slicer.keys.get_mut(&key) {
+            // The window's first slice has no later window: its contents move.
+            while ks.slices.front().is_some_and(|(s, _)| *s <= start) {
+                let (s, acc) = ks.slices.pop_front().expect("a front slice");
+                if s == start {
+                    combined = Some(acc);
+                }
+            }
+            for (_, acc) in ks.slices.iter().take_while(|(s, _)| *s <= time) {
                 let Some(copy) = self.function.copy(acc) else { continue };
                 match &mut combined {
                     None => combined = Some(copy),

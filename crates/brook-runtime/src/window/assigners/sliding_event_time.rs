@@ -71,7 +71,7 @@ impl<T> WindowAssigner<T> for SlidingEventTimeWindows {
     }
 
     fn slicing(&self) -> Option<Slicing<TimeWindow>> {
-        (self.slide > 0 && self.size > self.slide && self.size % self.slide == 0).then_some(Slicing {
+        (self.slide > 0 && self.size % self.slide == 0).then_some(Slicing {
             size: self.size,
             slide: self.slide,
             offset: self.offset,
