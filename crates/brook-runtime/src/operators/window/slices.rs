@@ -73,7 +73,13 @@ impl<K: Clone + Hash + Eq, W, Acc> Slicer<K, W, Acc> {
     /// existing contents and returns `None`, `add(None)` returns new ones —
     /// and makes sure the key's timer is no later than `fire`.
     #[inline]
-    pub fn add(&mut self, key: &K, start: Timestamp, fire: Timestamp, add: impl FnOnce(Option<&mut Acc>) -> Option<Acc>) {
+    pub fn add(
+        &mut self,
+        key: &K,
+        start: Timestamp,
+        fire: Timestamp,
+        add: impl FnOnce(Option<&mut Acc>) -> Option<Acc>,
+    ) {
         let (ks, new_timer) = match self.keys.raw_entry_mut().from_key(key) {
             RawEntryMut::Occupied(o) => {
                 let ks = o.into_mut();

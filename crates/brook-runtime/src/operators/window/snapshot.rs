@@ -127,7 +127,8 @@ where
         if let Some(slicer) = &self.slicer {
             let slices = writer.begin_state(SLICES, StateKind::Internal)?;
             for (key, ks) in &slicer.keys {
-                let image = SlicesImage { timer: ks.timer, slices: ks.slices.iter().map(|(s, acc)| (*s, acc)).collect() };
+                let image =
+                    SlicesImage { timer: ks.timer, slices: ks.slices.iter().map(|(s, acc)| (*s, acc)).collect() };
                 writer.entry(slices, key, &(), &image)?;
             }
         }
@@ -206,10 +207,10 @@ where
                     };
                     let key: S::Key = entry.decode_key().map_err(|e| undecodable("slices", e))?;
                     let image: SlicesImage<F::Acc> = entry.decode_value().map_err(|e| undecodable("slices", e))?;
-                    let ks = slicer.keys.entry(key.clone()).or_insert_with(|| slices::KeySlices {
-                        timer: image.timer,
-                        slices: Default::default(),
-                    });
+                    let ks = slicer
+                        .keys
+                        .entry(key.clone())
+                        .or_insert_with(|| slices::KeySlices { timer: image.timer, slices: Default::default() });
                     ks.timer = ks.timer.min(image.timer);
                     ks.slices.extend(image.slices);
                     ks.slices.make_contiguous().sort_by_key(|(s, _)| *s);

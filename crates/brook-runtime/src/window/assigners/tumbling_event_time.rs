@@ -1,5 +1,5 @@
-use crate::window::assigners::{check_has_timestamp, millis};
 use crate::window::assigner::Slicing;
+use crate::window::assigners::{check_has_timestamp, millis};
 use crate::window::{EventTimeTrigger, TimeWindow, WindowAssigner, WindowAssignerContext};
 use brook_types::Timestamp;
 use std::time::Duration;

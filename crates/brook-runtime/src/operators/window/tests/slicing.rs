@@ -76,8 +76,10 @@ fn slicing_applies_to_event_time_reduce_and_aggregates_only() {
     assert!(harness(tumbling, EventTimeTrigger, average, 0, false).op.is_slicing());
     assert!(!harness(tumbling, EventTimeTrigger, sum_function(), 5, false).op.is_slicing());
     assert!(!harness(sliding(10, 5), EventTimeTrigger, describe_function(), 0, false).op.is_slicing());
-    let with_process =
-        ReducingWindowFunction::new(sum as fn(In, In) -> In, CountFirings { cleared: Arc::new(Mutex::new(Vec::new())) });
+    let with_process = ReducingWindowFunction::new(
+        sum as fn(In, In) -> In,
+        CountFirings { cleared: Arc::new(Mutex::new(Vec::new())) },
+    );
     assert!(!harness(sliding(10, 5), EventTimeTrigger, with_process, 0, false).op.is_slicing());
     let sliced = harness(sliding(10, 5), EventTimeTrigger, sum_function(), 0, false);
     assert!(!sliced.op.without_slicing().is_slicing());
