@@ -117,12 +117,23 @@ where
 pub struct ReducingWindowFunction<R, P, T> {
     reduce: R,
     process: P,
+    /// `reduce` is associative and commutative (the user said so): partial results
+    /// of slices may be combined in time order instead of arrival order.
+    commutative: bool,
     _input: PhantomData<fn(T)>,
 }
 
 impl<R, P, T> ReducingWindowFunction<R, P, T> {
+    /// Reduces in arrival order, as Flink's reducing state does: a sliding window
+    /// keeps one pane per window (tumbling windows still slice: one slice is one window).
     pub fn new(reduce: R, process: P) -> Self {
-        Self { reduce, process, _input: PhantomData }
+        Self { reduce, process, commutative: false, _input: PhantomData }
+    }
+
+    /// For a `reduce` that is associative and commutative (max, min, sum): sliding
+    /// windows keep one partial result per slide and combine them when a window fires.
+    pub fn commutative(reduce: R, process: P) -> Self {
+        Self { reduce, process, commutative: true, _input: PhantomData }
     }
 }
 
@@ -160,13 +171,15 @@ where
         self.process.is_pass_through()
     }
 
+    /// Only a commutative reduce: combining slices in time order gives what arrival
+    /// order gives only when the order does not matter.
     fn can_copy(&self) -> bool {
-        true
+        self.commutative
     }
 
     #[inline]
     fn copy(&self, acc: &Option<T>) -> Option<Option<T>> {
-        Some(acc.clone())
+        self.commutative.then(|| acc.clone())
     }
 
     fn process(

@@ -36,7 +36,7 @@ fn max_of(a: In, b: In) -> In {
 }
 
 fn max_function() -> ReducingWindowFunction<fn(In, In) -> In, PassThrough, In> {
-    ReducingWindowFunction::new(max_of as fn(In, In) -> In, PassThrough)
+    ReducingWindowFunction::commutative(max_of as fn(In, In) -> In, PassThrough)
 }
 
 impl<O, A, Tr, F> Harness<O, A, Tr, F>
@@ -81,6 +81,11 @@ fn slicing_applies_to_event_time_reduce_and_aggregates_only() {
         CountFirings { cleared: Arc::new(Mutex::new(Vec::new())) },
     );
     assert!(!harness(sliding(10, 5), EventTimeTrigger, with_process, 0, false).op.is_slicing());
+    // A reduce not declared commutative reduces in arrival order: panes for sliding
+    // windows, slices for tumbling ones (one slice is one window).
+    let in_arrival_order = || ReducingWindowFunction::new(sum as fn(In, In) -> In, PassThrough);
+    assert!(!harness(sliding(10, 5), EventTimeTrigger, in_arrival_order(), 0, false).op.is_slicing());
+    assert!(harness(tumbling, EventTimeTrigger, in_arrival_order(), 0, false).op.is_slicing());
     let sliced = harness(sliding(10, 5), EventTimeTrigger, sum_function(), 0, false);
     assert!(!sliced.op.without_slicing().is_slicing());
 }
