@@ -140,6 +140,20 @@ where
         self.build("Reduce", function)
     }
 
+    /// Like [`reduce`](Self::reduce), for a function that is associative and
+    /// commutative (max, min, sum): the result must not depend on the order in which
+    /// elements arrive. Sliding event-time windows then keep one partial result per
+    /// slide and key and combine them when a window fires, instead of reducing every
+    /// element into each of its windows (docs/design/windows.md, "Slicing"). With a
+    /// function that does depend on the order (keep the last element), use `reduce`.
+    pub fn reduce_commutative<R>(self, f: R) -> DataStream<T>
+    where
+        R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    {
+        let function = self.evictor.reduce_commutative(f, PassThrough);
+        self.build("Reduce", function)
+    }
+
     /// Reduces incrementally, then hands the single reduced value to `process`
     /// with the window's context.
     pub fn reduce_with<R, P, O>(self, f: R, process: P) -> DataStream<O>

@@ -57,4 +57,25 @@ pub trait WindowAssigner<T>: Clone + Send + Sync + 'static {
 
     /// A description for plans and operator names, as Flink's `toString`.
     fn describe(&self) -> String;
+
+    /// How the windows cut time into slices, if they do (event-time tumbling
+    /// windows, and sliding ones whose size is a multiple of the slide): the window operator may
+    /// then keep one accumulator per key and slice instead of one per window
+    /// (docs/design/windows.md, "Slicing").
+    #[doc(hidden)]
+    fn slicing(&self) -> Option<Slicing<Self::Window>> {
+        None
+    }
+}
+
+/// Windows of `size` every `slide` (a divisor of `size`), starts aligned to
+/// `offset`: each window is the union of `size / slide` consecutive slices
+/// `[s, s + slide)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Slicing<W> {
+    pub size: i64,
+    pub slide: i64,
+    pub offset: i64,
+    /// The window `[start, end)`.
+    pub window: fn(Timestamp, Timestamp) -> W,
 }

@@ -64,6 +64,20 @@ pub trait MaybeEvictor<K: Clone + Hash + Eq, W: Window, T>: Clone + Send + Sync 
         R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
         P: ProcessWindowFunction<K, W, T, O>;
 
+    /// As `reduce`, for an associative and commutative function (slices may combine).
+    fn reduce_commutative<R, P, O>(
+        &self,
+        reduce: R,
+        process: P,
+    ) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
+    where
+        T: brook_types::Data,
+        R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+        P: ProcessWindowFunction<K, W, T, O>,
+    {
+        self.reduce(reduce, process)
+    }
+
     fn aggregate<A, P, O>(&self, aggregate: A, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
     where
         T: brook_types::Data,
@@ -84,6 +98,19 @@ impl<K: Clone + Hash + Eq, W: Window, T> MaybeEvictor<K, W, T> for NoEvictor {
         P: ProcessWindowFunction<K, W, T, O>,
     {
         ReducingWindowFunction::new(reduce, process)
+    }
+
+    fn reduce_commutative<R, P, O>(
+        &self,
+        reduce: R,
+        process: P,
+    ) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync
+    where
+        T: brook_types::Data,
+        R: FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+        P: ProcessWindowFunction<K, W, T, O>,
+    {
+        ReducingWindowFunction::commutative(reduce, process)
     }
 
     fn aggregate<A, P, O>(&self, aggregate: A, process: P) -> impl InternalWindowFunction<K, W, T, O> + Clone + Sync

@@ -31,6 +31,16 @@ pub trait AggregateFunction<I>: Clone + Send + Sync + 'static {
     fn get_result(&self, acc: &Self::Acc) -> Self::Out;
     /// Folds `other` into `acc`.
     fn merge(&self, acc: &mut Self::Acc, other: Self::Acc);
+
+    /// A copy of `acc`, if accumulators can be copied (`Some(acc.clone())`).
+    /// Sliding event-time windows then keep one accumulator per slice and
+    /// combine copies with `merge` when a window fires, instead of adding each
+    /// element to every window (docs/design/windows.md, "Slicing"); this needs
+    /// `merge` to combine partial accumulators in any order to what adding
+    /// their elements one by one would have given.
+    fn copy_accumulator(&self, _acc: &Self::Acc) -> Option<Self::Acc> {
+        None
+    }
 }
 
 /// The elements of a firing window, in the order they were added (merged
@@ -162,6 +172,13 @@ pub trait ProcessWindowFunction<K, W, I, O>: Clone + Send + Sync + 'static {
         self.process(key, ctx, WindowElements::one(element), out)
     }
 
+    /// Whether this is [`PassThrough`] (plain `reduce` / `aggregate`), which
+    /// uses no per-window state: a condition for slicing.
+    #[doc(hidden)]
+    fn is_pass_through(&self) -> bool {
+        false
+    }
+
     /// `process` with one owned element.
     #[doc(hidden)]
     fn process_owned(&mut self, key: &K, ctx: &mut ProcessWindowContext<'_, K, W>, element: I, out: &mut Collector<O>) {
@@ -214,6 +231,10 @@ impl<K, W, I: Clone + Send + 'static> ProcessWindowFunction<K, W, I, I> for Pass
     #[inline]
     fn process_owned(&mut self, _: &K, _: &mut ProcessWindowContext<'_, K, W>, element: I, out: &mut Collector<I>) {
         out.collect(element);
+    }
+
+    fn is_pass_through(&self) -> bool {
+        true
     }
 }
 

@@ -35,6 +35,24 @@ pub trait InternalWindowFunction<K, W, T, O>: Send + 'static {
 
     /// The window is cleaned up.
     fn clear(&mut self, ctx: &mut ProcessWindowContext<'_, K, W>);
+
+    /// Whether contents can be kept per slice and combined with
+    /// [`Self::merge`] when a window fires (docs/design/windows.md,
+    /// "Slicing"): incremental contents, no per-window state, no evictor.
+    fn can_slice(&self) -> bool {
+        false
+    }
+
+    /// Whether [`Self::copy`] gives `Some` (needed when a slice belongs to
+    /// more than one window).
+    fn can_copy(&self) -> bool {
+        false
+    }
+
+    /// A copy of `acc`, if contents copy.
+    fn copy(&self, _acc: &Self::Acc) -> Option<Self::Acc> {
+        None
+    }
 }
 
 /// All elements, handed to a [`ProcessWindowFunction`] (Flink's list state with
@@ -99,12 +117,23 @@ where
 pub struct ReducingWindowFunction<R, P, T> {
     reduce: R,
     process: P,
+    /// `reduce` is associative and commutative (the user said so): partial results
+    /// of slices may be combined in time order instead of arrival order.
+    commutative: bool,
     _input: PhantomData<fn(T)>,
 }
 
 impl<R, P, T> ReducingWindowFunction<R, P, T> {
+    /// Reduces in arrival order, as Flink's reducing state does: a sliding window
+    /// keeps one pane per window (tumbling windows still slice: one slice is one window).
     pub fn new(reduce: R, process: P) -> Self {
-        Self { reduce, process, _input: PhantomData }
+        Self { reduce, process, commutative: false, _input: PhantomData }
+    }
+
+    /// For a `reduce` that is associative and commutative (max, min, sum): sliding
+    /// windows keep one partial result per slide and combine them when a window fires.
+    pub fn commutative(reduce: R, process: P) -> Self {
+        Self { reduce, process, commutative: true, _input: PhantomData }
     }
 }
 
@@ -136,6 +165,21 @@ where
         let current = target.take().expect("reduce contents are never empty");
         let source = source.expect("reduce contents are never empty");
         *target = Some((self.reduce)(current, source));
+    }
+
+    fn can_slice(&self) -> bool {
+        self.process.is_pass_through()
+    }
+
+    /// Only a commutative reduce: combining slices in time order gives what arrival
+    /// order gives only when the order does not matter.
+    fn can_copy(&self) -> bool {
+        self.commutative
+    }
+
+    #[inline]
+    fn copy(&self, acc: &Option<T>) -> Option<Option<T>> {
+        self.commutative.then(|| acc.clone())
     }
 
     fn process(
@@ -196,6 +240,19 @@ where
 
     fn merge(&mut self, target: &mut A::Acc, source: A::Acc) {
         self.aggregate.merge(target, source)
+    }
+
+    fn can_slice(&self) -> bool {
+        self.process.is_pass_through()
+    }
+
+    fn can_copy(&self) -> bool {
+        self.aggregate.copy_accumulator(&self.aggregate.create_accumulator()).is_some()
+    }
+
+    #[inline]
+    fn copy(&self, acc: &A::Acc) -> Option<A::Acc> {
+        self.aggregate.copy_accumulator(acc)
     }
 
     fn process(

@@ -46,7 +46,7 @@ pub mod triggers;
 #[allow(clippy::module_inception)]
 mod window;
 
-pub use assigner::{WindowAssigner, WindowAssignerContext};
+pub use assigner::{Slicing, WindowAssigner, WindowAssignerContext};
 pub use assigners::{
     DynamicEventTimeSessionWindows, DynamicProcessingTimeSessionWindows, EventTimeSessionWindows, GlobalWindows,
     ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TumblingEventTimeWindows,

@@ -179,6 +179,14 @@ pub trait Trigger<T, W: Window>: Clone + Send + Sync + 'static {
         false
     }
 
+    /// Whether this is [`crate::window::EventTimeTrigger`]: a window fires
+    /// once, when the watermark passes its end, and holds no trigger state —
+    /// the condition for slicing (docs/design/windows.md, "Slicing").
+    #[doc(hidden)]
+    fn is_event_time_trigger(&self) -> bool {
+        false
+    }
+
     /// Windows were merged into `window`: re-register timers for it and fold the
     /// merged windows' states into its own.
     fn on_merge(&self, _window: &W, _ctx: &mut OnMergeContext<'_, W, Self::State>) {

@@ -294,7 +294,9 @@ fn run_sliding_max(parallelism: usize, records: u64, keys: u64) -> anyhow::Resul
             Duration::from_millis(WINDOW_MS as u64),
             Duration::from_millis(SLIDE_MS as u64),
         ))
-        .reduce(|a: Event, b: Event| if b.2 > a.2 { b } else { a })
+        // The element with the greatest (v, ts): a total order, so the reduce is
+        // associative and commutative and may combine slices.
+        .reduce_commutative(|a: Event, b: Event| if (b.2, b.1) > (a.2, a.1) { b } else { a })
         .sink_to(ChecksumSink::new(|e: &Event| e.2), "Sink: Discard");
     Ok(env.execute("bench e: sliding window max")?)
 }

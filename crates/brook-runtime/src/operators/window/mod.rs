@@ -31,7 +31,10 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 
 mod panes;
+mod slices;
 mod snapshot;
+
+use slices::{Placement, Slicer};
 
 use panes::{
     Pane, PaneTimerQueues, PaneTimerSet, Panes, find_pane, key_panes_mut, pane_index, pane_index_before, remove_pane,
@@ -444,6 +447,9 @@ where
     /// Windows by key, under a merging assigner.
     keys: FastMap<S::Key, MergingKey<A::Window, F::Acc, Tr::State>>,
     global_states: FastMap<S::Key, StateStore>,
+    /// The windows' slices, when the operator slices (docs/design/windows.md,
+    /// "Slicing"); then `panes` and `keys` stay empty.
+    slicer: Option<Slicer<S::Key, A::Window, F::Acc>>,
     /// Reused buffers.
     windows: Vec<A::Window>,
     merges: Vec<WindowMerge<A::Window>>,
@@ -474,6 +480,10 @@ where
         let timers = InternalTimerService::new(runtime.processing_time.clone());
         let pane_timers = PaneTimerQueues::new(runtime.processing_time.clone());
         let num_late_records_dropped = runtime.accumulator(&late_records_dropped_name(&runtime.operator_name));
+        let slices = assigner.is_event_time() && trigger.is_event_time_trigger() && function.can_slice();
+        let slicing = if slices { assigner.slicing() } else { None };
+        // A slice in several windows is copied into each when they fire.
+        let slicer = slicing.filter(|s| s.size == s.slide || function.can_copy()).map(Slicer::new);
         Self {
             key_selector,
             assigner,
@@ -489,6 +499,7 @@ where
             panes: Panes::default(),
             keys: FastMap::default(),
             global_states: FastMap::default(),
+            slicer,
             windows: Vec::new(),
             merges: Vec::new(),
             _types: PhantomData,
@@ -499,6 +510,16 @@ where
     pub fn with_allowed_lateness(mut self, allowed_lateness: i64) -> Self {
         assert!(allowed_lateness >= 0, "the allowed lateness cannot be negative");
         self.allowed_lateness = allowed_lateness;
+        if allowed_lateness > 0 {
+            self.slicer = None; // late firings: one pane per window
+        }
+        self
+    }
+
+    /// Keeps one pane per window even where slicing applies (for comparisons
+    /// and tests; the results are the same).
+    pub fn without_slicing(mut self) -> Self {
+        self.slicer = None;
         self
     }
 
@@ -510,7 +531,83 @@ where
 
     /// The number of keys with windows in flight (for tests).
     pub fn num_keys_with_windows(&self) -> usize {
-        self.panes.len() + self.keys.len()
+        self.panes.len() + self.keys.len() + self.slicer.as_ref().map_or(0, |s| s.keys.len())
+    }
+
+    /// Whether the operator keeps slices instead of windows (for tests).
+    pub fn is_slicing(&self) -> bool {
+        self.slicer.is_some()
+    }
+
+    /// The number of slices held (for tests).
+    pub fn num_slices(&self) -> usize {
+        self.slicer.as_ref().map_or(0, |s| s.num_slices())
+    }
+
+    /// An element under slicing: into its key's slice, or late.
+    fn process_sliced(&mut self, record: StreamRecord<T>) {
+        crate::window::assigners::check_has_timestamp(record.timestamp);
+        let key = self.key_selector.key(&record.value);
+        let watermark = self.timers.current_watermark();
+        let Some(slicer) = &mut self.slicer else { return };
+        let timestamp = record.timestamp;
+        match slicer.place(timestamp, watermark) {
+            Placement::Slice { start, fire } => {
+                let function = &mut self.function;
+                slicer.add(&key, start, fire, |contents| match contents {
+                    Some(acc) => {
+                        function.add(acc, record);
+                        None
+                    }
+                    None => Some(function.create(record)),
+                });
+            }
+            // Every window of the element is late, and so is its timestamp.
+            Placement::Late => match &self.late_data_tag {
+                Some(tag) => self.side_outputs.emit(tag, record.value, timestamp),
+                None => self.num_late_records_dropped.add(1),
+            },
+        }
+    }
+
+    /// Fires the window with max timestamp `time` of `key` under slicing: the
+    /// combination of its slices, if it has any.
+    fn fire_sliced(&mut self, time: Timestamp, key: S::Key, out: &mut Collector<O>) {
+        let Some(slicer) = &mut self.slicer else { return };
+        let size = slicer.spec.size;
+        let start = time.saturating_sub(size - 1);
+        let mut combined: Option<F::Acc> = None;
+        if let Some(ks) = slicer.keys.get_mut(&key) {
+            // The window's first slice has no later window: its contents move.
+            while ks.slices.front().is_some_and(|(s, _)| *s <= start) {
+                let (s, acc) = ks.slices.pop_front().expect("a front slice");
+                if s == start {
+                    combined = Some(acc);
+                }
+            }
+            for (_, acc) in ks.slices.iter().take_while(|(s, _)| *s <= time) {
+                let Some(copy) = self.function.copy(acc) else { continue };
+                match &mut combined {
+                    None => combined = Some(copy),
+                    Some(target) => self.function.merge(target, copy),
+                }
+            }
+        }
+        if let Some(mut acc) = combined {
+            let window = (slicer.spec.window)(start, time.saturating_add(1));
+            out.timestamp = time;
+            let mut ctx = ProcessWindowContext {
+                key: &key,
+                window: &window,
+                watermark: self.timers.current_watermark(),
+                runtime: &self.runtime,
+                side_outputs: &mut self.side_outputs,
+                window_state: None,
+                global_states: &mut self.global_states,
+            };
+            self.function.process(&key, &mut acc, &mut ctx, out);
+        }
+        slicer.advance(key, time);
     }
 
     #[allow(clippy::type_complexity)]
@@ -540,6 +637,10 @@ where
 
     /// Flink's `processElement`.
     fn process_element(&mut self, record: StreamRecord<T>, out: &mut Collector<O>) {
+        if self.slicer.is_some() {
+            self.process_sliced(record);
+            return;
+        }
         let key = self.key_selector.key(&record.value);
         let mut windows = std::mem::take(&mut self.windows);
         let mut merges = std::mem::take(&mut self.merges);
@@ -711,7 +812,8 @@ where
     /// The number of timers registered (for tests).
     pub fn num_timers(&self) -> usize {
         let pane_timers: usize = self.panes.values().flatten().map(|(_, p)| p.timers.len()).sum();
-        pane_timers + self.timers.num_event_time_timers() + self.timers.num_processing_time_timers()
+        let slice_timers = self.slicer.as_ref().map_or(0, |s| s.keys.len());
+        slice_timers + pane_timers + self.timers.num_event_time_timers() + self.timers.num_processing_time_timers()
     }
 
     fn flush(&mut self, collector: &mut Collector<O>, out: &mut dyn Output<O>) {
@@ -757,6 +859,12 @@ where
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {
         self.timers.advance_watermark(watermark.0);
         let mut collector = Collector::new();
+        while let Some((time, key)) = self.slicer.as_mut().and_then(|s| s.pop(watermark.0)) {
+            self.fire_sliced(time, key, &mut collector);
+            if collector.buffer.len() >= EMIT_BATCH {
+                self.flush(&mut collector, out);
+            }
+        }
         while let Some(timer) = self.next_timer(TimeDomain::EventTime, watermark.0) {
             self.on_timer(timer, TimeDomain::EventTime, &mut collector);
             if collector.buffer.len() >= EMIT_BATCH {

@@ -8,6 +8,8 @@
 //! - `_window/sessions` (merging assigners): key, `()` → [`MergingImage`]
 //!   (contents by state window, trigger states, window → state window);
 //! - `_window/timers` (merging assigners): key, window → (domain, time);
+//! - `_window/slices` (slicing, docs/design/windows.md "Slicing"): key, `()` →
+//!   [`SlicesImage`] (the key's next window to fire and its slices);
 //! - `_window/global` : key, `()` → the ProcessWindowFunction's `global_state()`
 //!   (name → encoded value); per-window `window_state()` travels in the pane image.
 //!
@@ -16,6 +18,7 @@
 
 use super::WindowOperator;
 use super::panes::{Pane, key_panes_mut, pane_index};
+use super::slices;
 use crate::checkpoint::SnapshotError;
 use crate::key_selector::KeySelector;
 use crate::timer::TimeDomain;
@@ -29,6 +32,7 @@ const PANES: &str = "_window/panes";
 const SESSIONS: &str = "_window/sessions";
 const TIMERS: &str = "_window/timers";
 const GLOBAL: &str = "_window/global";
+const SLICES: &str = "_window/slices";
 
 /// A `StateStore` in a snapshot: its values by name, encoded.
 type StoreImage = Vec<(String, Vec<u8>)>;
@@ -42,6 +46,15 @@ struct PaneImage<Acc, TS> {
     timers: Vec<(bool, Timestamp)>,
     /// The ProcessWindowFunction's `window_state()`, if it holds anything.
     window_state: Option<StoreImage>,
+}
+
+/// One key's slices in a snapshot.
+#[derive(Serialize, Deserialize)]
+struct SlicesImage<Acc> {
+    /// The max timestamp of the key's next window to fire.
+    timer: Timestamp,
+    /// (slice start, contents), ordered by start.
+    slices: Vec<(Timestamp, Acc)>,
 }
 
 /// One key's sessions in a snapshot.
@@ -111,6 +124,14 @@ where
                 writer.entry(timers, key, window, &(domain == TimeDomain::EventTime, time))?;
             }
         }
+        if let Some(slicer) = &self.slicer {
+            let slices = writer.begin_state(SLICES, StateKind::Internal)?;
+            for (key, ks) in &slicer.keys {
+                let image =
+                    SlicesImage { timer: ks.timer, slices: ks.slices.iter().map(|(s, acc)| (*s, acc)).collect() };
+                writer.entry(slices, key, &(), &image)?;
+            }
+        }
         let global = writer.begin_state(GLOBAL, StateKind::Internal)?;
         for (key, store) in &self.global_states {
             if !store.is_empty() {
@@ -138,6 +159,7 @@ where
             let reader = KeyedSnapshotReader::new(snapshot.as_ref())?;
             let (panes, sessions, timers) = (reader.state(PANES), reader.state(SESSIONS), reader.state(TIMERS));
             let global = reader.state(GLOBAL);
+            let slices = reader.state(SLICES);
             for entry in reader.entries(range) {
                 let entry = entry?;
                 if Some(entry.state) == panes {
@@ -174,12 +196,45 @@ where
                     } else {
                         self.timers.register_processing_time_timer(&key, &window, time);
                     }
+                } else if Some(entry.state) == slices {
+                    let Some(slicer) = &mut self.slicer else {
+                        return Err(SnapshotError::Failed(format!(
+                            "window operator '{operator}': the checkpoint holds sliced windows (sliding event-time \
+                             windows with the default trigger, no allowed lateness and a reduce or aggregate), but \
+                             this job's windows do not slice (another assigner, trigger, window function or allowed \
+                             lateness); restore with the job that took the checkpoint"
+                        )));
+                    };
+                    let key: S::Key = entry.decode_key().map_err(|e| undecodable("slices", e))?;
+                    let image: SlicesImage<F::Acc> = entry.decode_value().map_err(|e| undecodable("slices", e))?;
+                    let ks = slicer
+                        .keys
+                        .entry(key.clone())
+                        .or_insert_with(|| slices::KeySlices { timer: image.timer, slices: Default::default() });
+                    ks.timer = ks.timer.min(image.timer);
+                    ks.slices.extend(image.slices);
+                    ks.slices.make_contiguous().sort_by_key(|(s, _)| *s);
+                    let timer = ks.timer;
+                    slicer.enqueue(key, timer);
                 } else if Some(entry.state) == global {
                     let key: S::Key = entry.decode_key().map_err(|e| undecodable("global state", e))?;
                     let image: StoreImage = entry.decode_value().map_err(|e| undecodable("global state", e))?;
                     self.global_states.insert(key, StateStore::from_encoded(image));
                 }
             }
+        }
+        // Windows of an operator that did not slice (a savepoint taken before
+        // slicing existed, or with other settings) restore into panes: this
+        // instance then keeps panes, which give the same results.
+        if self.slicer.is_some() && !self.panes.is_empty() {
+            if self.slicer.as_ref().is_some_and(|s| !s.keys.is_empty()) {
+                return Err(SnapshotError::Failed(format!(
+                    "window operator '{}': the checkpoint holds both sliced windows and window panes for the key \
+                     groups of subtask {}; restore at the parallelism the checkpoint was taken with",
+                    self.runtime.operator_name, self.runtime.subtask_index
+                )));
+            }
+            self.slicer = None;
         }
         Ok(())
     }

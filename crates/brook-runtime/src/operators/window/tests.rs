@@ -171,7 +171,7 @@ fn sum(a: In, b: In) -> In {
 }
 
 fn sum_function() -> ReducingWindowFunction<fn(In, In) -> In, PassThrough, In> {
-    ReducingWindowFunction::new(sum as fn(In, In) -> In, PassThrough)
+    ReducingWindowFunction::commutative(sum as fn(In, In) -> In, PassThrough)
 }
 
 fn ms(n: u64) -> Duration {
@@ -914,3 +914,5 @@ proptest::proptest! {
         proptest::prop_assert_eq!(run_with_restore(make, before, after, watermark_at_cut, parallelism), expected);
     }
 }
+
+mod slicing;

@@ -1,3 +1,4 @@
+use crate::window::assigner::Slicing;
 use crate::window::assigners::{check_has_timestamp, millis};
 use crate::window::{EventTimeTrigger, TimeWindow, WindowAssigner, WindowAssignerContext};
 use brook_types::Timestamp;
@@ -67,6 +68,15 @@ impl<T> WindowAssigner<T> for SlidingEventTimeWindows {
 
     fn describe(&self) -> String {
         format!("SlidingEventTimeWindows({}, {})", self.size, self.slide)
+    }
+
+    fn slicing(&self) -> Option<Slicing<TimeWindow>> {
+        (self.slide > 0 && self.size % self.slide == 0).then_some(Slicing {
+            size: self.size,
+            slide: self.slide,
+            offset: self.offset,
+            window: TimeWindow::new,
+        })
     }
 }
 

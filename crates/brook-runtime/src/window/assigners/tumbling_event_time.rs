@@ -1,3 +1,4 @@
+use crate::window::assigner::Slicing;
 use crate::window::assigners::{check_has_timestamp, millis};
 use crate::window::{EventTimeTrigger, TimeWindow, WindowAssigner, WindowAssignerContext};
 use brook_types::Timestamp;
@@ -56,6 +57,11 @@ impl<T> WindowAssigner<T> for TumblingEventTimeWindows {
 
     fn describe(&self) -> String {
         format!("TumblingEventTimeWindows({})", self.size)
+    }
+
+    /// One slice per window: slicing spares the trigger and timer bookkeeping per element.
+    fn slicing(&self) -> Option<Slicing<TimeWindow>> {
+        Some(Slicing { size: self.size, slide: self.size, offset: self.offset, window: TimeWindow::new })
     }
 }
 

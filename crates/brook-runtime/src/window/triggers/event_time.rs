@@ -36,6 +36,10 @@ impl<T, W: Window> Trigger<T, W> for EventTimeTrigger {
         TriggerResult::Continue
     }
 
+    fn is_event_time_trigger(&self) -> bool {
+        true
+    }
+
     fn can_merge(&self) -> bool {
         true
     }
