@@ -8,9 +8,14 @@
 //! file source). A reader reads its splits in event-time lockstep (a batch from the
 //! split that is furthest behind), and watermarks are per split, 4 s behind, as for
 //! the generator: no event is late.
+//!
+//! A source may read only some of the three files ([`ExportedSource::reading`]):
+//! a query over bids alone then reads `bid.*` only, as Flink's plan scans only the
+//! tables a query names.
 
 use super::error::NexmarkError;
 use super::export::{ExportFormat, KINDS, export_path};
+use super::generator::EventKind;
 use super::model::{Auction, Bid, Event, Person};
 use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
@@ -37,14 +42,22 @@ pub fn find_export(dir: &Path) -> Result<(ExportFormat, [PathBuf; 3]), NexmarkEr
 #[derive(Clone, Debug)]
 pub struct ExportedSource {
     dir: PathBuf,
+    /// Which files to read, by `event_type` (person, auction, bid).
+    kinds: [bool; 3],
 }
 
 impl ExportedSource {
-    /// Checks that `dir` holds an export.
+    /// Checks that `dir` holds an export. The source reads all three files.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, NexmarkError> {
         let dir = dir.into();
         find_export(&dir)?;
-        Ok(Self { dir })
+        Ok(Self { dir, kinds: [true; 3] })
+    }
+
+    /// Reads only the files of `kinds` (the other events are not read at all).
+    pub fn reading(mut self, kinds: &[EventKind]) -> Self {
+        self.kinds = [EventKind::Person, EventKind::Auction, EventKind::Bid].map(|k| kinds.contains(&k));
+        self
     }
 
     /// The splits for `parallelism` readers.
@@ -53,6 +66,9 @@ impl ExportedSource {
         let n = parallelism.max(1) as u64;
         let mut splits = Vec::new();
         for (kind, path) in paths.into_iter().enumerate() {
+            if !self.kinds[kind] {
+                continue;
+            }
             let size = std::fs::metadata(&path).map_err(|e| NexmarkError::io("cannot read", &path, e))?.len();
             for i in 0..n {
                 let (start, end) = (size * i / n, size * (i + 1) / n);
@@ -182,31 +198,35 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
         if split.offset >= split.end {
             return Ok(true);
         }
-        open.line.clear();
-        let n =
-            reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
-        if n == 0 {
+        // Parse the line where it lies in the read buffer; only a line cut by the
+        // buffer's end is copied (into `open.line`).
+        let buffered = reader.fill_buf().map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+        if buffered.is_empty() {
             return Ok(true);
         }
+        let (parsed, n) = match memchr::memchr(b'\n', buffered) {
+            Some(at) => (parse_line(split, &buffered[..=at]), at + 1),
+            None => {
+                open.line.clear();
+                let n = reader
+                    .read_until(b'\n', &mut open.line)
+                    .map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+                (parse_line(split, &open.line), 0)
+            }
+        };
+        reader.consume(n);
         let line_start = split.offset;
-        split.offset += n as u64;
-        let mut text = open.line.as_slice();
-        if let [rest @ .., b'\n'] = text {
-            text = rest;
-        }
-        if let [rest @ .., b'\r'] = text {
-            text = rest;
-        }
-        if text.is_empty() {
-            continue;
-        }
-        let parsed = if split.json { parse_json(split.kind, text) } else { parse_csv(split.kind, text) };
+        split.offset += match n {
+            0 => open.line.len() as u64,
+            n => n as u64,
+        };
         match parsed {
-            Ok(event) => {
+            Ok(Some(event)) => {
                 let ts = event.date_time();
                 open.last_time = ts;
                 out.push(StreamRecord::with_timestamp(event, ts));
             }
+            Ok(None) => {}
             Err(reason) => {
                 return Err(NexmarkError::Malformed {
                     path: split.path.clone(),
@@ -218,6 +238,21 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
         }
     }
     Ok(split.offset >= split.end)
+}
+
+/// Parses one line (with its `\n`, if any) of `split`; `None` for an empty line.
+fn parse_line(split: &ExportSplit, line: &[u8]) -> std::result::Result<Option<Event>, String> {
+    let mut text = line;
+    if let [rest @ .., b'\n'] = text {
+        text = rest;
+    }
+    if let [rest @ .., b'\r'] = text {
+        text = rest;
+    }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if split.json { parse_json(split.kind, text) } else { parse_csv(split.kind, text) }.map(Some)
 }
 
 /// The 1-based number of the line starting at byte `offset` (counted only when a
@@ -273,7 +308,25 @@ impl SourceReader<Event, ExportSplit> for ExportReader {
 
 /// Parses one CSV line of `kind` (format in [`export`](super::export)).
 pub fn parse_csv(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
-    let mut fields = CsvFields { rest: Some(line), index: 0 };
+    // Generated text is never quoted: a line without `"` that is valid UTF-8 is
+    // checked once and cut at its commas; anything else takes the general path.
+    if memchr::memchr(b'"', line).is_none()
+        && let Ok(text) = std::str::from_utf8(line)
+    {
+        return parse_fields(kind, PlainFields { rest: Some(text), index: 0 });
+    }
+    parse_fields(kind, CsvFields { rest: Some(line), index: 0 })
+}
+
+/// The fields of one CSV line, in order.
+trait Fields {
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String>;
+    fn text(&mut self, column: &str) -> std::result::Result<String, String>;
+    /// Whether anything follows the last field taken, and how many were taken.
+    fn rest(&self) -> (bool, usize);
+}
+
+fn parse_fields(kind: u8, mut fields: impl Fields) -> std::result::Result<Event, String> {
     let event = match kind {
         0 => Event::Person(Person {
             id: fields.int("id")?,
@@ -307,10 +360,77 @@ pub fn parse_csv(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
             extra: fields.text("extra")?,
         }),
     };
-    if fields.rest.is_some() {
-        return Err(format!("more than the {} columns of a {}", fields.index, KINDS[kind as usize]));
+    if let (true, index) = fields.rest() {
+        return Err(format!("more than the {index} columns of a {}", KINDS[kind as usize]));
     }
     Ok(event)
+}
+
+/// A decimal `i64` as `str::parse` reads it (optional sign, digits, no overflow),
+/// without going through `str`.
+fn parse_i64(field: &[u8]) -> Option<i64> {
+    let (negative, digits) = match field {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, field),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?;
+        value = if negative { value.checked_sub(i64::from(d))? } else { value.checked_add(i64::from(d))? };
+    }
+    Some(value)
+}
+
+fn not_an_integer(index: usize, column: &str, field: &[u8]) -> String {
+    format!("column {index} ({column}) is not an integer: '{}'", String::from_utf8_lossy(field))
+}
+
+/// The fields of a line without quotes, already checked to be UTF-8.
+struct PlainFields<'a> {
+    rest: Option<&'a str>,
+    index: usize,
+}
+
+impl<'a> PlainFields<'a> {
+    fn next(&mut self, column: &str) -> std::result::Result<&'a str, String> {
+        let Some(rest) = self.rest else {
+            return Err(format!("column {} ({column}) is missing", self.index + 1));
+        };
+        self.index += 1;
+        match memchr::memchr(b',', rest.as_bytes()) {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]);
+                Ok(&rest[..at])
+            }
+            None => {
+                self.rest = None;
+                Ok(rest)
+            }
+        }
+    }
+}
+
+impl Fields for PlainFields<'_> {
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
+        let field = self.next(column)?;
+        parse_i64(field.as_bytes()).ok_or_else(|| not_an_integer(self.index, column, field.as_bytes()))
+    }
+
+    fn text(&mut self, column: &str) -> std::result::Result<String, String> {
+        self.next(column).map(str::to_owned)
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.rest.is_some(), self.index)
+    }
 }
 
 struct CsvFields<'a> {
@@ -352,8 +472,7 @@ impl<'a> CsvFields<'a> {
             };
             return Ok(std::borrow::Cow::Owned(value));
         }
-        // Fields are short: a plain scan beats a call into a SIMD search.
-        match rest.iter().position(|&b| b == b',') {
+        match memchr::memchr(b',', rest) {
             Some(at) => {
                 self.rest = Some(&rest[at + 1..]);
                 Ok(std::borrow::Cow::Borrowed(&rest[..at]))
@@ -364,12 +483,12 @@ impl<'a> CsvFields<'a> {
             }
         }
     }
+}
 
+impl Fields for CsvFields<'_> {
     fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
         let field = self.next(column)?;
-        std::str::from_utf8(&field).ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
-            format!("column {} ({column}) is not an integer: '{}'", self.index, String::from_utf8_lossy(&field))
-        })
+        parse_i64(&field).ok_or_else(|| not_an_integer(self.index, column, &field))
     }
 
     fn text(&mut self, column: &str) -> std::result::Result<String, String> {
@@ -379,6 +498,10 @@ impl<'a> CsvFields<'a> {
             std::borrow::Cow::Owned(v) => String::from_utf8(v).ok(),
         }
         .ok_or_else(|| format!("column {} ({column}) is not valid UTF-8", self.index))
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.rest.is_some(), self.index)
     }
 }
 
@@ -495,5 +618,19 @@ mod tests {
         assert_eq!(parse_csv(2, b"1,x,3,c,u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
         assert_eq!(parse_csv(2, b"1,2,3,c,u,4").unwrap_err(), "column 7 (extra) is missing");
         assert_eq!(parse_csv(2, b"1,2,3,c,u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
+        // The quoted (general) path reports the same way.
+        assert_eq!(parse_csv(2, b"1,x,3,\"c\",u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
+        assert_eq!(parse_csv(2, b"1,2,3,\"c\",u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
+        assert_eq!(parse_csv(2, b"1,2,3,c,\xff,4,e").unwrap_err(), "column 5 (url) is not valid UTF-8");
+    }
+
+    #[test]
+    fn integers_parse_as_str_parse_does() {
+        for text in ["0", "-0", "+7", "42", "-9223372036854775808", "9223372036854775807", "007"] {
+            assert_eq!(parse_i64(text.as_bytes()), text.parse::<i64>().ok(), "{text}");
+        }
+        for text in ["", "-", "+", "1a", " 1", "1 ", "9223372036854775808", "-9223372036854775809", "1.5"] {
+            assert_eq!(parse_i64(text.as_bytes()), None, "{text}");
+        }
     }
 }

@@ -7,7 +7,7 @@
 use super::report::RunReport;
 use super::rusage::ResourceUsage;
 use super::scenarios::environment_with;
-use crate::jobs::nexmark::{QuerySink, build_query};
+use crate::jobs::nexmark::{QuerySink, build_query, query_inputs};
 use anyhow::Context as _;
 use brook_api::{DataStream, RuntimeMode, StreamExecutionEnvironment};
 use brook_connectors::nexmark::{self, Event, ExportedSource, NexmarkConfig};
@@ -64,7 +64,7 @@ pub fn run(run: &NexmarkRun, parallelism: usize) -> anyhow::Result<RunReport> {
     let env = environment_with(parallelism, RuntimeMode::Streaming, &[])?;
     let stream = match &run.input {
         Some(dir) => env.from_source_with_watermarks(
-            ExportedSource::new(dir)?,
+            ExportedSource::new(dir)?.reading(query_inputs(&run.query)),
             nexmark::watermark_strategy(),
             "Nexmark Export Source",
         ),
