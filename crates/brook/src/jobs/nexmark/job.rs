@@ -44,7 +44,7 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
         env.set_parallelism(p);
     }
     let events = match &args.input {
-        Some(dir) => nexmark::read_exported_kinds(env, dir, super::query_inputs(&args.query))?,
+        Some(dir) => super::read_exported_for(env, dir, &args.query)?,
         None => {
             // A fixed number of splits makes the events independent of -p.
             let config =
