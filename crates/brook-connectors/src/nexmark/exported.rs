@@ -8,9 +8,14 @@
 //! file source). A reader reads its splits in event-time lockstep (a batch from the
 //! split that is furthest behind), and watermarks are per split, 4 s behind, as for
 //! the generator: no event is late.
+//!
+//! A source may read only some of the three files ([`ExportedSource::reading`]):
+//! a query over bids alone then reads `bid.*` only, as Flink's plan scans only the
+//! tables a query names.
 
 use super::error::NexmarkError;
 use super::export::{ExportFormat, KINDS, export_path};
+use super::generator::EventKind;
 use super::model::{Auction, Bid, Event, Person};
 use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
@@ -33,18 +38,61 @@ pub fn find_export(dir: &Path) -> Result<(ExportFormat, [PathBuf; 3]), NexmarkEr
     Err(NexmarkError::MissingExport { dir: dir.to_path_buf(), format: "csv" })
 }
 
+/// The columns of `person`, `auction` and `bid` files, in order (SPEC §1 names).
+pub const COLUMNS: [&[&str]; 3] = [
+    &["id", "name", "emailAddress", "creditCard", "city", "state", "dateTime", "extra"],
+    &["id", "itemName", "description", "initialBid", "reserve", "dateTime", "expires", "seller", "category", "extra"],
+    &["auction", "bidder", "price", "channel", "url", "dateTime", "extra"],
+];
+
+/// Bit `i` set: column `i` of a file is filled when it is text. All set: every column.
+const ALL_COLUMNS: u16 = u16::MAX;
+
 /// The exported events of a directory as a source.
 #[derive(Clone, Debug)]
 pub struct ExportedSource {
     dir: PathBuf,
+    /// Which files to read, by `event_type` (person, auction, bid).
+    kinds: [bool; 3],
+    /// Which text columns to fill, per file (see [`ALL_COLUMNS`]).
+    text: [u16; 3],
 }
 
 impl ExportedSource {
-    /// Checks that `dir` holds an export.
+    /// Checks that `dir` holds an export. The source reads all three files.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, NexmarkError> {
         let dir = dir.into();
         find_export(&dir)?;
-        Ok(Self { dir })
+        Ok(Self { dir, kinds: [true; 3], text: [ALL_COLUMNS; 3] })
+    }
+
+    /// Reads only the files of `kinds` (the other events are not read at all).
+    pub fn reading(mut self, kinds: &[EventKind]) -> Self {
+        self.kinds = [EventKind::Person, EventKind::Auction, EventKind::Bid].map(|k| kinds.contains(&k));
+        self
+    }
+
+    /// Fills only the text columns named in `columns` (`"bid.extra"`, `"person.name"`,
+    /// …); every other text column of the events is left an empty string. Integer
+    /// columns are always read. This is Flink's projection push-down into its file
+    /// source: a query that never looks at a column does not pay for copying it.
+    pub fn keeping_text(mut self, columns: &[&str]) -> Result<Self, NexmarkError> {
+        self.text = [0; 3];
+        for &name in columns {
+            let found = name.split_once('.').and_then(|(file, column)| {
+                let kind = KINDS.iter().position(|k| *k == file)?;
+                Some((kind, COLUMNS[kind].iter().position(|c| *c == column)?))
+            });
+            let Some((kind, column)) = found else {
+                return Err(NexmarkError::InvalidOption {
+                    key: "columns".into(),
+                    value: name.into(),
+                    reason: "not a column: name one as `<person|auction|bid>.<column>`, e.g. `bid.extra`".into(),
+                });
+            };
+            self.text[kind] |= 1 << column;
+        }
+        Ok(self)
     }
 
     /// The splits for `parallelism` readers.
@@ -53,6 +101,9 @@ impl ExportedSource {
         let n = parallelism.max(1) as u64;
         let mut splits = Vec::new();
         for (kind, path) in paths.into_iter().enumerate() {
+            if !self.kinds[kind] {
+                continue;
+            }
             let size = std::fs::metadata(&path).map_err(|e| NexmarkError::io("cannot read", &path, e))?.len();
             for i in 0..n {
                 let (start, end) = (size * i / n, size * (i + 1) / n);
@@ -104,6 +155,7 @@ impl Source<Event> for ExportedSource {
 
     fn create_reader(&self, ctx: &ReaderContext) -> Result<Box<dyn SourceReader<Event, ExportSplit>>> {
         Ok(Box::new(ExportReader {
+            text: self.text,
             batch_size: ctx.batch_size.max(1),
             splits: Vec::new(),
             last: None,
@@ -132,6 +184,8 @@ struct OpenSplit {
 
 /// Reads the splits of one subtask.
 pub struct ExportReader {
+    /// The text columns to fill, per file.
+    text: [u16; 3],
     batch_size: usize,
     splits: Vec<OpenSplit>,
     last: Option<String>,
@@ -144,7 +198,7 @@ impl ExportReader {
             return Ok(());
         };
         let open = &mut self.splits[pos];
-        let done = read_lines(open, self.batch_size, out)?;
+        let done = read_lines(open, self.batch_size, self.text, out)?;
         self.last = Some(open.split.split_id());
         if done {
             let closed = self.splits.remove(pos);
@@ -155,7 +209,13 @@ impl ExportReader {
 }
 
 /// Reads up to `max` records of `open`; true when the split is done.
-fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event>>) -> Result<bool, NexmarkError> {
+fn read_lines(
+    open: &mut OpenSplit,
+    max: usize,
+    text: [u16; 3],
+    out: &mut Vec<StreamRecord<Event>>,
+) -> Result<bool, NexmarkError> {
+    let text = text[open.split.kind as usize];
     let split = &mut open.split;
     if open.reader.is_none() {
         let file = File::open(&split.path).map_err(|e| NexmarkError::io("cannot open", &split.path, e))?;
@@ -182,31 +242,35 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
         if split.offset >= split.end {
             return Ok(true);
         }
-        open.line.clear();
-        let n =
-            reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
-        if n == 0 {
+        // Parse the line where it lies in the read buffer; only a line cut by the
+        // buffer's end is copied (into `open.line`).
+        let buffered = reader.fill_buf().map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+        if buffered.is_empty() {
             return Ok(true);
         }
+        let (parsed, n) = match memchr::memchr(b'\n', buffered) {
+            Some(at) => (parse_line(split, &buffered[..=at], text), at + 1),
+            None => {
+                open.line.clear();
+                reader
+                    .read_until(b'\n', &mut open.line)
+                    .map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
+                (parse_line(split, &open.line, text), 0)
+            }
+        };
+        reader.consume(n);
         let line_start = split.offset;
-        split.offset += n as u64;
-        let mut text = open.line.as_slice();
-        if let [rest @ .., b'\n'] = text {
-            text = rest;
-        }
-        if let [rest @ .., b'\r'] = text {
-            text = rest;
-        }
-        if text.is_empty() {
-            continue;
-        }
-        let parsed = if split.json { parse_json(split.kind, text) } else { parse_csv(split.kind, text) };
+        split.offset += match n {
+            0 => open.line.len() as u64,
+            n => n as u64,
+        };
         match parsed {
-            Ok(event) => {
+            Ok(Some(event)) => {
                 let ts = event.date_time();
                 open.last_time = ts;
                 out.push(StreamRecord::with_timestamp(event, ts));
             }
+            Ok(None) => {}
             Err(reason) => {
                 return Err(NexmarkError::Malformed {
                     path: split.path.clone(),
@@ -218,6 +282,21 @@ fn read_lines(open: &mut OpenSplit, max: usize, out: &mut Vec<StreamRecord<Event
         }
     }
     Ok(split.offset >= split.end)
+}
+
+/// Parses one line (with its `\n`, if any) of `split`; `None` for an empty line.
+fn parse_line(split: &ExportSplit, line: &[u8], text_columns: u16) -> std::result::Result<Option<Event>, String> {
+    let mut text = line;
+    if let [rest @ .., b'\n'] = text {
+        text = rest;
+    }
+    if let [rest @ .., b'\r'] = text {
+        text = rest;
+    }
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if split.json { parse_json(split.kind, text) } else { parse_csv_keeping(split.kind, text, text_columns) }.map(Some)
 }
 
 /// The 1-based number of the line starting at byte `offset` (counted only when a
@@ -273,44 +352,170 @@ impl SourceReader<Event, ExportSplit> for ExportReader {
 
 /// Parses one CSV line of `kind` (format in [`export`](super::export)).
 pub fn parse_csv(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
-    let mut fields = CsvFields { rest: Some(line), index: 0 };
+    parse_csv_keeping(kind, line, ALL_COLUMNS)
+}
+
+/// [`parse_csv`] filling only the text columns whose bit is set in `text` (the
+/// others are checked to be there, and left empty).
+fn parse_csv_keeping(kind: u8, line: &[u8], text: u16) -> std::result::Result<Event, String> {
+    // Generated text is never quoted: a line without `"` that is valid UTF-8 is
+    // checked once and cut at its commas; anything else takes the general path.
+    if memchr::memchr(b'"', line).is_none()
+        && let Ok(line) = std::str::from_utf8(line)
+    {
+        return parse_fields(kind, PlainFields { rest: Some(line), index: 0 }, text);
+    }
+    parse_fields(kind, CsvFields { rest: Some(line), index: 0 }, text)
+}
+
+/// The fields of one CSV line, in order.
+trait Fields {
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String>;
+    /// The text of the next field, or an empty string without `keep`.
+    fn text(&mut self, column: &str, keep: bool) -> std::result::Result<String, String>;
+    /// Whether anything follows the last field taken, and how many were taken.
+    fn rest(&self) -> (bool, usize);
+}
+
+fn parse_fields(kind: u8, mut fields: impl Fields, text: u16) -> std::result::Result<Event, String> {
+    let keep = |column: u32| text & (1 << column) != 0;
     let event = match kind {
         0 => Event::Person(Person {
             id: fields.int("id")?,
-            name: fields.text("name")?,
-            email_address: fields.text("emailAddress")?,
-            credit_card: fields.text("creditCard")?,
-            city: fields.text("city")?,
-            state: fields.text("state")?,
+            name: fields.text("name", keep(1))?,
+            email_address: fields.text("emailAddress", keep(2))?,
+            credit_card: fields.text("creditCard", keep(3))?,
+            city: fields.text("city", keep(4))?,
+            state: fields.text("state", keep(5))?,
             date_time: fields.int("dateTime")?,
-            extra: fields.text("extra")?,
+            extra: fields.text("extra", keep(7))?,
         }),
         1 => Event::Auction(Auction {
             id: fields.int("id")?,
-            item_name: fields.text("itemName")?,
-            description: fields.text("description")?,
+            item_name: fields.text("itemName", keep(1))?,
+            description: fields.text("description", keep(2))?,
             initial_bid: fields.int("initialBid")?,
             reserve: fields.int("reserve")?,
             date_time: fields.int("dateTime")?,
             expires: fields.int("expires")?,
             seller: fields.int("seller")?,
             category: fields.int("category")?,
-            extra: fields.text("extra")?,
+            extra: fields.text("extra", keep(9))?,
         }),
         _ => Event::Bid(Bid {
             auction: fields.int("auction")?,
             bidder: fields.int("bidder")?,
             price: fields.int("price")?,
-            channel: fields.text("channel")?,
-            url: fields.text("url")?,
+            channel: fields.text("channel", keep(3))?,
+            url: fields.text("url", keep(4))?,
             date_time: fields.int("dateTime")?,
-            extra: fields.text("extra")?,
+            extra: fields.text("extra", keep(6))?,
         }),
     };
-    if fields.rest.is_some() {
-        return Err(format!("more than the {} columns of a {}", fields.index, KINDS[kind as usize]));
+    if let (true, index) = fields.rest() {
+        return Err(format!("more than the {index} columns of a {}", KINDS[kind as usize]));
     }
     Ok(event)
+}
+
+/// A decimal `i64` as `str::parse` reads it (optional sign, digits, no overflow),
+/// without going through `str`.
+fn parse_i64(field: &[u8]) -> Option<i64> {
+    let (negative, digits) = match field {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, field),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    if digits.len() <= 18 {
+        // At most 18 digits cannot overflow.
+        let mut value: i64 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            value = value * 10 + i64::from(d);
+        }
+        return Some(if negative { -value } else { value });
+    }
+    let mut value: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?;
+        value = if negative { value.checked_sub(i64::from(d))? } else { value.checked_add(i64::from(d))? };
+    }
+    Some(value)
+}
+
+fn not_an_integer(index: usize, column: &str, field: &[u8]) -> String {
+    format!("column {index} ({column}) is not an integer: '{}'", String::from_utf8_lossy(field))
+}
+
+/// The first `,` in `bytes`, eight bytes at a time: fields are mostly short, where a
+/// word-at-a-time scan in line beats a call into a vector search.
+fn find_comma(bytes: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("chunks of 8")) ^ COMMAS;
+        // The high bit of a byte of `zero` is set exactly when that byte of `x` is 0
+        // (no carry crosses bytes: 0x7F + 0x7F < 0x100).
+        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == b',').map(|i| at + i)
+}
+
+/// The fields of a line without quotes, already checked to be UTF-8.
+struct PlainFields<'a> {
+    rest: Option<&'a str>,
+    index: usize,
+}
+
+impl<'a> PlainFields<'a> {
+    fn next(&mut self, column: &str) -> std::result::Result<&'a str, String> {
+        let Some(rest) = self.rest else {
+            return Err(format!("column {} ({column}) is missing", self.index + 1));
+        };
+        self.index += 1;
+        match find_comma(rest.as_bytes()) {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]);
+                Ok(&rest[..at])
+            }
+            None => {
+                self.rest = None;
+                Ok(rest)
+            }
+        }
+    }
+}
+
+impl Fields for PlainFields<'_> {
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
+        let field = self.next(column)?;
+        parse_i64(field.as_bytes()).ok_or_else(|| not_an_integer(self.index, column, field.as_bytes()))
+    }
+
+    fn text(&mut self, column: &str, keep: bool) -> std::result::Result<String, String> {
+        let field = self.next(column)?;
+        Ok(if keep { field.to_owned() } else { String::new() })
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.rest.is_some(), self.index)
+    }
 }
 
 struct CsvFields<'a> {
@@ -352,8 +557,7 @@ impl<'a> CsvFields<'a> {
             };
             return Ok(std::borrow::Cow::Owned(value));
         }
-        // Fields are short: a plain scan beats a call into a SIMD search.
-        match rest.iter().position(|&b| b == b',') {
+        match memchr::memchr(b',', rest) {
             Some(at) => {
                 self.rest = Some(&rest[at + 1..]);
                 Ok(std::borrow::Cow::Borrowed(&rest[..at]))
@@ -364,21 +568,28 @@ impl<'a> CsvFields<'a> {
             }
         }
     }
+}
 
+impl Fields for CsvFields<'_> {
     fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
         let field = self.next(column)?;
-        std::str::from_utf8(&field).ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
-            format!("column {} ({column}) is not an integer: '{}'", self.index, String::from_utf8_lossy(&field))
-        })
+        parse_i64(&field).ok_or_else(|| not_an_integer(self.index, column, &field))
     }
 
-    fn text(&mut self, column: &str) -> std::result::Result<String, String> {
+    fn text(&mut self, column: &str, keep: bool) -> std::result::Result<String, String> {
         let field = self.next(column)?;
+        if !keep {
+            return Ok(String::new());
+        }
         match field {
             std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b).map(str::to_owned).ok(),
             std::borrow::Cow::Owned(v) => String::from_utf8(v).ok(),
         }
         .ok_or_else(|| format!("column {} ({column}) is not valid UTF-8", self.index))
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.rest.is_some(), self.index)
     }
 }
 
@@ -495,5 +706,61 @@ mod tests {
         assert_eq!(parse_csv(2, b"1,x,3,c,u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
         assert_eq!(parse_csv(2, b"1,2,3,c,u,4").unwrap_err(), "column 7 (extra) is missing");
         assert_eq!(parse_csv(2, b"1,2,3,c,u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
+        // The quoted (general) path reports the same way.
+        assert_eq!(parse_csv(2, b"1,x,3,\"c\",u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
+        assert_eq!(parse_csv(2, b"1,2,3,\"c\",u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
+        assert_eq!(parse_csv(2, b"1,2,3,c,\xff,4,e").unwrap_err(), "column 5 (url) is not valid UTF-8");
+    }
+
+    #[test]
+    fn commas_are_found_where_they_are() {
+        let text = b"0123456789,abcdefghijklmnopq,rstuvwxyz0123456789ABCDEFGHIJK,,x";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let bytes = &text[start..end];
+                assert_eq!(find_comma(bytes), bytes.iter().position(|&b| b == b','), "{start}..{end}");
+            }
+        }
+        // Bytes with the high bit set, and bytes next to ',' (0x2C), are not commas.
+        assert_eq!(find_comma("é,+-ÿ".as_bytes()), Some(2));
+        assert_eq!(find_comma(b"\xAC\x2B\x2D\xAC\xAC\xAC\xAC\xAC\xAC,"), Some(9));
+    }
+
+    #[test]
+    fn only_the_kept_text_columns_are_filled() {
+        let line = b"1,2,3,channel-7,https://u,4,padding";
+        let Event::Bid(b) = parse_csv_keeping(2, line, 1 << 6).unwrap() else { panic!("a bid") };
+        assert_eq!((b.auction, b.bidder, b.price, b.date_time), (1, 2, 3, 4));
+        assert_eq!((b.channel.as_str(), b.url.as_str(), b.extra.as_str()), ("", "", "padding"));
+        assert_eq!(parse_csv_keeping(2, b"1,2,3,c,u,4", 0).unwrap_err(), "column 7 (extra) is missing");
+        let dir = tempfile::tempdir().unwrap();
+        for kind in KINDS {
+            std::fs::write(dir.path().join(format!("{kind}.csv")), "").unwrap();
+        }
+        let source = ExportedSource::new(dir.path()).unwrap();
+        assert_eq!(source.clone().keeping_text(&["bid.extra", "person.name"]).unwrap().text, [1 << 1, 0, 1 << 6]);
+        let error = source.keeping_text(&["bid.nope"]).unwrap_err().to_string();
+        assert!(error.starts_with("invalid value 'bid.nope' for nexmark option 'columns': not a column"), "{error}");
+    }
+
+    #[test]
+    fn integers_parse_as_str_parse_does() {
+        for text in [
+            "0",
+            "-0",
+            "+7",
+            "42",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "007",
+            "999999999999999999",
+            "-999999999999999999",
+            "1000000000000000000",
+        ] {
+            assert_eq!(parse_i64(text.as_bytes()), text.parse::<i64>().ok(), "{text}");
+        }
+        for text in ["", "-", "+", "1a", " 1", "1 ", "9223372036854775808", "-9223372036854775809", "1.5"] {
+            assert_eq!(parse_i64(text.as_bytes()), None, "{text}");
+        }
     }
 }

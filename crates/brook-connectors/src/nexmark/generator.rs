@@ -16,7 +16,7 @@ use super::config::NexmarkConfig;
 use super::model::{Auction, Bid, Event, Person};
 use super::rng::EventRng;
 use super::strings::{
-    CHANNELS_NUMBER, HOT_CHANNELS, channels, credit_card, extra, price, push_rand_string, rand_string,
+    CHANNELS_NUMBER, HOT_CHANNELS, PoolRange, channels, credit_card, extra_range, price, push_rand_string, rand_string,
 };
 
 pub const FIRST_PERSON_ID: i64 = 1000;
@@ -126,14 +126,54 @@ impl SubGenerator {
 
     /// The `k`-th event (k = events this sub-generator emitted before it).
     pub fn event(&self, k: u64) -> Event {
+        let (mut event, tables) = self.event_without_tables(k);
+        tables.fill(&mut event, self.flink_chars);
+        event
+    }
+
+    /// Events `ks` appended to `out` as `make(event)`: each is [`event`](Self::event)`(k)`. The
+    /// strings copied from the shared tables (padding pool, channel URLs) are
+    /// prefetched while the batch is generated and copied in at the end, so the
+    /// copies rarely wait for memory.
+    pub fn events_into<R>(
+        &self,
+        ks: std::ops::Range<u64>,
+        out: &mut Vec<R>,
+        mut make: impl FnMut(Event) -> R,
+        mut event_of: impl FnMut(&mut R) -> &mut Event,
+    ) {
+        let first = out.len();
+        let mut tables = Vec::with_capacity((ks.end - ks.start) as usize);
+        for k in ks {
+            let (event, t) = self.event_without_tables(k);
+            t.prefetch(self.flink_chars);
+            out.push(make(event));
+            tables.push(t);
+        }
+        for (record, t) in out[first..].iter_mut().zip(tables) {
+            t.fill(event_of(record), self.flink_chars);
+        }
+    }
+
+    /// Event `k` with empty table strings, and where they are.
+    fn event_without_tables(&self, k: u64) -> (Event, TableStrings) {
         let n = 1 + k;
         let event_id = self.first_event_id + n as i64;
         let timestamp = self.timestamp(n);
         let mut rng = EventRng::for_event(self.seed, event_id);
         match self.kind(event_id) {
-            EventKind::Person => Event::Person(self.person(event_id, &mut rng, timestamp)),
-            EventKind::Auction => Event::Auction(self.auction(event_id, n, &mut rng, timestamp)),
-            EventKind::Bid => Event::Bid(self.bid(event_id, &mut rng, timestamp)),
+            EventKind::Person => {
+                let (p, extra) = self.person(event_id, &mut rng, timestamp);
+                (Event::Person(p), TableStrings { extra, cold_channel: None })
+            }
+            EventKind::Auction => {
+                let (a, extra) = self.auction(event_id, n, &mut rng, timestamp);
+                (Event::Auction(a), TableStrings { extra, cold_channel: None })
+            }
+            EventKind::Bid => {
+                let (b, tables) = self.bid(event_id, &mut rng, timestamp);
+                (Event::Bid(b), tables)
+            }
         }
     }
 
@@ -169,7 +209,7 @@ impl SubGenerator {
         min + rng.next_long(max - min + 1 + AUCTION_ID_LEAD)
     }
 
-    fn person(&self, event_id: i64, rng: &mut EventRng, timestamp: i64) -> Person {
+    fn person(&self, event_id: i64, rng: &mut EventRng, timestamp: i64) -> (Person, PoolRange) {
         let id = self.last_base0_person_id(event_id) + FIRST_PERSON_ID;
         let first = FIRST_NAMES[rng.next_int(FIRST_NAMES.len() as u32) as usize];
         let last = LAST_NAMES[rng.next_int(LAST_NAMES.len() as u32) as usize];
@@ -186,8 +226,8 @@ impl SubGenerator {
         let city = CITIES[rng.next_int(CITIES.len() as u32) as usize];
         let state = STATES[rng.next_int(STATES.len() as u32) as usize];
         let size = 8 + name.len() + email.len() + credit_card.len() + city.len() + state.len();
-        let extra = extra(rng, size, self.person_avg_size, self.flink_chars);
-        Person {
+        let extra = extra_range(rng, size, self.person_avg_size);
+        let person = Person {
             id,
             name,
             email_address: email,
@@ -195,11 +235,12 @@ impl SubGenerator {
             city: city.to_owned(),
             state: state.to_owned(),
             date_time: timestamp,
-            extra,
-        }
+            extra: String::new(),
+        };
+        (person, extra)
     }
 
-    fn auction(&self, event_id: i64, n: u64, rng: &mut EventRng, timestamp: i64) -> Auction {
+    fn auction(&self, event_id: i64, n: u64, rng: &mut EventRng, timestamp: i64) -> (Auction, PoolRange) {
         let id = self.last_base0_auction_id(event_id) + FIRST_AUCTION_ID;
         let seller = if rng.next_int(self.hot_seller_ratio) > 0 {
             (self.last_base0_person_id(event_id) / HOT_SELLER_RATIO) * HOT_SELLER_RATIO
@@ -216,8 +257,8 @@ impl SubGenerator {
         let description = rand_string(rng, 100, b' ');
         let reserve = initial_bid + price(rng);
         let size = 8 + item_name.len() + description.len() + 40;
-        let extra = extra(rng, size, self.auction_avg_size, self.flink_chars);
-        Auction {
+        let extra = extra_range(rng, size, self.auction_avg_size);
+        let auction = Auction {
             id,
             item_name,
             description,
@@ -227,11 +268,12 @@ impl SubGenerator {
             expires,
             seller,
             category,
-            extra,
-        }
+            extra: String::new(),
+        };
+        (auction, extra)
     }
 
-    fn bid(&self, event_id: i64, rng: &mut EventRng, timestamp: i64) -> Bid {
+    fn bid(&self, event_id: i64, rng: &mut EventRng, timestamp: i64) -> (Bid, TableStrings) {
         let auction = if rng.next_int(self.hot_auction_ratio) > 0 {
             (self.last_base0_auction_id(event_id) / HOT_AUCTION_RATIO) * HOT_AUCTION_RATIO
         } else {
@@ -243,16 +285,49 @@ impl SubGenerator {
             self.next_base0_person_id(event_id, rng)
         } + self.bidder_offset;
         let price = price(rng);
-        let table = channels();
-        let (channel, url) = if rng.next_int(2) > 0 {
+        let (channel, url, cold_channel) = if rng.next_int(2) > 0 {
             let i = rng.next_int(HOT_CHANNELS.len() as u32) as usize;
-            (HOT_CHANNELS[i].to_owned(), table.hot_urls[i].clone())
+            (HOT_CHANNELS[i].to_owned(), channels().hot_urls[i].clone(), None)
         } else {
-            let (channel, url) = &table.cold[rng.next_int(CHANNELS_NUMBER) as usize];
-            (channel.clone(), url.clone())
+            (String::new(), String::new(), Some(rng.next_int(CHANNELS_NUMBER)))
         };
-        let extra = extra(rng, 32, self.bid_avg_size, self.flink_chars);
-        Bid { auction, bidder, price, channel, url, date_time: timestamp, extra }
+        let extra = extra_range(rng, 32, self.bid_avg_size);
+        let bid = Bid { auction, bidder, price, channel, url, date_time: timestamp, extra: String::new() };
+        (bid, TableStrings { extra, cold_channel })
+    }
+}
+
+/// The strings of an event that are copied from the shared tables: its `extra`
+/// padding and, for a bid on a cold channel, the channel and its URL.
+#[derive(Clone, Copy, Debug)]
+struct TableStrings {
+    extra: PoolRange,
+    cold_channel: Option<u32>,
+}
+
+impl TableStrings {
+    fn prefetch(self, flink_chars: bool) {
+        self.extra.prefetch(flink_chars);
+        if let Some(n) = self.cold_channel {
+            channels().prefetch_cold(n);
+        }
+    }
+
+    /// Copies the strings into `event` (made by the same sub-generator call).
+    fn fill(self, event: &mut Event, flink_chars: bool) {
+        let extra = self.extra.text(flink_chars).to_owned();
+        match event {
+            Event::Person(p) => p.extra = extra,
+            Event::Auction(a) => a.extra = extra,
+            Event::Bid(b) => {
+                b.extra = extra;
+                if let Some(n) = self.cold_channel {
+                    let (channel, url) = channels().cold(n);
+                    b.channel = channel.to_owned();
+                    b.url = url.to_owned();
+                }
+            }
+        }
     }
 }
 
@@ -276,6 +351,25 @@ mod tests {
         assert_eq!(a.id, 1001);
         let Event::Person(p) = g.event(48) else { panic!("event 50 is a person") };
         assert_eq!(p.id, 1001);
+    }
+
+    #[test]
+    fn a_batch_holds_exactly_the_events_one_by_one() {
+        for flink_quirks in [true, false] {
+            let config = NexmarkConfig { events_num: 5_000, flink_quirks, ..NexmarkConfig::default() };
+            let g = SubGenerator::new(&config, 1, 2);
+            let mut batch = vec![g.event(0)];
+            g.events_into(100..2_600, &mut batch, |e| e, |e| e);
+            let one_by_one: Vec<Event> = std::iter::once(0).chain(100..2_600).map(|k| g.event(k)).collect();
+            assert_eq!(batch, one_by_one);
+            let kinds = |kind: EventKind| batch.iter().filter(|e| e.event_type() == kind as i32).count();
+            assert!(kinds(EventKind::Person) > 0 && kinds(EventKind::Auction) > 0);
+            assert!(batch.iter().all(|e| match e {
+                Event::Bid(b) => !b.channel.is_empty() && b.url.starts_with("https://www.nexmark.com/"),
+                Event::Auction(a) => !a.extra.is_empty(),
+                Event::Person(p) => !p.extra.is_empty(),
+            }));
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod rng;
 pub mod source;
 mod strings;
 
-pub use api::{WATERMARK_DELAY, read_exported, source, watermark_strategy};
+pub use api::{WATERMARK_DELAY, read_exported, read_exported_kinds, source, watermark_strategy};
 pub use config::NexmarkConfig;
 pub use error::NexmarkError;
 pub use export::{ExportFormat, ExportSummary, export, merged_events};

@@ -139,11 +139,15 @@ impl NexmarkReader {
                 (0..count).take_while(|i| generator.timestamp(split.next + 1 + i) - base <= due_offset).count() as u64;
         }
         out.reserve(count as usize);
-        for k in split.next..split.next + count {
-            let event = generator.event(k);
-            let ts = event.date_time();
-            out.push(StreamRecord::with_timestamp(event, ts));
-        }
+        generator.events_into(
+            split.next..split.next + count,
+            out,
+            |event| {
+                let ts = event.date_time();
+                StreamRecord::with_timestamp(event, ts)
+            },
+            |record| &mut record.value,
+        );
         split.next += count;
         self.last_split = Some(split.split_id());
         if split.next >= split.end {

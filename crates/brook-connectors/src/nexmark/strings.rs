@@ -60,16 +60,59 @@ pub(crate) fn price(rng: &mut EventRng) -> i64 {
 
 /// `extraString(current, target)`: padding of about `target − current` characters
 /// (±20 %), cut from the padding pool at a random offset.
+#[cfg(test)]
 pub(crate) fn extra(rng: &mut EventRng, current: usize, target: usize, flink_chars: bool) -> String {
+    extra_range(rng, current, target).text(flink_chars).to_owned()
+}
+
+/// Where an `extra` string lies in the padding pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PoolRange {
+    offset: u32,
+    size: u32,
+}
+
+impl PoolRange {
+    /// The padding itself.
+    pub(crate) fn text(self, flink_chars: bool) -> &'static str {
+        &pool(flink_chars)[self.offset as usize..(self.offset + self.size) as usize]
+    }
+
+    /// Asks the CPU to fetch the start of the padding into its cache (the pool is
+    /// 1 MiB and read at random offsets: without this, most copies wait for memory).
+    pub(crate) fn prefetch(self, flink_chars: bool) {
+        let pool = pool(flink_chars).as_bytes();
+        let end = (self.offset + self.size.min(192)) as usize;
+        for at in (self.offset as usize..end).step_by(64) {
+            prefetch(&pool[at]);
+        }
+    }
+}
+
+/// The draws of `extraString(current, target)` (see [`extra`]): where its padding lies.
+pub(crate) fn extra_range(rng: &mut EventRng, current: usize, target: usize) -> PoolRange {
     if current > target {
-        return String::new();
+        return PoolRange::default();
     }
     let d = (target - current) as i64;
     let delta = (0.2 * d as f64).round() as i64;
     let size = (d - delta + if delta == 0 { 0 } else { rng.next_long(2 * delta) }).clamp(0, POOL_LEN as i64) as usize;
-    let pool = pool(flink_chars);
     let offset = rng.next_long((POOL_LEN - size) as i64) as usize;
-    pool[offset..offset + size].to_owned()
+    PoolRange { offset: offset as u32, size: size as u32 }
+}
+
+/// A hint to load the cache line holding `byte`; no effect on the program's values.
+#[inline(always)]
+pub(crate) fn prefetch(byte: &u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` is a hint that never faults and changes no memory; the
+    // pointer comes from a live reference. SSE is part of every x86_64 target.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(byte).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = byte;
 }
 
 /// The padding pool. Flink fills it 6 characters per signed 32-bit draw with Java's
@@ -111,8 +154,32 @@ fn base_url(rng: &mut EventRng) -> String {
 /// The channel and URL tables, built once from fixed seeds.
 pub(crate) struct Channels {
     pub(crate) hot_urls: [String; 4],
-    /// `("channel-<n>", url_n)` for n in `[0, 10000)`.
-    pub(crate) cold: Vec<(String, String)>,
+    /// `("channel-<n>", url_n)` for n in `[0, 10000)`, each pair in one slot of two
+    /// cache lines, so that one prefetch brings a pair in.
+    cold: Vec<ChannelSlot>,
+}
+
+/// `channel` and `url` bytes back to back (at most 12 + 78 bytes).
+#[repr(C, align(32))]
+struct ChannelSlot {
+    channel_len: u8,
+    url_len: u8,
+    bytes: [u8; 94],
+}
+
+impl Channels {
+    /// Cold channel `n` (< 10,000) and its URL.
+    pub(crate) fn cold(&self, n: u32) -> (&str, &str) {
+        let slot = &self.cold[n as usize];
+        let (c, u) = (slot.channel_len as usize, slot.url_len as usize);
+        let text = std::str::from_utf8(&slot.bytes[..c + u]).expect("the slot was filled from two strings");
+        (&text[..c], &text[c..])
+    }
+
+    pub(crate) fn prefetch_cold(&self, n: u32) {
+        prefetch(&self.cold[n as usize].channel_len);
+        prefetch(&self.cold[n as usize].bytes[62]);
+    }
 }
 
 pub(crate) fn channels() -> &'static Channels {
@@ -128,7 +195,12 @@ pub(crate) fn channels() -> &'static Channels {
                     // Java's Math.abs(Integer.reverse(n)): |MIN| stays negative.
                     url.push_str(&n.reverse_bits().wrapping_abs().to_string());
                 }
-                (format!("channel-{n}"), url)
+                let channel = format!("channel-{n}");
+                let mut slot =
+                    ChannelSlot { channel_len: channel.len() as u8, url_len: url.len() as u8, bytes: [0; 94] };
+                slot.bytes[..channel.len()].copy_from_slice(channel.as_bytes());
+                slot.bytes[channel.len()..channel.len() + url.len()].copy_from_slice(url.as_bytes());
+                slot
             })
             .collect();
         Channels { hot_urls, cold }
@@ -207,13 +279,15 @@ mod tests {
     fn channel_urls_follow_flink() {
         let c = channels();
         assert_eq!(c.cold.len(), 10_000);
-        assert_eq!(c.cold[7].0, "channel-7");
+        assert_eq!(c.cold(7).0, "channel-7");
+        assert_eq!(c.cold(9_999).0, "channel-9999");
+        assert!((0..10_000).all(|n| c.cold(n).1.starts_with("https://www.nexmark.com/")));
         assert!(
             c.hot_urls.iter().all(|u| u.starts_with("https://www.nexmark.com/") && u.ends_with("item.htm?query=1"))
         );
-        let with_id = c.cold.iter().filter(|(_, u)| u.contains("&channel_id=")).count();
+        let with_id = (0..10_000).filter(|&n| c.cold(n).1.contains("&channel_id=")).count();
         assert!((8_800..=9_200).contains(&with_id), "{with_id}");
-        let one = &c.cold[1].1;
+        let one = c.cold(1).1;
         assert!(!one.contains("&channel_id=") || one.ends_with("&channel_id=-2147483648"), "{one}");
     }
 

@@ -86,3 +86,32 @@ fn a_missing_export_is_a_clear_error() {
         )
     );
 }
+
+#[test]
+fn a_source_reading_some_kinds_gives_exactly_their_events() {
+    use brook_connectors::nexmark::{EventKind, ExportedSource};
+    let dir = tempfile::tempdir().unwrap();
+    nexmark::export(&config(), 3, ExportFormat::Csv, dir.path()).unwrap();
+    for (kinds, types) in
+        [(&[EventKind::Bid][..], &[2][..]), (&[EventKind::Person, EventKind::Auction][..], &[0, 1][..])]
+    {
+        let expected: Vec<Event> =
+            nexmark::merged_events(&config(), 3).filter(|e| types.contains(&e.event_type())).collect();
+        let env = env(2);
+        let stream = nexmark::read_exported_kinds(&env, dir.path(), kinds).unwrap();
+        let got = collect(&env, stream);
+        assert_eq!(got.len(), expected.len(), "{kinds:?}");
+        assert_eq!(canonical(got), canonical(expected), "{kinds:?}");
+        let files: Vec<String> = ExportedSource::new(dir.path())
+            .unwrap()
+            .reading(kinds)
+            .splits(2)
+            .unwrap()
+            .iter()
+            .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let want: Vec<&str> =
+            types.iter().flat_map(|&t| [["person.csv", "auction.csv", "bid.csv"][t as usize]; 2]).collect();
+        assert_eq!(files, want, "{kinds:?}");
+    }
+}

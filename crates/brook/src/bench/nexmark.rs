@@ -7,10 +7,10 @@
 use super::report::RunReport;
 use super::rusage::ResourceUsage;
 use super::scenarios::environment_with;
-use crate::jobs::nexmark::{QuerySink, build_query};
+use crate::jobs::nexmark::{QuerySink, build_query, read_exported_for};
 use anyhow::Context as _;
 use brook_api::{DataStream, RuntimeMode, StreamExecutionEnvironment};
-use brook_connectors::nexmark::{self, Event, ExportedSource, NexmarkConfig};
+use brook_connectors::nexmark::{self, Event, NexmarkConfig};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -63,11 +63,7 @@ pub fn run(run: &NexmarkRun, parallelism: usize) -> anyhow::Result<RunReport> {
     let start = Instant::now();
     let env = environment_with(parallelism, RuntimeMode::Streaming, &[])?;
     let stream = match &run.input {
-        Some(dir) => env.from_source_with_watermarks(
-            ExportedSource::new(dir)?,
-            nexmark::watermark_strategy(),
-            "Nexmark Export Source",
-        ),
+        Some(dir) => read_exported_for(&env, dir, &run.query)?,
         None => {
             let config = NexmarkConfig { events_num: events, ..run.generator.clone() };
             nexmark::source(&env, &config)

@@ -44,11 +44,12 @@ pub fn build(env: &StreamExecutionEnvironment, args: &[String]) -> anyhow::Resul
         env.set_parallelism(p);
     }
     let events = match &args.input {
-        Some(dir) => nexmark::read_exported(env, dir)?,
+        Some(dir) => super::read_exported_for(env, dir, &args.query)?,
         None => {
-            // A fixed number of splits makes the events independent of -p.
-            let config =
-                NexmarkConfig { events_num: args.events, seed: args.seed, splits: 1, ..NexmarkConfig::default() };
+            // One generator split per source subtask (`splits` 0), as Flink's
+            // generator: every subtask generates, and the events depend on the
+            // parallelism (they spread the shared timeline).
+            let config = NexmarkConfig { events_num: args.events, seed: args.seed, ..NexmarkConfig::default() };
             nexmark::source(env, &config)
         }
     };

@@ -18,6 +18,33 @@ fn brook_run_nexmark_q0_writes_one_line_per_generated_bid() {
     }
 }
 
+/// Each source subtask runs one generator split: at parallelism p the rows are
+/// q0 over the events of p sub-generators.
+#[test]
+fn brook_run_nexmark_generates_one_split_per_subtask() {
+    use brook_connectors::nexmark::{Event, NexmarkConfig, merged_events};
+    for p in [1u32, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("q0.csv");
+        let out = output.to_str().unwrap();
+        let par = p.to_string();
+        brook(["run", "--local", "-p", &par, "nexmark", "--query", "q0", "--events", "2000", "--output", out])
+            .assert_success();
+        let mut got: Vec<String> = std::fs::read_to_string(&output).unwrap().lines().map(str::to_owned).collect();
+        got.sort();
+        let config = NexmarkConfig { events_num: 2000, ..NexmarkConfig::default() };
+        let mut want: Vec<String> = merged_events(&config, p)
+            .filter_map(|e| match e {
+                Event::Bid(b) => Some(format!("{},{},{},{},{}", b.auction, b.bidder, b.price, b.date_time, b.extra)),
+                _ => None,
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got.len(), 1840, "p={p}");
+        assert!(got == want, "p={p}: the rows are not q0 over {p} sub-generators");
+    }
+}
+
 #[test]
 fn brook_run_nexmark_rejects_an_unknown_query_listing_the_known_ones() {
     let out = brook(["run", "--local", "nexmark", "--query", "q23"]);
