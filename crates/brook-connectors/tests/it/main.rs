@@ -3,4 +3,5 @@
 
 mod nexmark_export;
 mod nexmark_generator;
+mod nexmark_recovery;
 mod support;
