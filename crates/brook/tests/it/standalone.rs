@@ -20,6 +20,12 @@ struct Process {
 impl Process {
     /// Logs at info level: what the control plane did is in `seen` when a test fails.
     fn start(role: &str, args: &[String]) -> Self {
+        Self::start_with_stdout(role, args, Stdio::null())
+    }
+
+    /// Like `start`, with its stdout going to `stdout` (e.g. `Stdio::piped()`, taken
+    /// from `child.stdout`).
+    fn start_with_stdout(role: &str, args: &[String], stdout: Stdio) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
             .arg(role)
             .args(args)
@@ -27,7 +33,7 @@ impl Process {
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("the brook binary cargo built for this test can be started");

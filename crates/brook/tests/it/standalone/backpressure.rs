@@ -11,7 +11,7 @@ use super::{JobManager, Process, STARTUP, wait_until};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,20 +31,14 @@ impl PrintingTaskManager {
     }
 
     fn start_with_slots(port: &str, slots: usize, reading: bool) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
-            .args(["taskmanager", "-D", &format!("jobmanager.rpc.port={port}")])
-            .args(["-D", &format!("taskmanager.numberOfTaskSlots={slots}")])
-            .env_remove("BROOK_CONF_DIR")
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the brook binary cargo built for this test can be started");
+        let args = [format!("jobmanager.rpc.port={port}"), format!("taskmanager.numberOfTaskSlots={slots}")]
+            .into_iter()
+            .flat_map(|setting| ["-D".to_string(), setting])
+            .collect::<Vec<_>>();
+        let mut process = Process::start_with_stdout("taskmanager", &args, Stdio::piped());
         let (printed, count, reading) =
             (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(reading)));
-        let stdout = child.stdout.take().unwrap();
+        let stdout = process.child.stdout.take().unwrap();
         let (p, c, r) = (printed.clone(), count.clone(), reading.clone());
         std::thread::spawn(move || {
             while !r.load(Ordering::SeqCst) {
@@ -56,17 +50,7 @@ impl PrintingTaskManager {
                 c.fetch_add(1, Ordering::SeqCst);
             }
         });
-        let (tx, lines) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { process: Process { child, lines, seen: Vec::new() }, printed, count, reading }
+        Self { process, printed, count, reading }
     }
 
     fn pid(&self) -> u32 {
