@@ -450,6 +450,8 @@ where
     /// The windows' slices, when the operator slices (docs/design/windows.md,
     /// "Slicing"); then `panes` and `keys` stay empty.
     slicer: Option<Slicer<S::Key, A::Window, F::Acc>>,
+    /// The windows a sliced firing gives, by key (reused).
+    fired: Vec<(S::Key, F::Acc)>,
     /// Reused buffers.
     windows: Vec<A::Window>,
     merges: Vec<WindowMerge<A::Window>>,
@@ -500,6 +502,7 @@ where
             keys: FastMap::default(),
             global_states: FastMap::default(),
             slicer,
+            fired: Vec::new(),
             windows: Vec::new(),
             merges: Vec::new(),
             _types: PhantomData,
@@ -531,7 +534,7 @@ where
 
     /// The number of keys with windows in flight (for tests).
     pub fn num_keys_with_windows(&self) -> usize {
-        self.panes.len() + self.keys.len() + self.slicer.as_ref().map_or(0, |s| s.keys.len())
+        self.panes.len() + self.keys.len() + self.slicer.as_ref().map_or(0, |s| s.num_keys())
     }
 
     /// Whether the operator keeps slices instead of windows (for tests).
@@ -552,9 +555,9 @@ where
         let Some(slicer) = &mut self.slicer else { return };
         let timestamp = record.timestamp;
         match slicer.place(timestamp, watermark) {
-            Placement::Slice { start, fire } => {
+            Placement::Slice { start } => {
                 let function = &mut self.function;
-                slicer.add(&key, start, fire, |contents| match contents {
+                slicer.add(&key, start, |contents| match contents {
                     Some(acc) => {
                         function.add(acc, record);
                         None
@@ -570,44 +573,43 @@ where
         }
     }
 
-    /// Fires the window with max timestamp `time` of `key` under slicing: the
-    /// combination of its slices, if it has any.
-    fn fire_sliced(&mut self, time: Timestamp, key: S::Key, out: &mut Collector<O>) {
+    /// Fires the sliced windows up to `watermark`, in the order of their
+    /// ends; the keys of one window in the order of their first slice in it.
+    fn fire_sliced(&mut self, watermark: Timestamp, collector: &mut Collector<O>, out: &mut dyn Output<O>) {
         let Some(slicer) = &mut self.slicer else { return };
+        let mut fired = std::mem::take(&mut self.fired);
+        let function = &mut self.function;
         let size = slicer.spec.size;
-        let start = time.saturating_sub(size - 1);
-        let mut combined: Option<F::Acc> = None;
-        if let Some(ks) = slicer.keys.get_mut(&key) {
-            // The window's first slice has no later window: its contents move.
-            while ks.slices.front().is_some_and(|(s, _)| *s <= start) {
-                let (s, acc) = ks.slices.pop_front().expect("a front slice");
-                if s == start {
-                    combined = Some(acc);
+        while let Some(time) = slicer.fire_next(watermark, &mut fired, |target, slice| {
+            let copy = function.copy(slice)?;
+            match target {
+                None => Some(copy),
+                Some(target) => {
+                    function.merge(target, copy);
+                    None
                 }
             }
-            for (_, acc) in ks.slices.iter().take_while(|(s, _)| *s <= time) {
-                let Some(copy) = self.function.copy(acc) else { continue };
-                match &mut combined {
-                    None => combined = Some(copy),
-                    Some(target) => self.function.merge(target, copy),
+        }) {
+            let window = (slicer.spec.window)(time.saturating_sub(size - 1), time.saturating_add(1));
+            collector.timestamp = time;
+            for (key, mut acc) in fired.drain(..) {
+                let mut ctx = ProcessWindowContext {
+                    key: &key,
+                    window: &window,
+                    watermark: self.timers.current_watermark(),
+                    runtime: &self.runtime,
+                    side_outputs: &mut self.side_outputs,
+                    window_state: None,
+                    global_states: &mut self.global_states,
+                };
+                function.process(&key, &mut acc, &mut ctx, collector);
+                if collector.buffer.len() >= EMIT_BATCH {
+                    self.side_outputs.flush();
+                    out.collect(std::mem::take(&mut collector.buffer));
                 }
             }
         }
-        if let Some(mut acc) = combined {
-            let window = (slicer.spec.window)(start, time.saturating_add(1));
-            out.timestamp = time;
-            let mut ctx = ProcessWindowContext {
-                key: &key,
-                window: &window,
-                watermark: self.timers.current_watermark(),
-                runtime: &self.runtime,
-                side_outputs: &mut self.side_outputs,
-                window_state: None,
-                global_states: &mut self.global_states,
-            };
-            self.function.process(&key, &mut acc, &mut ctx, out);
-        }
-        slicer.advance(key, time);
+        self.fired = fired;
     }
 
     #[allow(clippy::type_complexity)]
@@ -812,7 +814,7 @@ where
     /// The number of timers registered (for tests).
     pub fn num_timers(&self) -> usize {
         let pane_timers: usize = self.panes.values().flatten().map(|(_, p)| p.timers.len()).sum();
-        let slice_timers = self.slicer.as_ref().map_or(0, |s| s.keys.len());
+        let slice_timers = self.slicer.as_ref().map_or(0, |s| s.num_keys());
         slice_timers + pane_timers + self.timers.num_event_time_timers() + self.timers.num_processing_time_timers()
     }
 
@@ -859,12 +861,7 @@ where
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output<O>) {
         self.timers.advance_watermark(watermark.0);
         let mut collector = Collector::new();
-        while let Some((time, key)) = self.slicer.as_mut().and_then(|s| s.pop(watermark.0)) {
-            self.fire_sliced(time, key, &mut collector);
-            if collector.buffer.len() >= EMIT_BATCH {
-                self.flush(&mut collector, out);
-            }
-        }
+        self.fire_sliced(watermark.0, &mut collector, out);
         while let Some(timer) = self.next_timer(TimeDomain::EventTime, watermark.0) {
             self.on_timer(timer, TimeDomain::EventTime, &mut collector);
             if collector.buffer.len() >= EMIT_BATCH {

@@ -18,7 +18,6 @@
 
 use super::WindowOperator;
 use super::panes::{Pane, key_panes_mut, pane_index};
-use super::slices;
 use crate::checkpoint::SnapshotError;
 use crate::key_selector::KeySelector;
 use crate::timer::TimeDomain;
@@ -126,9 +125,8 @@ where
         }
         if let Some(slicer) = &self.slicer {
             let slices = writer.begin_state(SLICES, StateKind::Internal)?;
-            for (key, ks) in &slicer.keys {
-                let image =
-                    SlicesImage { timer: ks.timer, slices: ks.slices.iter().map(|(s, acc)| (*s, acc)).collect() };
+            for (key, timer, key_slices) in slicer.by_key() {
+                let image = SlicesImage { timer, slices: key_slices };
                 writer.entry(slices, key, &(), &image)?;
             }
         }
@@ -207,15 +205,7 @@ where
                     };
                     let key: S::Key = entry.decode_key().map_err(|e| undecodable("slices", e))?;
                     let image: SlicesImage<F::Acc> = entry.decode_value().map_err(|e| undecodable("slices", e))?;
-                    let ks = slicer
-                        .keys
-                        .entry(key.clone())
-                        .or_insert_with(|| slices::KeySlices { timer: image.timer, slices: Default::default() });
-                    ks.timer = ks.timer.min(image.timer);
-                    ks.slices.extend(image.slices);
-                    ks.slices.make_contiguous().sort_by_key(|(s, _)| *s);
-                    let timer = ks.timer;
-                    slicer.enqueue(key, timer);
+                    slicer.restore(key, image.timer, image.slices);
                 } else if Some(entry.state) == global {
                     let key: S::Key = entry.decode_key().map_err(|e| undecodable("global state", e))?;
                     let image: StoreImage = entry.decode_value().map_err(|e| undecodable("global state", e))?;
@@ -227,7 +217,7 @@ where
         // slicing existed, or with other settings) restore into panes: this
         // instance then keeps panes, which give the same results.
         if self.slicer.is_some() && !self.panes.is_empty() {
-            if self.slicer.as_ref().is_some_and(|s| !s.keys.is_empty()) {
+            if self.slicer.as_ref().is_some_and(|s| s.num_slices() > 0) {
                 return Err(SnapshotError::Failed(format!(
                     "window operator '{}': the checkpoint holds both sliced windows and window panes for the key \
                      groups of subtask {}; restore at the parallelism the checkpoint was taken with",
