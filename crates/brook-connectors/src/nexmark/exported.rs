@@ -17,6 +17,7 @@ use super::error::NexmarkError;
 use super::export::{ExportFormat, KINDS, export_path};
 use super::generator::EventKind;
 use super::model::{Auction, Bid, Event, Person};
+use super::separators::Separators;
 use brook_runtime::source::{
     Boundedness, ReaderContext, ReaderStatus, Source, SourceReader, SourceSplit, SplitEnumerator,
 };
@@ -238,50 +239,114 @@ fn read_lines(
         open.reader = Some(reader);
     }
     let reader = open.reader.as_mut().expect("opened above");
-    for _ in 0..max {
+    let mut lines = 0;
+    while lines < max {
         if split.offset >= split.end {
             return Ok(true);
         }
-        // Parse the line where it lies in the read buffer; only a line cut by the
-        // buffer's end is copied (into `open.line`).
         let buffered = reader.fill_buf().map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
         if buffered.is_empty() {
             return Ok(true);
         }
-        let (parsed, n) = match memchr::memchr(b'\n', buffered) {
-            Some(at) => (parse_line(split, &buffered[..=at], text), at + 1),
-            None => {
-                open.line.clear();
-                reader
-                    .read_until(b'\n', &mut open.line)
-                    .map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
-                (parse_line(split, &open.line, text), 0)
+        // The complete lines in the read buffer, parsed where they lie, their
+        // fields cut at the commas one pass over the buffer found.
+        let mut consumed = 0;
+        let mut commas = [0u32; MAX_FIELDS];
+        let (mut n, mut quoted) = (0, false);
+        let mut failed = None;
+        for at in Separators::new(buffered) {
+            match buffered[at] {
+                b',' => {
+                    if let Some(slot) = commas.get_mut(n) {
+                        *slot = (at - consumed) as u32;
+                    }
+                    n += 1;
+                }
+                b'"' => quoted = true,
+                _ => {
+                    let line = &buffered[consumed..=at];
+                    let parsed = if quoted || split.json || n >= MAX_FIELDS {
+                        parse_line(split, line, text)
+                    } else {
+                        parse_plain_line(split.kind, line, &commas[..n], text)
+                    };
+                    let line_start = split.offset;
+                    consumed = at + 1;
+                    split.offset += line.len() as u64;
+                    lines += 1;
+                    match parsed {
+                        Ok(Some(event)) => {
+                            let ts = event.date_time();
+                            open.last_time = ts;
+                            out.push(StreamRecord::with_timestamp(event, ts));
+                        }
+                        Ok(None) => {}
+                        Err(reason) => {
+                            failed = Some((line_start, reason));
+                            break;
+                        }
+                    }
+                    (n, quoted) = (0, false);
+                    if lines >= max || split.offset >= split.end {
+                        break;
+                    }
+                }
             }
-        };
-        reader.consume(n);
+        }
+        reader.consume(consumed);
+        if let Some((line_start, reason)) = failed {
+            return Err(malformed(split, line_start, reason));
+        }
+        if consumed > 0 {
+            continue;
+        }
+        // No line ends in the buffer: this one is cut by the buffer's end (or
+        // is the file's last, without `\n`), and is copied into `open.line`.
+        open.line.clear();
+        reader.read_until(b'\n', &mut open.line).map_err(|e| NexmarkError::io("cannot read", &split.path, e))?;
         let line_start = split.offset;
-        split.offset += match n {
-            0 => open.line.len() as u64,
-            n => n as u64,
-        };
-        match parsed {
+        split.offset += open.line.len() as u64;
+        lines += 1;
+        match parse_line(split, &open.line, text) {
             Ok(Some(event)) => {
                 let ts = event.date_time();
                 open.last_time = ts;
                 out.push(StreamRecord::with_timestamp(event, ts));
             }
             Ok(None) => {}
-            Err(reason) => {
-                return Err(NexmarkError::Malformed {
-                    path: split.path.clone(),
-                    line: line_number(&split.path, line_start),
-                    kind: KINDS[split.kind as usize],
-                    reason,
-                });
-            }
+            Err(reason) => return Err(malformed(split, line_start, reason)),
         }
     }
     Ok(split.offset >= split.end)
+}
+
+/// A line longer than this many fields takes the general path (and is an error).
+const MAX_FIELDS: usize = 16;
+
+fn malformed(split: &ExportSplit, line_start: u64, reason: String) -> NexmarkError {
+    NexmarkError::Malformed {
+        path: split.path.clone(),
+        line: line_number(&split.path, line_start),
+        kind: KINDS[split.kind as usize],
+        reason,
+    }
+}
+
+/// Parses a CSV line (with its `\n`) without quotes whose commas are at
+/// `commas` (offsets in `line`); `None` for an empty line. Only the text
+/// columns the query reads are checked to be UTF-8 and copied.
+fn parse_plain_line(kind: u8, line: &[u8], commas: &[u32], text: u16) -> std::result::Result<Option<Event>, String> {
+    let mut end = line.len();
+    if line.get(end.wrapping_sub(1)) == Some(&b'\n') {
+        end -= 1;
+    }
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    if end == 0 {
+        return Ok(None);
+    }
+    parse_fields(kind, CutFields { line: &line[..end], commas, index: 0 }, text).map(Some)
 }
 
 /// Parses one line (with its `\n`, if any) of `split`; `None` for an empty line.
@@ -515,6 +580,53 @@ impl Fields for PlainFields<'_> {
 
     fn rest(&self) -> (bool, usize) {
         (self.rest.is_some(), self.index)
+    }
+}
+
+/// The fields of a line without quotes, cut at known commas.
+struct CutFields<'a> {
+    /// The line without its end.
+    line: &'a [u8],
+    /// Offsets of the commas in `line`.
+    commas: &'a [u32],
+    /// Fields taken.
+    index: usize,
+}
+
+impl<'a> CutFields<'a> {
+    #[inline]
+    fn next(&mut self, column: &str) -> std::result::Result<&'a [u8], String> {
+        let i = self.index;
+        if i > self.commas.len() {
+            return Err(format!("column {} ({column}) is missing", i + 1));
+        }
+        self.index += 1;
+        let start = if i == 0 { 0 } else { self.commas[i - 1] as usize + 1 };
+        let end = self.commas.get(i).map_or(self.line.len(), |&c| c as usize);
+        Ok(&self.line[start..end])
+    }
+}
+
+impl Fields for CutFields<'_> {
+    #[inline]
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
+        let field = self.next(column)?;
+        parse_i64(field).ok_or_else(|| not_an_integer(self.index, column, field))
+    }
+
+    #[inline]
+    fn text(&mut self, column: &str, keep: bool) -> std::result::Result<String, String> {
+        let field = self.next(column)?;
+        if !keep {
+            return Ok(String::new());
+        }
+        std::str::from_utf8(field)
+            .map(str::to_owned)
+            .map_err(|_| format!("column {} ({column}) is not valid UTF-8", self.index))
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.index <= self.commas.len(), self.index)
     }
 }
 

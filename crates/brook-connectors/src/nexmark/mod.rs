@@ -18,6 +18,7 @@ pub mod exported;
 pub mod generator;
 pub mod model;
 mod rng;
+mod separators;
 pub mod source;
 mod strings;
 
