@@ -154,31 +154,32 @@ fn base_url(rng: &mut EventRng) -> String {
 /// The channel and URL tables, built once from fixed seeds.
 pub(crate) struct Channels {
     pub(crate) hot_urls: [String; 4],
-    /// `("channel-<n>", url_n)` for n in `[0, 10000)`, each pair in one slot of two
-    /// cache lines, so that one prefetch brings a pair in.
-    cold: Vec<ChannelSlot>,
+    /// `("channel-<n>", url_n)` for n in `[0, 10000)`: their bytes back to back at
+    /// `n * PAIR` of `pairs` (padded with spaces), so that the prefetch of a pair
+    /// needs no lookup first and taking it needs no UTF-8 check.
+    pairs: String,
+    /// The lengths of channel and URL `n`.
+    lens: Vec<(u8, u8)>,
 }
 
-/// `channel` and `url` bytes back to back (at most 12 + 78 bytes).
-#[repr(C, align(32))]
-struct ChannelSlot {
-    channel_len: u8,
-    url_len: u8,
-    bytes: [u8; 94],
-}
+/// Bytes per channel/URL pair in `Channels::pairs` (at most 12 + 78 are used).
+const PAIR: usize = 96;
 
 impl Channels {
     /// Cold channel `n` (< 10,000) and its URL.
     pub(crate) fn cold(&self, n: u32) -> (&str, &str) {
-        let slot = &self.cold[n as usize];
-        let (c, u) = (slot.channel_len as usize, slot.url_len as usize);
-        let text = std::str::from_utf8(&slot.bytes[..c + u]).expect("the slot was filled from two strings");
-        (&text[..c], &text[c..])
+        let (c, u) = self.lens[n as usize];
+        let at = n as usize * PAIR;
+        let (c, u) = (at + c as usize, at + c as usize + u as usize);
+        (&self.pairs[at..c], &self.pairs[c..u])
     }
 
     pub(crate) fn prefetch_cold(&self, n: u32) {
-        prefetch(&self.cold[n as usize].channel_len);
-        prefetch(&self.cold[n as usize].bytes[62]);
+        let at = n as usize * PAIR;
+        let bytes = self.pairs.as_bytes();
+        prefetch(&bytes[at]);
+        prefetch(&bytes[at + PAIR / 2]);
+        prefetch(&bytes[at + PAIR - 1]);
     }
 }
 
@@ -187,7 +188,8 @@ pub(crate) fn channels() -> &'static Channels {
     CHANNELS.get_or_init(|| {
         let mut rng = EventRng::for_event(0x6368_616e_6e65_6c73, -1);
         let hot_urls = std::array::from_fn(|_| base_url(&mut rng));
-        let cold = (0..CHANNELS_NUMBER as i32)
+        let mut pairs = String::with_capacity(CHANNELS_NUMBER as usize * PAIR);
+        let lens = (0..CHANNELS_NUMBER as i32)
             .map(|n| {
                 let mut url = base_url(&mut rng);
                 if rng.next_int(10) > 0 {
@@ -196,14 +198,15 @@ pub(crate) fn channels() -> &'static Channels {
                     url.push_str(&n.reverse_bits().wrapping_abs().to_string());
                 }
                 let channel = format!("channel-{n}");
-                let mut slot =
-                    ChannelSlot { channel_len: channel.len() as u8, url_len: url.len() as u8, bytes: [0; 94] };
-                slot.bytes[..channel.len()].copy_from_slice(channel.as_bytes());
-                slot.bytes[channel.len()..channel.len() + url.len()].copy_from_slice(url.as_bytes());
-                slot
+                assert!(channel.len() + url.len() <= PAIR, "a channel and its URL fit in {PAIR} bytes");
+                let end = pairs.len() + PAIR;
+                pairs.push_str(&channel);
+                pairs.push_str(&url);
+                pairs.extend(std::iter::repeat_n(' ', end - pairs.len()));
+                (channel.len() as u8, url.len() as u8)
             })
             .collect();
-        Channels { hot_urls, cold }
+        Channels { hot_urls, pairs, lens }
     })
 }
 
@@ -278,7 +281,7 @@ mod tests {
     #[test]
     fn channel_urls_follow_flink() {
         let c = channels();
-        assert_eq!(c.cold.len(), 10_000);
+        assert_eq!(c.lens.len(), 10_000);
         assert_eq!(c.cold(7).0, "channel-7");
         assert_eq!(c.cold(9_999).0, "channel-9999");
         assert!((0..10_000).all(|n| c.cold(n).1.starts_with("https://www.nexmark.com/")));
