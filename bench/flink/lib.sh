@@ -14,6 +14,19 @@ CLK_TCK="$(getconf CLK_TCK)"
 die() { echo "error: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# The brook binary: $BROOK, else REPO/target/release/brook, else $CARGO_TARGET_DIR/release/brook.
+find_brook() {
+    local repo="$1" b
+    if [ -n "${BROOK:-}" ]; then
+        [ -x "$BROOK" ] || die "BROOK=$BROOK is not an executable"
+        echo "$BROOK"; return
+    fi
+    for b in "$repo/target/release/brook" "${CARGO_TARGET_DIR:-/nonexistent}/release/brook"; do
+        [ -x "$b" ] && { echo "$b"; return; }
+    done
+    die "no brook binary: build with 'cargo build --release -p brook' or set BROOK"
+}
+
 # Prints the Flink distribution dir (pyflink package folder); installs if needed.
 flink_home() {
     if [ -n "${FLINK_HOME:-}" ] && [ -x "$FLINK_HOME/bin/flink" ]; then

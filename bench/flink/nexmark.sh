@@ -26,13 +26,7 @@ RATE="${RATE:-100000}"
 COMPARE="${COMPARE:-q5,q7,q8}"
 KEEP_DATA="${KEEP_DATA:-1}"
 REPO="$(cd "$BENCH_FLINK_DIR/../.." && pwd)"
-BROOK="${BROOK:-}"
-if [ -z "$BROOK" ]; then
-    for b in "$REPO/target/release/brook" "${CARGO_TARGET_DIR:-/nonexistent}/release/brook"; do
-        [ -x "$b" ] && BROOK="$b" && break
-    done
-fi
-[ -n "$BROOK" ] && [ -x "$BROOK" ] || die "no brook binary: build with 'cargo build --release -p brook' or set BROOK"
+BROOK="$(find_brook "$REPO")"
 
 DATA="$BROOK_CACHE/nexmark-data-$EVENTS-$RATE"
 WORK="$(mktemp -d /tmp/brook-nexmark-XXXXXX)"

@@ -11,13 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 REPO="$(cd "$BENCH_FLINK_DIR/../.." && pwd)"
-BROOK="${BROOK:-}"
-if [ -z "$BROOK" ]; then
-    for b in "$REPO/target/release/brook" "${CARGO_TARGET_DIR:-/nonexistent}/release/brook"; do
-        [ -x "$b" ] && BROOK="$b" && break
-    done
-fi
-[ -n "$BROOK" ] && [ -x "$BROOK" ] || die "no brook binary: build with 'cargo build --release -p brook' or set BROOK"
+BROOK="$(find_brook "$REPO")"
 
 brook_round() {
     log "brook round $1 (load $(cut -d' ' -f1 /proc/loadavg))"

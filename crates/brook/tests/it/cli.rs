@@ -67,6 +67,13 @@ fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String
 }
 
 impl Outcome {
+    /// The id of `Job has been submitted with JobID <id>` on stderr; panics
+    /// with stderr when there is none.
+    pub fn submitted_job_id(&self) -> String {
+        let submitted = self.stderr.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID "));
+        submitted.unwrap_or_else(|| panic!("no job id in:\n{}", self.stderr)).trim().to_string()
+    }
+
     /// Panics with everything the command printed unless it exited 0.
     pub fn assert_success(&self) -> &Self {
         assert!(

@@ -35,8 +35,7 @@ fn run_detached(jm: &JobManager, dir: &Path, output: &Path, savepoint: Option<&s
     let run = brook(&args);
     run.assert_success();
     assert_eq!(run.stdout, "", "a detached run prints nothing on stdout");
-    let submitted = run.stderr.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID "));
-    submitted.unwrap_or_else(|| panic!("no job id in:\n{}", run.stderr)).trim().to_string()
+    run.submitted_job_id()
 }
 
 /// Waits until every subtask of every vertex of `job` is RUNNING.

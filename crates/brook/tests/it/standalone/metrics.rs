@@ -184,7 +184,7 @@ fn user_accumulators_of_tasks_in_a_task_manager_process_are_reported_as_in_local
     run.assert_success();
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "b,2600,900.00\n");
     assert!(run.stderr.lines().any(|l| l == "- malformed-lines: 2"), "the count is reported: {}", run.stderr);
-    let job = run.stderr.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).unwrap();
+    let job = run.submitted_job_id();
     let accumulators = json(&jm.get(&format!("/jobs/{job}/accumulators")));
     assert_eq!(
         accumulators["user-task-accumulators"],
