@@ -275,7 +275,12 @@ fn read_lines(
                     split.offset += line.len() as u64;
                     lines += 1;
                     match parsed {
-                        Ok(event) => emit(event, &mut open.last_time, out),
+                        Ok(Some(event)) => {
+                            let ts = event.date_time();
+                            open.last_time = ts;
+                            out.push(StreamRecord::with_timestamp(event, ts));
+                        }
+                        Ok(None) => {}
                         Err(reason) => {
                             failed = Some((line_start, reason));
                             break;
@@ -303,20 +308,16 @@ fn read_lines(
         split.offset += open.line.len() as u64;
         lines += 1;
         match parse_line(split, &open.line, text) {
-            Ok(event) => emit(event, &mut open.last_time, out),
+            Ok(Some(event)) => {
+                let ts = event.date_time();
+                open.last_time = ts;
+                out.push(StreamRecord::with_timestamp(event, ts));
+            }
+            Ok(None) => {}
             Err(reason) => return Err(malformed(split, line_start, reason)),
         }
     }
     Ok(split.offset >= split.end)
-}
-
-/// Adds a parsed event (`None`: an empty line) to `out`, at its event time.
-fn emit(event: Option<Event>, last_time: &mut i64, out: &mut Vec<StreamRecord<Event>>) {
-    if let Some(event) = event {
-        let ts = event.date_time();
-        *last_time = ts;
-        out.push(StreamRecord::with_timestamp(event, ts));
-    }
 }
 
 /// A line longer than this many fields takes the general path (and is an error).
@@ -335,22 +336,28 @@ fn malformed(split: &ExportSplit, line_start: u64, reason: String) -> NexmarkErr
 /// `commas` (offsets in `line`); `None` for an empty line. Only the text
 /// columns the query reads are checked to be UTF-8 and copied.
 fn parse_plain_line(kind: u8, line: &[u8], commas: &[u32], text: u16) -> std::result::Result<Option<Event>, String> {
-    let line = without_line_end(line);
-    if line.is_empty() {
+    let mut end = line.len();
+    if line.get(end.wrapping_sub(1)) == Some(&b'\n') {
+        end -= 1;
+    }
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    if end == 0 {
         return Ok(None);
     }
-    parse_fields(kind, CutFields { line, commas, index: 0 }, text).map(Some)
-}
-
-/// `line` without its `\n` or `\r\n`.
-fn without_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+    parse_fields(kind, CutFields { line: &line[..end], commas, index: 0 }, text).map(Some)
 }
 
 /// Parses one line (with its `\n`, if any) of `split`; `None` for an empty line.
 fn parse_line(split: &ExportSplit, line: &[u8], text_columns: u16) -> std::result::Result<Option<Event>, String> {
-    let text = without_line_end(line);
+    let mut text = line;
+    if let [rest @ .., b'\n'] = text {
+        text = rest;
+    }
+    if let [rest @ .., b'\r'] = text {
+        text = rest;
+    }
     if text.is_empty() {
         return Ok(None);
     }
@@ -416,20 +423,12 @@ pub fn parse_csv(kind: u8, line: &[u8]) -> std::result::Result<Event, String> {
 /// [`parse_csv`] filling only the text columns whose bit is set in `text` (the
 /// others are checked to be there, and left empty).
 fn parse_csv_keeping(kind: u8, line: &[u8], text: u16) -> std::result::Result<Event, String> {
-    // Generated text is never quoted: a line without `"` is cut at its commas;
-    // anything else takes the general path.
-    if memchr::memchr(b'"', line).is_none() {
-        let mut commas = [0u32; MAX_FIELDS];
-        let mut n = 0;
-        for at in Separators::new(line).filter(|&at| line[at] == b',') {
-            if let Some(slot) = commas.get_mut(n) {
-                *slot = at as u32;
-            }
-            n += 1;
-        }
-        if n < MAX_FIELDS {
-            return parse_fields(kind, CutFields { line, commas: &commas[..n], index: 0 }, text);
-        }
+    // Generated text is never quoted: a line without `"` that is valid UTF-8 is
+    // checked once and cut at its commas; anything else takes the general path.
+    if memchr::memchr(b'"', line).is_none()
+        && let Ok(line) = std::str::from_utf8(line)
+    {
+        return parse_fields(kind, PlainFields { rest: Some(line), index: 0 }, text);
     }
     parse_fields(kind, CsvFields { rest: Some(line), index: 0 }, text)
 }
@@ -550,6 +549,67 @@ fn eight_digits(digits: &[u8]) -> Option<u64> {
 
 fn not_an_integer(index: usize, column: &str, field: &[u8]) -> String {
     format!("column {index} ({column}) is not an integer: '{}'", String::from_utf8_lossy(field))
+}
+
+/// The first `,` in `bytes`, eight bytes at a time: fields are mostly short, where a
+/// word-at-a-time scan in line beats a call into a vector search.
+fn find_comma(bytes: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let x = u64::from_le_bytes(chunk.try_into().expect("chunks of 8")) ^ COMMAS;
+        // The high bit of a byte of `zero` is set exactly when that byte of `x` is 0
+        // (no carry crosses bytes: 0x7F + 0x7F < 0x100).
+        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == b',').map(|i| at + i)
+}
+
+/// The fields of a line without quotes, already checked to be UTF-8.
+struct PlainFields<'a> {
+    rest: Option<&'a str>,
+    index: usize,
+}
+
+impl<'a> PlainFields<'a> {
+    fn next(&mut self, column: &str) -> std::result::Result<&'a str, String> {
+        let Some(rest) = self.rest else {
+            return Err(format!("column {} ({column}) is missing", self.index + 1));
+        };
+        self.index += 1;
+        match find_comma(rest.as_bytes()) {
+            Some(at) => {
+                self.rest = Some(&rest[at + 1..]);
+                Ok(&rest[..at])
+            }
+            None => {
+                self.rest = None;
+                Ok(rest)
+            }
+        }
+    }
+}
+
+impl Fields for PlainFields<'_> {
+    fn int(&mut self, column: &str) -> std::result::Result<i64, String> {
+        let field = self.next(column)?;
+        parse_i64(field.as_bytes()).ok_or_else(|| not_an_integer(self.index, column, field.as_bytes()))
+    }
+
+    fn text(&mut self, column: &str, keep: bool) -> std::result::Result<String, String> {
+        let field = self.next(column)?;
+        Ok(if keep { field.to_owned() } else { String::new() })
+    }
+
+    fn rest(&self) -> (bool, usize) {
+        (self.rest.is_some(), self.index)
+    }
 }
 
 /// The fields of a line without quotes, cut at known commas.
@@ -791,6 +851,20 @@ mod tests {
         assert_eq!(parse_csv(2, b"1,x,3,\"c\",u,4,e").unwrap_err(), "column 2 (bidder) is not an integer: 'x'");
         assert_eq!(parse_csv(2, b"1,2,3,\"c\",u,4,e,f").unwrap_err(), "more than the 7 columns of a bid");
         assert_eq!(parse_csv(2, b"1,2,3,c,\xff,4,e").unwrap_err(), "column 5 (url) is not valid UTF-8");
+    }
+
+    #[test]
+    fn commas_are_found_where_they_are() {
+        let text = b"0123456789,abcdefghijklmnopq,rstuvwxyz0123456789ABCDEFGHIJK,,x";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let bytes = &text[start..end];
+                assert_eq!(find_comma(bytes), bytes.iter().position(|&b| b == b','), "{start}..{end}");
+            }
+        }
+        // Bytes with the high bit set, and bytes next to ',' (0x2C), are not commas.
+        assert_eq!(find_comma("é,+-ÿ".as_bytes()), Some(2));
+        assert_eq!(find_comma(b"\xAC\x2B\x2D\xAC\xAC\xAC\xAC\xAC\xAC,"), Some(9));
     }
 
     #[test]
